@@ -1,0 +1,12 @@
+DROP TABLE app_secrets;
+DROP TABLE capacity_snapshots;
+DROP TABLE billing_events;
+DROP TABLE invoices;
+DROP TABLE credit_ledger;
+DROP TABLE credit_packs;
+DROP TABLE workspace_addons;
+DROP TABLE addons;
+DROP TABLE memberships;
+DROP TABLE workspaces;
+DROP TABLE users;
+DROP TABLE plans;

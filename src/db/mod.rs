@@ -1,0 +1,90 @@
+//! Database access for both backends: one `DbConnection` enum (diesel `MultiConnection`)
+//! chosen at run time by the `DATABASE_URL` scheme, an r2d2 pool, embedded migrations, and
+//! `write_transaction`, the one way domain code opens a transaction that writes.
+
+mod pool;
+
+pub use pool::{Db, DbPool, build_pool};
+
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::prelude::*;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Sqlite(diesel::SqliteConnection),
+    Postgres(diesel::PgConnection),
+}
+
+/// Which backend a `DATABASE_URL` names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn of_url(url: &str) -> Backend {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+}
+
+/// Turns `sqlite://path`, `sqlite:path` or a plain path into what `SqliteConnection` opens.
+pub fn sqlite_path(url: &str) -> &str {
+    url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url)
+}
+
+pub fn run_migrations(conn: &mut DbConnection) -> Result<usize, String> {
+    let applied = match conn {
+        DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
+        DbConnection::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
+    };
+    applied.map(|versions| versions.len()).map_err(|e| format!("running database migrations failed: {e}"))
+}
+
+/// Runs `f` inside a transaction that holds the write lock from its first statement.
+///
+/// On SQLite a plain `BEGIN` is deferred: a transaction that reads and then writes fails
+/// with SQLITE_BUSY (no waiting) when another connection wrote in between. `BEGIN IMMEDIATE`
+/// takes the write lock up front and waits on the busy timeout instead, which is what makes
+/// concurrent webhook deliveries serialize cleanly. PostgreSQL uses an ordinary transaction;
+/// there, callers lock the rows they change (see `Workspace::lock`).
+pub fn write_transaction<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    match conn {
+        DbConnection::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
+        DbConnection::Postgres(c) => AnsiTransactionManager::begin_transaction(c)?,
+    }
+    match f(conn) {
+        Ok(value) => {
+            <DbConnection as Connection>::TransactionManager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(err) => {
+            // The original error matters more than a failed rollback, which diesel
+            // already marks as a broken connection that the pool will discard.
+            let _ = <DbConnection as Connection>::TransactionManager::rollback_transaction(conn);
+            Err(err)
+        }
+    }
+}
+
+/// True when a diesel error is a unique-constraint violation (a duplicate insert).
+pub fn is_unique_violation(err: &diesel::result::Error) -> bool {
+    matches!(err, diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _))
+}
+
+diesel::define_sql_function! {
+    /// SQL `LOWER`, portable across both backends.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}

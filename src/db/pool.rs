@@ -1,0 +1,125 @@
+//! The connection pool. A hand-written r2d2 manager instead of diesel's generic one, because
+//! the `MultiConnection` connect step hides PostgreSQL's real error ("Invalid connection url
+//! for multiconnection") and we want the operator to see why the database refused us.
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{ManageConnection, Pool, PooledConnection};
+
+use super::{Backend, DbConnection, sqlite_path};
+use crate::error::AppError;
+
+pub type DbPool = Pool<ConnectionManager>;
+
+pub struct ConnectionManager {
+    url: String,
+    backend: Backend,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("{0}")]
+    Connection(#[from] diesel::ConnectionError),
+    #[error("{0}")]
+    Query(#[from] diesel::result::Error),
+}
+
+/// SQLite settings every connection needs: WAL so readers never block the writer,
+/// enforced foreign keys (off by default in SQLite), and a busy timeout so writers queue
+/// instead of failing at once.
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
+     PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;";
+
+impl ManageConnection for ConnectionManager {
+    type Connection = DbConnection;
+    type Error = ConnectError;
+
+    fn connect(&self) -> Result<DbConnection, ConnectError> {
+        match self.backend {
+            Backend::Postgres => Ok(DbConnection::Postgres(diesel::PgConnection::establish(&self.url)?)),
+            Backend::Sqlite => {
+                let mut conn = diesel::SqliteConnection::establish(sqlite_path(&self.url))?;
+                conn.batch_execute(SQLITE_PRAGMAS)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), ConnectError> {
+        conn.batch_execute("SELECT 1").map_err(ConnectError::from)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        use diesel::connection::{TransactionManager, TransactionManagerStatus};
+        let status = <DbConnection as Connection>::TransactionManager::transaction_manager_status_mut(conn);
+        matches!(status, TransactionManagerStatus::InError)
+            || status.transaction_depth().map(|d| d.is_some()).unwrap_or(true)
+    }
+}
+
+/// Builds the pool and checks one connection at once, so a bad URL fails start-up with
+/// the database's own words rather than a timeout later.
+pub fn build_pool(url: &str, max_size: u32) -> Result<DbPool, String> {
+    let backend = Backend::of_url(url);
+    let in_memory = backend == Backend::Sqlite && sqlite_path(url).contains(":memory:");
+    let manager = ConnectionManager { url: url.to_owned(), backend };
+    if let Err(e) = manager.connect() {
+        return Err(format!("cannot open the database: {e}"));
+    }
+    Pool::builder()
+        // Every `:memory:` connection is its own empty database; one connection keeps one.
+        .max_size(if in_memory { 1 } else { max_size })
+        .connection_timeout(Duration::from_secs(15))
+        .build(manager)
+        .map_err(|e| format!("cannot open the database: {e}"))
+}
+
+/// The pool as handlers and jobs use it: diesel is synchronous, so every use runs on
+/// actix's blocking thread pool instead of stalling the async workers.
+#[derive(Clone)]
+pub struct Db {
+    pool: DbPool,
+    backend: Backend,
+}
+
+impl Db {
+    pub fn new(pool: DbPool, url: &str) -> Db {
+        Db { pool, backend: Backend::of_url(url) }
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn get(&self) -> Result<PooledConnection<ConnectionManager>, AppError> {
+        self.pool.get().map_err(|e| AppError::internal(format!("no database connection: {e}")))
+    }
+
+    /// Whether the database answers within `timeout` (for `/healthz`).
+    pub async fn ping(&self, timeout: Duration) -> Result<(), AppError> {
+        let pool = self.pool.clone();
+        actix_web::web::block(move || {
+            let mut conn =
+                pool.get_timeout(timeout).map_err(|e| AppError::internal(format!("no database connection: {e}")))?;
+            conn.batch_execute("SELECT 1").map_err(AppError::from)
+        })
+        .await
+        .map_err(|e| AppError::internal(format!("blocking task failed: {e}")))?
+    }
+
+    pub async fn run<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        actix_web::web::block(move || {
+            let mut conn = pool.get().map_err(|e| AppError::internal(format!("no database connection: {e}")))?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| AppError::internal(format!("blocking task failed: {e}")))?
+    }
+}

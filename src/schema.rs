@@ -1,0 +1,221 @@
+//! Table definitions shared by both backends. Written by hand (not `diesel print-schema`)
+//! because the two migration folders must map onto one portable set of SQL types:
+//! ids are `BigInt`, money is `BigInt` minor units, timestamps are UTC `Timestamp`s.
+
+diesel::table! {
+    plans (id) {
+        id -> BigInt,
+        code -> Text,
+        name -> Text,
+        description -> Text,
+        currency -> Text,
+        price_month_minor -> Nullable<BigInt>,
+        price_year_minor -> Nullable<BigInt>,
+        stripe_price_month -> Nullable<Text>,
+        stripe_price_year -> Nullable<Text>,
+        chargebee_item_price_month -> Nullable<Text>,
+        chargebee_item_price_year -> Nullable<Text>,
+        trial_days -> Integer,
+        monthly_credits -> Nullable<BigInt>,
+        seat_limit -> Nullable<Integer>,
+        limits_json -> Text,
+        features_json -> Text,
+        sort_order -> Integer,
+        is_active -> Bool,
+        is_default -> Bool,
+        contact_sales -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        email -> Text,
+        password_hash -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    workspaces (id) {
+        id -> BigInt,
+        name -> Text,
+        plan_id -> BigInt,
+        billing_provider -> Nullable<Text>,
+        provider_customer_id -> Nullable<Text>,
+        provider_subscription_id -> Nullable<Text>,
+        subscription_status -> Nullable<Text>,
+        billing_interval -> Nullable<Text>,
+        current_period_end -> Nullable<Timestamp>,
+        cancel_at_period_end -> Bool,
+        trial_end -> Nullable<Timestamp>,
+        had_trial -> Bool,
+        grace_until -> Nullable<Timestamp>,
+        upgraded_at -> Nullable<Timestamp>,
+        scheduled_plan_id -> Nullable<BigInt>,
+        subscription_state_at -> Nullable<Timestamp>,
+        ended_subscription_ids -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    memberships (id) {
+        id -> BigInt,
+        workspace_id -> BigInt,
+        user_id -> BigInt,
+        role -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    addons (id) {
+        id -> BigInt,
+        code -> Text,
+        name -> Text,
+        description -> Text,
+        currency -> Text,
+        price_minor -> BigInt,
+        billing_interval -> Text,
+        stripe_price -> Nullable<Text>,
+        chargebee_item_price -> Nullable<Text>,
+        sort_order -> Integer,
+        is_active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    workspace_addons (id) {
+        id -> BigInt,
+        workspace_id -> BigInt,
+        addon_id -> BigInt,
+        status -> Text,
+        provider_subscription_id -> Nullable<Text>,
+        checkout_id -> Nullable<Text>,
+        current_period_end -> Nullable<Timestamp>,
+        cancel_at_period_end -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    credit_packs (id) {
+        id -> BigInt,
+        code -> Text,
+        name -> Text,
+        credits -> BigInt,
+        currency -> Text,
+        price_minor -> BigInt,
+        stripe_price -> Nullable<Text>,
+        chargebee_item_price -> Nullable<Text>,
+        sort_order -> Integer,
+        is_active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    credit_ledger (id) {
+        id -> BigInt,
+        workspace_id -> BigInt,
+        bucket -> Text,
+        delta -> BigInt,
+        reason -> Text,
+        idempotency_key -> Nullable<Text>,
+        reference -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    invoices (id) {
+        id -> BigInt,
+        workspace_id -> BigInt,
+        provider -> Text,
+        provider_invoice_id -> Text,
+        number -> Nullable<Text>,
+        status -> Text,
+        amount_due_minor -> BigInt,
+        amount_paid_minor -> BigInt,
+        currency -> Text,
+        hosted_url -> Nullable<Text>,
+        pdf_url -> Nullable<Text>,
+        period_start -> Nullable<Timestamp>,
+        period_end -> Nullable<Timestamp>,
+        issued_at -> Timestamp,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    billing_events (id) {
+        id -> BigInt,
+        provider -> Text,
+        event_id -> Text,
+        event_type -> Text,
+        status -> Text,
+        workspace_id -> Nullable<BigInt>,
+        provider_created_at -> Nullable<Timestamp>,
+        received_at -> Timestamp,
+        processed_at -> Nullable<Timestamp>,
+        next_attempt_at -> Nullable<Timestamp>,
+        error -> Nullable<Text>,
+        attempts -> Integer,
+        payload -> Text,
+    }
+}
+
+diesel::table! {
+    capacity_snapshots (id) {
+        id -> BigInt,
+        taken_at -> Timestamp,
+        users_total -> BigInt,
+        workspaces_total -> BigInt,
+        paying_workspaces -> BigInt,
+        mrr_minor -> BigInt,
+        credits_outstanding -> BigInt,
+        events_last_day -> BigInt,
+        events_failed -> BigInt,
+    }
+}
+
+diesel::table! {
+    app_secrets (name) {
+        name -> Text,
+        value -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(workspaces -> plans (plan_id));
+diesel::joinable!(memberships -> users (user_id));
+diesel::joinable!(memberships -> workspaces (workspace_id));
+diesel::joinable!(workspace_addons -> addons (addon_id));
+diesel::joinable!(workspace_addons -> workspaces (workspace_id));
+diesel::joinable!(credit_ledger -> workspaces (workspace_id));
+diesel::joinable!(invoices -> workspaces (workspace_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    plans,
+    users,
+    workspaces,
+    memberships,
+    addons,
+    workspace_addons,
+    credit_packs,
+    credit_ledger,
+    invoices,
+    billing_events,
+    capacity_snapshots,
+    app_secrets,
+);
