@@ -1,0 +1,68 @@
+//! Credit spending rules: monthly credits are spent before purchased ones.
+
+use crate::models::CreditBalance;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Spend {
+    pub from_monthly: i64,
+    pub from_purchased: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SpendError {
+    #[error("The amount must be a positive number of credits.")]
+    NotPositive,
+    #[error("Not enough credits: {available} left, {requested} needed.")]
+    Insufficient { available: i64, requested: i64 },
+}
+
+/// Splits a spend of `amount` across the buckets, monthly first. Negative bucket balances
+/// (possible after a refund) count as zero.
+pub fn plan_spend(balance: CreditBalance, amount: i64) -> Result<Spend, SpendError> {
+    if amount <= 0 {
+        return Err(SpendError::NotPositive);
+    }
+    let monthly = balance.monthly.max(0);
+    let purchased = balance.purchased.max(0);
+    if monthly + purchased < amount {
+        return Err(SpendError::Insufficient { available: monthly + purchased, requested: amount });
+    }
+    let from_monthly = monthly.min(amount);
+    Ok(Spend { from_monthly, from_purchased: amount - from_monthly })
+}
+
+/// The ledger delta that sets the monthly bucket to `target` (a reset at a new period).
+pub fn monthly_reset_delta(balance: CreditBalance, target: i64) -> i64 {
+    target - balance.monthly
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bal(monthly: i64, purchased: i64) -> CreditBalance {
+        CreditBalance { monthly, purchased }
+    }
+
+    #[test]
+    fn monthly_credits_go_first() {
+        assert_eq!(plan_spend(bal(100, 500), 30), Ok(Spend { from_monthly: 30, from_purchased: 0 }));
+        assert_eq!(plan_spend(bal(100, 500), 150), Ok(Spend { from_monthly: 100, from_purchased: 50 }));
+        assert_eq!(plan_spend(bal(0, 500), 500), Ok(Spend { from_monthly: 0, from_purchased: 500 }));
+    }
+
+    #[test]
+    fn refuses_overdraft_and_nonsense() {
+        assert_eq!(plan_spend(bal(10, 5), 16), Err(SpendError::Insufficient { available: 15, requested: 16 }));
+        assert_eq!(plan_spend(bal(-20, 5), 6), Err(SpendError::Insufficient { available: 5, requested: 6 }));
+        assert_eq!(plan_spend(bal(10, 5), 0), Err(SpendError::NotPositive));
+        assert_eq!(plan_spend(bal(10, 5), -3), Err(SpendError::NotPositive));
+    }
+
+    #[test]
+    fn reset_sets_monthly_to_plan_amount() {
+        assert_eq!(monthly_reset_delta(bal(40, 900), 2000), 1960);
+        assert_eq!(monthly_reset_delta(bal(-5, 0), 100), 105);
+        assert_eq!(monthly_reset_delta(bal(100, 0), 100), 0);
+    }
+}

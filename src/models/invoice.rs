@@ -1,0 +1,78 @@
+//! Invoices as the provider reported them, kept so the billing page can list them offline.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::DbConnection;
+use crate::schema::invoices;
+
+#[derive(Debug, Clone, Queryable, Identifiable)]
+#[diesel(table_name = invoices)]
+pub struct Invoice {
+    pub id: i64,
+    pub workspace_id: i64,
+    pub provider: String,
+    pub provider_invoice_id: String,
+    pub number: Option<String>,
+    pub status: String,
+    pub amount_due_minor: i64,
+    pub amount_paid_minor: i64,
+    pub currency: String,
+    pub hosted_url: Option<String>,
+    pub pdf_url: Option<String>,
+    pub period_start: Option<NaiveDateTime>,
+    pub period_end: Option<NaiveDateTime>,
+    pub issued_at: NaiveDateTime,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[diesel(table_name = invoices)]
+pub struct InvoiceFields {
+    pub workspace_id: i64,
+    pub provider: String,
+    pub provider_invoice_id: String,
+    pub number: Option<String>,
+    pub status: String,
+    pub amount_due_minor: i64,
+    pub amount_paid_minor: i64,
+    pub currency: String,
+    pub hosted_url: Option<String>,
+    pub pdf_url: Option<String>,
+    pub period_start: Option<NaiveDateTime>,
+    pub period_end: Option<NaiveDateTime>,
+    pub issued_at: NaiveDateTime,
+}
+
+impl Invoice {
+    pub fn for_workspace(conn: &mut DbConnection, workspace_id: i64, limit: i64) -> QueryResult<Vec<Invoice>> {
+        invoices::table
+            .filter(invoices::workspace_id.eq(workspace_id))
+            .order((invoices::issued_at.desc(), invoices::id.desc()))
+            .limit(limit)
+            .load(conn)
+    }
+
+    /// Inserts the invoice or updates the row the provider's id already names.
+    /// Callers hold the workspace lock, so check-then-write cannot race.
+    pub fn upsert(conn: &mut DbConnection, fields: &InvoiceFields) -> QueryResult<Invoice> {
+        let existing: Option<i64> = invoices::table
+            .filter(invoices::provider.eq(&fields.provider))
+            .filter(invoices::provider_invoice_id.eq(&fields.provider_invoice_id))
+            .select(invoices::id)
+            .first(conn)
+            .optional()?;
+        let now = super::now();
+        match existing {
+            Some(id) => diesel::update(invoices::table.find(id))
+                .set((fields, invoices::updated_at.eq(now)))
+                .returning(invoices::all_columns)
+                .get_result(conn),
+            None => diesel::insert_into(invoices::table)
+                .values((fields, invoices::created_at.eq(now), invoices::updated_at.eq(now)))
+                .returning(invoices::all_columns)
+                .get_result(conn),
+        }
+    }
+}
