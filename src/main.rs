@@ -1,0 +1,81 @@
+//! The `tollgate` binary: `tollgate` serves the app; `tollgate catalog sync` re-applies
+//! the catalog file to the database; `tollgate migrate` only runs migrations.
+
+use std::process::ExitCode;
+
+use tollgate::config::Config;
+use tollgate::db::{build_pool, run_migrations};
+use tollgate::domain::catalog;
+use tollgate::startup::Application;
+
+const USAGE: &str = "usage: tollgate [serve | catalog sync | migrate]";
+
+fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info,stripe=warn")).init();
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(e) => return fail(&e.to_string()),
+    };
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args.as_slice() {
+        [] | ["serve"] => serve(config),
+        ["catalog", "sync"] => catalog_sync(&config),
+        ["migrate"] => migrate(&config),
+        ["-h" | "--help" | "help"] => {
+            println!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        _ => fail(USAGE),
+    }
+}
+
+fn fail(message: &str) -> ExitCode {
+    log::error!("{message}");
+    eprintln!("tollgate: {message}");
+    ExitCode::FAILURE
+}
+
+fn serve(config: Config) -> ExitCode {
+    let result = actix_web::rt::System::new().block_on(async move {
+        let app = Application::build(config).map_err(|e| e.to_string())?;
+        app.run_until_stopped().await.map_err(|e| e.to_string())
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e),
+    }
+}
+
+fn open_database(config: &Config) -> Result<tollgate::db::DbPool, String> {
+    let pool = build_pool(&config.database_url, 2)?;
+    let mut conn = pool.get().map_err(|e| format!("no database connection: {e}"))?;
+    run_migrations(&mut conn)?;
+    Ok(pool)
+}
+
+fn catalog_sync(config: &Config) -> ExitCode {
+    let result = (|| {
+        let products = catalog::load(&config.catalog_path, config.catalog_path_explicit).map_err(|e| e.to_string())?;
+        let pool = open_database(config)?;
+        let mut conn = pool.get().map_err(|e| format!("no database connection: {e}"))?;
+        catalog::sync(&mut conn, &products).map_err(|e| format!("catalog sync failed: {e}"))
+    })();
+    match result {
+        Ok(report) => {
+            println!("catalog synced from {}: {report}", config.catalog_path);
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+fn migrate(config: &Config) -> ExitCode {
+    match open_database(config) {
+        Ok(_) => {
+            println!("database is up to date");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e),
+    }
+}

@@ -1,0 +1,41 @@
+//! The route table, in one place, and the handlers grouped by area. Handlers stay thin:
+//! extract, authorize, call one domain function, render or redirect.
+
+mod api;
+mod assets;
+mod auth;
+mod billing_page;
+mod health;
+mod home;
+mod pricing;
+mod settings;
+
+use actix_web::web;
+
+use crate::error::AppError;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(home::index))
+        .route("/healthz", web::get().to(health::healthz))
+        .route("/static/{file}", web::get().to(assets::serve))
+        .route("/pricing", web::get().to(pricing::show))
+        .route("/signup", web::get().to(auth::signup_form))
+        .route("/signup", web::post().to(auth::signup))
+        .route("/login", web::get().to(auth::login_form))
+        .route("/login", web::post().to(auth::login))
+        .route("/logout", web::post().to(auth::logout))
+        .service(
+            web::scope("/w/{workspace_id}")
+                .route("/billing", web::get().to(billing_page::show))
+                .route("/settings", web::get().to(settings::show))
+                .route("/settings", web::post().to(settings::rename))
+                .route("/members", web::post().to(settings::add_member))
+                .route("/members/{user_id}/role", web::post().to(settings::change_role))
+                .route("/members/{user_id}/remove", web::post().to(settings::remove_member)),
+        )
+        .service(web::scope("/api").route("/me", web::get().to(api::me)));
+}
+
+pub async fn not_found() -> Result<actix_web::HttpResponse, AppError> {
+    Err(AppError::NotFound)
+}

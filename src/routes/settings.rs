@@ -1,0 +1,150 @@
+//! `/w/{workspace_id}/settings`: rename the workspace and manage its members. Every
+//! change is a CSRF-checked form that redirects back with a notice; rule violations come
+//! back as a notice too, with nothing written.
+
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::domain::team::{self, TeamError};
+use crate::error::{AppError, AppResult};
+use crate::models::membership::{Membership, Role};
+use crate::startup::AppState;
+use crate::web::{CsrfForm, FlashKind, Layout, WorkspaceAccess, page, redirect, set_flash};
+
+pub struct MemberRow {
+    pub user_id: i64,
+    pub email: String,
+    pub role: String,
+    pub is_self: bool,
+}
+
+#[derive(Template)]
+#[template(path = "workspace/settings.html")]
+struct SettingsPage {
+    layout: Layout,
+    workspace_id: i64,
+    workspace_name: String,
+    can_manage: bool,
+    is_owner: bool,
+    members: Vec<MemberRow>,
+    seats: String,
+    roles: [Role; 3],
+}
+
+pub async fn show(state: web::Data<AppState>, access: WorkspaceAccess) -> AppResult<HttpResponse> {
+    let workspace_id = access.workspace.id;
+    let members = state.db.run(move |conn| Ok(Membership::list_with_emails(conn, workspace_id)?)).await?;
+    let seats = match access.plan.seat_limit {
+        Some(limit) => format!("{} of {limit} seats used", members.len()),
+        None => format!("{} seats used (unlimited)", members.len()),
+    };
+    page(&SettingsPage {
+        layout: Layout::for_workspace("Settings", &access),
+        workspace_id,
+        workspace_name: access.workspace.name.clone(),
+        can_manage: access.role.can_manage(),
+        is_owner: access.role == Role::Owner,
+        members: members
+            .into_iter()
+            .map(|(m, email)| MemberRow {
+                user_id: m.user_id,
+                is_self: m.user_id == access.user.id,
+                role: m.role,
+                email,
+            })
+            .collect(),
+        seats,
+        roles: Role::ALL,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct RenameForm {
+    name: String,
+}
+
+#[derive(Deserialize)]
+pub struct AddMemberForm {
+    email: String,
+    role: String,
+}
+
+#[derive(Deserialize)]
+pub struct RoleForm {
+    role: String,
+}
+
+fn settings_url(workspace_id: i64) -> String {
+    format!("/w/{workspace_id}/settings")
+}
+
+fn parse_role(role: &str) -> AppResult<Role> {
+    Role::parse(role).ok_or_else(|| AppError::validation("Choose a role: owner, admin or member."))
+}
+
+/// Rule violations are shown as a notice on the settings page, with the right status
+/// kept for programs: 403 for "not allowed", 422 for "not possible".
+fn outcome(access: &WorkspaceAccess, result: Result<String, TeamError>) -> AppResult<HttpResponse> {
+    use crate::domain::members::MemberRuleError::*;
+    match result {
+        Ok(message) => {
+            set_flash(&access.session, FlashKind::Success, message);
+            Ok(redirect(&settings_url(access.workspace.id)))
+        }
+        Err(TeamError::Database(e)) => Err(e.into()),
+        Err(TeamError::Rule(rule @ (NotAManager | OwnerOnly))) => Err(AppError::Forbidden(rule.to_string())),
+        Err(e) => {
+            set_flash(&access.session, FlashKind::Error, e.to_string());
+            Ok(redirect(&settings_url(access.workspace.id)))
+        }
+    }
+}
+
+pub async fn rename(
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    form: CsrfForm<RenameForm>,
+) -> AppResult<HttpResponse> {
+    let (id, actor) = (access.workspace.id, access.role);
+    let result = state.db.run(move |conn| Ok(team::rename(conn, id, actor, &form.0.name))).await?;
+    outcome(&access, result.map(|name| format!("Workspace renamed to \u{201c}{name}\u{201d}.")))
+}
+
+pub async fn add_member(
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    form: CsrfForm<AddMemberForm>,
+) -> AppResult<HttpResponse> {
+    let role = parse_role(&form.0.role)?;
+    let (id, actor) = (access.workspace.id, access.role);
+    let result = state.db.run(move |conn| Ok(team::add_member(conn, id, actor, &form.0.email, role))).await?;
+    outcome(&access, result.map(|user| format!("{} added as {}.", user.email, role.as_str())))
+}
+
+pub async fn change_role(
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    path: web::Path<(i64, i64)>,
+    form: CsrfForm<RoleForm>,
+) -> AppResult<HttpResponse> {
+    let role = parse_role(&form.0.role)?;
+    let (id, actor, user_id) = (access.workspace.id, access.role, path.1);
+    let result = state.db.run(move |conn| Ok(team::change_role(conn, id, actor, user_id, role))).await?;
+    outcome(&access, result.map(|()| format!("Role changed to {}.", role.as_str())))
+}
+
+pub async fn remove_member(
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    path: web::Path<(i64, i64)>,
+    _form: CsrfForm<serde::de::IgnoredAny>,
+) -> AppResult<HttpResponse> {
+    let (id, actor, actor_id, user_id) = (access.workspace.id, access.role, access.user.id, path.1);
+    let result = state.db.run(move |conn| Ok(team::remove_member(conn, id, actor, actor_id, user_id))).await?;
+    if result.is_ok() && actor_id == user_id {
+        set_flash(&access.session, FlashKind::Success, format!("You left {}.", access.workspace.name));
+        return Ok(redirect("/"));
+    }
+    outcome(&access, result.map(|()| "Member removed.".to_owned()))
+}

@@ -1,0 +1,164 @@
+//! Who is asking: `Viewer` (maybe anonymous), `SignedIn` (must be signed in) and
+//! `WorkspaceAccess` (must be a member of the `{workspace_id}` in the path). Each loads
+//! what it needs in one database round trip. A non-member gets 404, never 403, so
+//! workspace ids reveal nothing.
+
+use actix_session::{Session, SessionExt};
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::future::LocalBoxFuture;
+
+use super::keys;
+use crate::error::AppError;
+use crate::models::membership::{Membership, Role};
+use crate::models::plan::Plan;
+use crate::models::user::User;
+use crate::models::workspace::Workspace;
+use crate::startup::AppState;
+
+/// A workspace in the header's switcher.
+#[derive(Debug, Clone)]
+pub struct NavWorkspace {
+    pub id: i64,
+    pub name: String,
+    pub role: String,
+}
+
+fn state(req: &HttpRequest) -> Result<web::Data<AppState>, AppError> {
+    req.app_data::<web::Data<AppState>>().cloned().ok_or_else(|| AppError::internal("AppState missing from app data"))
+}
+
+fn session_user_id(session: &Session) -> Option<i64> {
+    session.get::<i64>(keys::USER_ID).ok().flatten()
+}
+
+/// Loads the user and their workspaces; a session naming a deleted user is anonymous.
+fn load_user(conn: &mut crate::db::DbConnection, user_id: i64) -> Result<Option<(User, Vec<NavWorkspace>)>, AppError> {
+    let user = match User::find(conn, user_id) {
+        Ok(user) => user,
+        Err(diesel::result::Error::NotFound) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let nav = Membership::workspaces_of(conn, user.id)?
+        .into_iter()
+        .map(|(id, name, role)| NavWorkspace { id, name, role })
+        .collect();
+    Ok(Some((user, nav)))
+}
+
+pub struct Viewer {
+    pub user: Option<User>,
+    pub nav: Vec<NavWorkspace>,
+    pub session: Session,
+}
+
+impl FromRequest for Viewer {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let session = req.get_session();
+        let state = state(req);
+        Box::pin(async move {
+            let Some(user_id) = session_user_id(&session) else {
+                return Ok(Viewer { user: None, nav: Vec::new(), session });
+            };
+            let loaded = state?.db.run(move |conn| load_user(conn, user_id)).await?;
+            match loaded {
+                Some((user, nav)) => Ok(Viewer { user: Some(user), nav, session }),
+                None => {
+                    session.purge();
+                    Ok(Viewer { user: None, nav: Vec::new(), session })
+                }
+            }
+        })
+    }
+}
+
+impl Viewer {
+    /// The workspace pages act on when the URL names none: the one last visited if the
+    /// user still belongs to it, else their first.
+    pub fn current_workspace_id(&self) -> Option<i64> {
+        let remembered = self.session.get::<i64>(keys::WORKSPACE).ok().flatten();
+        remembered.filter(|id| self.nav.iter().any(|w| w.id == *id)).or_else(|| self.nav.first().map(|w| w.id))
+    }
+}
+
+pub struct SignedIn {
+    pub user: User,
+    pub nav: Vec<NavWorkspace>,
+    pub session: Session,
+}
+
+impl FromRequest for SignedIn {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let next = req.uri().path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_default();
+        let viewer = Viewer::from_request(req, payload);
+        Box::pin(async move {
+            let viewer = viewer.await?;
+            match viewer.user {
+                Some(user) => Ok(SignedIn { user, nav: viewer.nav, session: viewer.session }),
+                None => Err(AppError::Unauthenticated { next }),
+            }
+        })
+    }
+}
+
+pub struct WorkspaceAccess {
+    pub user: User,
+    pub nav: Vec<NavWorkspace>,
+    pub session: Session,
+    pub workspace: Workspace,
+    pub plan: Plan,
+    pub role: Role,
+}
+
+impl WorkspaceAccess {
+    /// Owners and admins only; members get a 403 that says who can do it.
+    pub fn require_manager(&self) -> Result<(), AppError> {
+        if self.role.can_manage() {
+            Ok(())
+        } else {
+            Err(AppError::forbidden("Only workspace owners and admins can do that. Ask one of them."))
+        }
+    }
+}
+
+impl FromRequest for WorkspaceAccess {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let workspace_id = req.match_info().get("workspace_id").and_then(|id| id.parse::<i64>().ok());
+        let signed_in = SignedIn::from_request(req, payload);
+        let state = state(req);
+        Box::pin(async move {
+            let signed_in = signed_in.await?;
+            let workspace_id = workspace_id.ok_or(AppError::NotFound)?;
+            let user_id = signed_in.user.id;
+            let (workspace, plan, role) = state?
+                .db
+                .run(move |conn| {
+                    let membership = Membership::find(conn, workspace_id, user_id)?.ok_or(AppError::NotFound)?;
+                    let workspace = Workspace::find(conn, workspace_id)?;
+                    let plan = Plan::find(conn, workspace.plan_id)?;
+                    Ok((workspace, plan, membership.role()))
+                })
+                .await?;
+            if let Err(e) = signed_in.session.insert(keys::WORKSPACE, workspace.id) {
+                log::warn!("could not remember current workspace: {e}");
+            }
+            Ok(WorkspaceAccess {
+                user: signed_in.user,
+                nav: signed_in.nav,
+                session: signed_in.session,
+                workspace,
+                plan,
+                role,
+            })
+        })
+    }
+}

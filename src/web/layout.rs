@@ -1,0 +1,61 @@
+//! What the base layout needs on every page: who is signed in, their workspaces for the
+//! switcher, the CSRF token for forms, and a pending flash notice.
+
+use actix_session::Session;
+
+use super::extractors::NavWorkspace;
+use super::{Flash, Viewer, WorkspaceAccess, csrf_token, take_flash};
+
+pub struct Layout {
+    pub title: String,
+    pub email: Option<String>,
+    pub nav: Vec<NavWorkspace>,
+    pub current_workspace: Option<i64>,
+    pub csrf: String,
+    pub flash: Option<Flash>,
+}
+
+impl Layout {
+    fn build(
+        title: &str,
+        session: &Session,
+        email: Option<String>,
+        nav: Vec<NavWorkspace>,
+        current: Option<i64>,
+    ) -> Layout {
+        // Anonymous pages without forms get no token, so browsing pricing sets no cookie.
+        let csrf = if email.is_some() { csrf_token(session) } else { String::new() };
+        Layout { title: title.to_owned(), email, nav, current_workspace: current, csrf, flash: take_flash(session) }
+    }
+
+    pub fn for_viewer(title: &str, viewer: &Viewer) -> Layout {
+        Layout::build(
+            title,
+            &viewer.session,
+            viewer.user.as_ref().map(|u| u.email.clone()),
+            viewer.nav.clone(),
+            viewer.current_workspace_id(),
+        )
+    }
+
+    /// For the sign-in and sign-up pages: anonymous, but they post a form.
+    pub fn for_form(title: &str, viewer: &Viewer) -> Layout {
+        let mut layout = Layout::for_viewer(title, viewer);
+        layout.csrf = csrf_token(&viewer.session);
+        layout
+    }
+
+    pub fn for_workspace(title: &str, access: &WorkspaceAccess) -> Layout {
+        Layout::build(
+            title,
+            &access.session,
+            Some(access.user.email.clone()),
+            access.nav.clone(),
+            Some(access.workspace.id),
+        )
+    }
+
+    pub fn is_current(&self, workspace_id: &i64) -> bool {
+        self.current_workspace == Some(*workspace_id)
+    }
+}
