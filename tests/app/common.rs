@@ -1,0 +1,199 @@
+//! The test harness: `spawn_app()` starts the real application on a random port with a
+//! fresh database (a temp SQLite file, or a uniquely named PostgreSQL database when
+//! `TEST_DATABASE_URL` is set), and `TestApp` drives it over HTTP like a browser would.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+use reqwest::redirect::Policy;
+use scraper::{Html, Selector};
+use tollgate::config::Config;
+use tollgate::db::{Db, DbConnection};
+use tollgate::startup::{AppState, Application};
+
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub state: actix_web::web::Data<AppState>,
+    _database: std::sync::Arc<TestDatabase>,
+}
+
+/// A database that exists for one test and is removed afterwards.
+pub enum TestDatabase {
+    /// Held so the directory (and the database file in it) lives as long as the test.
+    Sqlite(#[expect(dead_code, reason = "kept alive, never read")] tempfile::TempDir),
+    Postgres {
+        admin_url: String,
+        name: String,
+    },
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let TestDatabase::Postgres { admin_url, name } = self {
+            if let Ok(mut conn) = diesel::PgConnection::establish(admin_url) {
+                let _ =
+                    diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&mut conn);
+            }
+        }
+    }
+}
+
+fn unique_name() -> String {
+    use rand::Rng;
+    format!("tollgate_test_{}", rand::thread_rng().gen_range(0..u64::MAX))
+}
+
+/// Creates the test's database and returns its URL.
+pub fn test_database() -> (String, TestDatabase) {
+    match std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+        Some(admin_url) => {
+            let name = unique_name();
+            let mut conn = diesel::PgConnection::establish(&admin_url)
+                .unwrap_or_else(|e| panic!("TEST_DATABASE_URL is set but PostgreSQL is unreachable: {e}"));
+            diesel::sql_query(format!("CREATE DATABASE \"{name}\"")).execute(&mut conn).expect("create test database");
+            let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin_url);
+            (format!("{base}/{name}"), TestDatabase::Postgres { admin_url, name })
+        }
+        None => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let url = dir.path().join("test.db").to_string_lossy().into_owned();
+            (url, TestDatabase::Sqlite(dir))
+        }
+    }
+}
+
+pub fn base_vars(database_url: &str) -> HashMap<String, String> {
+    [
+        ("HOST", "127.0.0.1"),
+        ("PORT", "0"),
+        ("DATABASE_URL", database_url),
+        ("SESSION_KEY", "test-session-key-0123456789abcdef0123456789abcdef0123456789abcdef0123456789"),
+        ("BILLING_PROVIDER", "sandbox"),
+        ("DATABASE_POOL_SIZE", "4"),
+        ("CATALOG_PATH", concat!(env!("CARGO_MANIFEST_DIR"), "/catalog.toml")),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts the app; `tweak` may change environment variables before the config is read.
+pub async fn spawn_app_with(tweak: impl FnOnce(&mut HashMap<String, String>)) -> TestApp {
+    let _ = env_logger::builder().is_test(true).try_init();
+    let (url, database) = test_database();
+    let mut vars = base_vars(&url);
+    tweak(&mut vars);
+    let config = Config::from_vars(&vars).expect("test config");
+    let app = Application::build(config).expect("application starts");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state();
+    actix_web::rt::spawn(app.run_until_stopped());
+    let client = reqwest::Client::builder().redirect(Policy::none()).cookie_store(true).build().expect("client");
+    TestApp { address, client, state, _database: std::sync::Arc::new(database) }
+}
+
+pub fn select_all(html: &str, selector: &str) -> Vec<String> {
+    let doc = Html::parse_document(html);
+    let sel = Selector::parse(selector).expect("selector");
+    doc.select(&sel).map(|e| e.text().collect::<String>().trim().to_owned()).collect()
+}
+
+pub fn select_attr(html: &str, selector: &str, attr: &str) -> Vec<String> {
+    let doc = Html::parse_document(html);
+    let sel = Selector::parse(selector).expect("selector");
+    doc.select(&sel).filter_map(|e| e.value().attr(attr).map(str::to_owned)).collect()
+}
+
+pub fn location(res: &reqwest::Response) -> String {
+    res.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    pub async fn get_html(&self, path: &str) -> (u16, String) {
+        let res = self.get(path).await;
+        let status = res.status().as_u16();
+        (status, res.text().await.expect("body"))
+    }
+
+    /// POSTs a form exactly as given (no token added).
+    pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        self.client.post(self.url(path)).form(fields).send().await.expect("POST")
+    }
+
+    /// The CSRF token the app has put in this client's session (read from a form page).
+    pub async fn csrf_token(&self, page: &str) -> String {
+        let (_, html) = self.get_html(page).await;
+        select_attr(&html, "input[name=csrf_token]", "value").into_iter().next().expect("page has a csrf token")
+    }
+
+    /// POSTs a form with the session's CSRF token, as the browser would from `page`.
+    pub async fn post_form(&self, page: &str, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let token = self.csrf_token(page).await;
+        let mut all: Vec<(&str, &str)> = vec![("csrf_token", token.as_str())];
+        all.extend_from_slice(fields);
+        self.post_raw(path, &all).await
+    }
+
+    pub async fn signup(&self, email: &str) -> i64 {
+        let res = self.post_form("/signup", "/signup", &[("email", email), ("password", PASSWORD)]).await;
+        assert_eq!(res.status().as_u16(), 303, "signup of {email} should redirect");
+        let to = location(&res);
+        to.trim_start_matches("/w/").trim_end_matches("/billing").parse().expect("redirect to the new workspace")
+    }
+
+    pub async fn login(&self, email: &str) -> reqwest::Response {
+        self.post_form("/login", "/login", &[("email", email), ("password", PASSWORD)]).await
+    }
+
+    pub async fn logout(&self) {
+        let token = self.csrf_token("/pricing").await;
+        let res = self.post_raw("/logout", &[("csrf_token", &token)]).await;
+        assert_eq!(res.status().as_u16(), 303);
+    }
+
+    /// A second browser against the same server and database.
+    pub fn new_browser(&self) -> TestApp {
+        TestApp {
+            address: self.address.clone(),
+            client: reqwest::Client::builder().redirect(Policy::none()).cookie_store(true).build().expect("client"),
+            state: self.state.clone(),
+            _database: self._database.clone(),
+        }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.state.db
+    }
+
+    /// Runs `f` on a database connection (for arranging and asserting).
+    pub fn with_db<T>(&self, f: impl FnOnce(&mut DbConnection) -> T) -> T {
+        let mut conn = self.db().get().expect("db connection");
+        f(&mut conn)
+    }
+
+    pub fn set_plan(&self, workspace_id: i64, code: &str) {
+        use tollgate::schema::{plans, workspaces};
+        self.with_db(|conn| {
+            let plan_id: i64 = plans::table.filter(plans::code.eq(code)).select(plans::id).first(conn).expect("plan");
+            diesel::update(workspaces::table.find(workspace_id))
+                .set(workspaces::plan_id.eq(plan_id))
+                .execute(conn)
+                .expect("set plan");
+        });
+    }
+}

@@ -1,0 +1,14 @@
+//! Integration tests: one binary (fast to link), the app driven over real HTTP, the
+//! database checked afterwards. Runs on SQLite, and on PostgreSQL when
+//! `TEST_DATABASE_URL` is set.
+
+#![expect(clippy::unwrap_used, clippy::expect_used, reason = "a test fails loudly where it stands")]
+
+mod common;
+
+mod accounts;
+mod catalog;
+mod errors;
+mod migrations;
+mod pricing;
+mod team;
