@@ -4,6 +4,7 @@
 //! `main.rs` only reads configuration and starts `startup::Application`; everything else
 //! lives here so integration tests run the same code.
 
+pub mod billing;
 pub mod config;
 pub mod db;
 pub mod domain;

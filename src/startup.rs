@@ -15,7 +15,8 @@ use actix_web::http::{StatusCode, header};
 use actix_web::middleware::{Compress, DefaultHeaders, Logger};
 use actix_web::{App, HttpResponse, HttpServer, web};
 
-use crate::config::Config;
+use crate::billing::Billing;
+use crate::config::{Config, ProviderKind};
 use crate::db::{Backend, Db, build_pool, run_migrations};
 use crate::domain::catalog;
 use crate::error::{ErrorInfo, ErrorPage};
@@ -25,6 +26,10 @@ use crate::secrets;
 pub struct AppState {
     pub db: Db,
     pub config: Arc<Config>,
+    pub billing: Billing,
+    /// The secret `/webhooks/stripe` verifies signatures with: `STRIPE_WEBHOOK_SECRET` for
+    /// Stripe, the sandbox's own (`SANDBOX_WEBHOOK_SECRET` or a generated one) in sandbox mode.
+    pub stripe_webhook_secret: String,
 }
 
 pub struct Application {
@@ -60,7 +65,18 @@ impl Application {
         }
 
         let session_key = secrets::session_key(&config, &mut conn).map_err(StartupError)?;
+        let stripe_webhook_secret = match config.provider {
+            ProviderKind::Sandbox => match &config.sandbox_webhook_secret {
+                Some(secret) => secret.clone(),
+                None => format!(
+                    "whsec_{}",
+                    secrets::persisted_secret(&config, &mut conn, "sandbox-webhook-secret").map_err(StartupError)?
+                ),
+            },
+            _ => config.stripe.webhook_secret.clone(),
+        };
         drop(conn);
+        let billing = Billing::from_config(&config).map_err(StartupError)?;
 
         let listener = TcpListener::bind((config.host.as_str(), config.port))
             .map_err(|e| StartupError(format!("cannot listen on {}:{}: {e}", config.host, config.port)))?;
@@ -73,7 +89,7 @@ impl Application {
             config.provider.as_str(),
         );
 
-        let state = web::Data::new(AppState { db, config: Arc::new(config) });
+        let state = web::Data::new(AppState { db, config: Arc::new(config), billing, stripe_webhook_secret });
         let server = serve(listener, state.clone(), session_key).map_err(|e| StartupError(e.to_string()))?;
         Ok(Application { port, server, state })
     }

@@ -7,4 +7,5 @@ pub mod credits;
 pub mod members;
 pub mod money;
 pub mod pricing;
+pub mod subscription_state;
 pub mod team;

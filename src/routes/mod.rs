@@ -33,7 +33,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/members/{user_id}/role", web::post().to(settings::change_role))
                 .route("/members/{user_id}/remove", web::post().to(settings::remove_member)),
         )
-        .service(web::scope("/api").route("/me", web::get().to(api::me)));
+        .service(web::scope("/api").route("/me", web::get().to(api::me)))
+        .configure(crate::billing::sandbox::configure);
 }
 
 pub async fn not_found() -> Result<actix_web::HttpResponse, AppError> {
