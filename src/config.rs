@@ -45,6 +45,8 @@ pub struct Config {
     pub port: u16,
     /// Public address of the app, used in redirect URLs given to providers.
     pub base_url: String,
+    /// False when `BASE_URL` was derived from HOST/PORT (then it follows the bound port).
+    pub base_url_explicit: bool,
     pub database_url: String,
     /// 64+ bytes; `None` means "generate and persist one" (see `secrets`).
     pub session_key: Option<Vec<u8>>,
@@ -100,6 +102,7 @@ impl Config {
             Some(p) => p.parse::<u16>().map_err(|_| invalid("PORT", "a port number from 0 to 65535"))?,
             None => 8080,
         };
+        let base_url_explicit = get("BASE_URL").is_some();
         let base_url = match get("BASE_URL") {
             Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
                 url.trim_end_matches('/').to_owned()
@@ -107,7 +110,7 @@ impl Config {
             Some(_) => {
                 return Err(invalid("BASE_URL", "an http:// or https:// address such as https://billing.example.com"));
             }
-            None => format!("http://{}:{}", if host == "0.0.0.0" { "127.0.0.1" } else { &host }, port),
+            None => Config::derived_base_url(&host, port),
         };
         let database_url = get("DATABASE_URL").unwrap_or_else(|| "tollgate.db".to_owned());
         if database_url.contains("://")
@@ -192,6 +195,7 @@ impl Config {
             host,
             port,
             base_url,
+            base_url_explicit,
             database_url,
             session_key,
             provider,
@@ -205,6 +209,11 @@ impl Config {
             db_pool_size,
             sales_contact_url: get("SALES_CONTACT_URL").unwrap_or_else(|| "mailto:sales@example.com".to_owned()),
         })
+    }
+
+    /// The address the app is reached at once it listens on `port` (port 0 binds a random one).
+    pub fn derived_base_url(host: &str, port: u16) -> String {
+        format!("http://{}:{port}", if host == "0.0.0.0" { "127.0.0.1" } else { host })
     }
 
     /// Cookies get the `Secure` flag only when the app is served over https.

@@ -44,9 +44,16 @@ pub struct StartupError(pub String);
 
 impl Application {
     /// Prepares everything and binds the port; `run` then serves until stopped.
-    pub fn build(config: Config) -> Result<Application, StartupError> {
+    pub fn build(mut config: Config) -> Result<Application, StartupError> {
         // reqwest and async-stripe use rustls with ring; it must be the process default.
         let _ = rustls::crypto::ring::default_provider().install_default();
+
+        let listener = TcpListener::bind((config.host.as_str(), config.port))
+            .map_err(|e| StartupError(format!("cannot listen on {}:{}: {e}", config.host, config.port)))?;
+        let port = listener.local_addr().map_err(|e| StartupError(e.to_string()))?.port();
+        if !config.base_url_explicit {
+            config.base_url = Config::derived_base_url(&config.host, port);
+        }
 
         let pool = build_pool(&config.database_url, config.db_pool_size).map_err(StartupError)?;
         let db = Db::new(pool, &config.database_url);
@@ -77,10 +84,6 @@ impl Application {
         };
         drop(conn);
         let billing = Billing::from_config(&config).map_err(StartupError)?;
-
-        let listener = TcpListener::bind((config.host.as_str(), config.port))
-            .map_err(|e| StartupError(format!("cannot listen on {}:{}: {e}", config.host, config.port)))?;
-        let port = listener.local_addr().map_err(|e| StartupError(e.to_string()))?.port();
 
         log::info!(
             "Tollgate listening on http://{}:{port} (database: {}, billing provider: {})",
