@@ -54,6 +54,14 @@ impl AppError {
         AppError::BadRequest(msg.into())
     }
 
+    /// The full cause, for logs and the webhook event log (never for a response).
+    pub fn detail(&self) -> String {
+        match self {
+            AppError::Internal(cause) | AppError::Provider(cause) => cause.clone(),
+            other => other.to_string(),
+        }
+    }
+
     pub fn title(&self) -> &'static str {
         match self {
             AppError::NotFound => "Not found",

@@ -103,6 +103,7 @@ diesel::table! {
         cancel_at_period_end -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        addon_price_id -> Nullable<Text>,
     }
 }
 
@@ -197,6 +198,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    checkout_fulfilments (id) {
+        id -> BigInt,
+        provider -> Text,
+        checkout_id -> Text,
+        workspace_id -> BigInt,
+        purchase -> Text,
+        code -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    job_leases (name) {
+        name -> Text,
+        holder -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(workspaces -> plans (plan_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(memberships -> workspaces (workspace_id));
@@ -218,4 +239,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     billing_events,
     capacity_snapshots,
     app_secrets,
+    checkout_fulfilments,
+    job_leases,
 );

@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod credits;
 pub mod members;
 pub mod money;
+pub mod plan_changes;
 pub mod pricing;
 pub mod subscription_state;
 pub mod team;

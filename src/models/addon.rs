@@ -85,6 +85,8 @@ pub struct WorkspaceAddon {
     pub cancel_at_period_end: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The provider price the add-on was bought at (to cancel it on the provider).
+    pub addon_price_id: Option<String>,
 }
 
 impl WorkspaceAddon {

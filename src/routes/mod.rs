@@ -9,6 +9,7 @@ mod health;
 mod home;
 mod pricing;
 mod settings;
+mod webhooks;
 
 use actix_web::web;
 
@@ -32,6 +33,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/members", web::post().to(settings::add_member))
                 .route("/members/{user_id}/role", web::post().to(settings::change_role))
                 .route("/members/{user_id}/remove", web::post().to(settings::remove_member)),
+        )
+        .service(
+            web::scope("/webhooks")
+                .app_data(web::PayloadConfig::new(webhooks::WEBHOOK_LIMIT))
+                .route("/stripe", web::post().to(webhooks::stripe))
+                .route("/chargebee", web::post().to(webhooks::chargebee)),
         )
         .service(web::scope("/api").route("/me", web::get().to(api::me)))
         .configure(crate::billing::sandbox::configure);

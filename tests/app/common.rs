@@ -12,6 +12,8 @@ use tollgate::db::{Db, DbConnection};
 use tollgate::startup::{AppState, Application};
 
 pub const PASSWORD: &str = "correct horse battery";
+/// The secret `/webhooks/stripe` verifies with in tests (sandbox mode).
+pub const WEBHOOK_SECRET: &str = "whsec_test_secret";
 
 pub struct TestApp {
     pub address: String,
@@ -32,11 +34,10 @@ pub enum TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        if let TestDatabase::Postgres { admin_url, name } = self {
-            if let Ok(mut conn) = diesel::PgConnection::establish(admin_url) {
-                let _ =
-                    diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&mut conn);
-            }
+        if let TestDatabase::Postgres { admin_url, name } = self
+            && let Ok(mut conn) = diesel::PgConnection::establish(admin_url)
+        {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&mut conn);
         }
     }
 }
@@ -72,6 +73,7 @@ pub fn base_vars(database_url: &str) -> HashMap<String, String> {
         ("DATABASE_URL", database_url),
         ("SESSION_KEY", "test-session-key-0123456789abcdef0123456789abcdef0123456789abcdef0123456789"),
         ("BILLING_PROVIDER", "sandbox"),
+        ("SANDBOX_WEBHOOK_SECRET", WEBHOOK_SECRET),
         ("DATABASE_POOL_SIZE", "4"),
         ("CATALOG_PATH", concat!(env!("CARGO_MANIFEST_DIR"), "/catalog.toml")),
     ]

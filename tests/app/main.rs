@@ -11,4 +11,6 @@ mod catalog;
 mod errors;
 mod migrations;
 mod pricing;
+mod stripe_shapes;
 mod team;
+mod webhooks;

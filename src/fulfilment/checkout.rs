@@ -1,0 +1,237 @@
+//! Granting what a completed checkout bought: a plan (through the state machine), a credit
+//! pack (a purchased-credits grant) or an add-on. Keyed by the provider's checkout id.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+
+use super::authoritative_time;
+use super::plans::PlanBook;
+use super::state::{apply_decision, billing_state};
+use crate::billing::{ConfirmedCheckout, Provider, Purchase, metadata};
+use crate::db::{DbConnection, is_unique_violation};
+use crate::domain::plan_changes::hold_downgrade;
+use crate::domain::subscription_state::{Decision, on_subscription_snapshot};
+use crate::error::AppError;
+use crate::models::credit_ledger::NewCreditEntry;
+use crate::models::workspace::Workspace;
+use crate::models::{CreditBucket, now};
+use crate::schema::{checkout_fulfilments, workspace_addons, workspaces};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fulfilled {
+    Plan { name: String },
+    CreditPack { name: String, credits: i64 },
+    Addon { name: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fulfilment {
+    pub what: Fulfilled,
+    /// False when this checkout had already been fulfilled (a reload, or the webhook won).
+    pub first_time: bool,
+}
+
+impl Fulfilment {
+    /// The notice shown on the billing page after checkout.
+    pub fn welcome(&self) -> String {
+        match &self.what {
+            Fulfilled::Plan { name } => format!("Welcome to {name}! Your workspace has been upgraded."),
+            Fulfilled::CreditPack { name, credits } => {
+                format!("Thanks! {credits} credits ({name}) were added to your workspace.")
+            }
+            Fulfilled::Addon { name } => format!("{name} is now active on your workspace."),
+        }
+    }
+}
+
+/// Fulfils a paid checkout for `ws` (locked by the caller, inside its transaction).
+/// Idempotent: a second call for the same checkout changes nothing.
+pub fn fulfil_checkout(
+    conn: &mut DbConnection,
+    ws: &Workspace,
+    book: &PlanBook,
+    confirmed: &ConfirmedCheckout,
+    grace_days: i64,
+    at: DateTime<Utc>,
+) -> Result<Fulfilment, AppError> {
+    let checkout = &confirmed.checkout;
+    let purchase =
+        confirmed.purchase().ok_or_else(|| AppError::bad_request("That checkout is not a Tollgate purchase."))?;
+    let code = checkout.metadata.get(metadata::CODE).cloned().unwrap_or_default();
+    let what = describe(book, purchase, &code, confirmed)?;
+
+    if already_fulfilled(conn, book.provider, &checkout.id)? {
+        return Ok(Fulfilment { what, first_time: false });
+    }
+    match purchase {
+        Purchase::Plan => grant_plan(conn, ws, book, confirmed, grace_days, at)?,
+        Purchase::CreditPack => grant_pack(conn, ws, book, confirmed, &code)?,
+        Purchase::Addon => grant_addon(conn, ws, book, confirmed, &code)?,
+    }
+    record_fulfilment(conn, book.provider, &checkout.id, ws.id, purchase, &code)?;
+    Ok(Fulfilment { what, first_time: true })
+}
+
+fn describe(
+    book: &PlanBook,
+    purchase: Purchase,
+    code: &str,
+    confirmed: &ConfirmedCheckout,
+) -> Result<Fulfilled, AppError> {
+    let unknown = || AppError::bad_request("That checkout is for something this catalog does not sell.");
+    Ok(match purchase {
+        Purchase::Plan => {
+            let from_price =
+                confirmed.subscription.as_ref().and_then(|s| s.price_ids.iter().find_map(|p| book.plan_for_price(p)));
+            let plan = from_price.map(|(p, _)| p).or_else(|| book.by_code(code)).ok_or_else(unknown)?;
+            Fulfilled::Plan { name: plan.name.clone() }
+        }
+        Purchase::CreditPack => {
+            let pack = book.packs.iter().find(|p| p.code == code).ok_or_else(unknown)?;
+            Fulfilled::CreditPack { name: pack.name.clone(), credits: pack.credits }
+        }
+        Purchase::Addon => {
+            let addon = book.addons.iter().find(|a| a.code == code).ok_or_else(unknown)?;
+            Fulfilled::Addon { name: addon.name.clone() }
+        }
+    })
+}
+
+fn already_fulfilled(conn: &mut DbConnection, provider: Provider, checkout_id: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        checkout_fulfilments::table
+            .filter(checkout_fulfilments::provider.eq(provider.as_str()))
+            .filter(checkout_fulfilments::checkout_id.eq(checkout_id)),
+    ))
+    .get_result(conn)
+}
+
+fn record_fulfilment(
+    conn: &mut DbConnection,
+    provider: Provider,
+    checkout_id: &str,
+    workspace_id: i64,
+    purchase: Purchase,
+    code: &str,
+) -> Result<(), AppError> {
+    let inserted = diesel::insert_into(checkout_fulfilments::table)
+        .values((
+            checkout_fulfilments::provider.eq(provider.as_str()),
+            checkout_fulfilments::checkout_id.eq(checkout_id),
+            checkout_fulfilments::workspace_id.eq(workspace_id),
+            checkout_fulfilments::purchase.eq(purchase.as_str()),
+            checkout_fulfilments::code.eq(code),
+            checkout_fulfilments::created_at.eq(now()),
+        ))
+        .execute(conn);
+    match inserted {
+        Ok(_) => Ok(()),
+        // The workspace lock makes this unreachable; if it happens, roll back rather than grant twice.
+        Err(e) if is_unique_violation(&e) => Err(AppError::Conflict("This checkout was already fulfilled.".into())),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn grant_plan(
+    conn: &mut DbConnection,
+    ws: &Workspace,
+    book: &PlanBook,
+    confirmed: &ConfirmedCheckout,
+    grace_days: i64,
+    at: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let subscription = confirmed.subscription.as_ref().ok_or_else(|| {
+        AppError::internal(format!("checkout {} has no subscription to fulfil", confirmed.checkout.id))
+    })?;
+    let default = book.default_plan().map(PlanBook::plan_ref).ok_or_else(|| AppError::internal("no default plan"))?;
+    let state = billing_state(ws, book);
+    let resolve = |price: &str| book.resolve(price);
+    let decision = on_subscription_snapshot(
+        &state,
+        subscription,
+        authoritative_time(&state, at),
+        &resolve,
+        &default,
+        grace_days,
+        at,
+    )
+    .map_err(|e| AppError::internal(format!("checkout {}: {e}", confirmed.checkout.id)))?;
+    let decision = hold_downgrade(&state, decision, &|code| book.rank(code), at);
+    if let Decision::Ignore(reason) = &decision {
+        log::warn!("checkout {} for workspace {} changed no plan: {reason}", confirmed.checkout.id, ws.id);
+    }
+    apply_decision(conn, ws, book, decision)?;
+    Ok(())
+}
+
+/// Links the provider customer to the workspace when it has none yet (first purchase).
+fn link_customer(
+    conn: &mut DbConnection,
+    ws: &Workspace,
+    provider: Provider,
+    customer_id: Option<&str>,
+) -> QueryResult<()> {
+    if let (None, Some(customer)) = (&ws.provider_customer_id, customer_id) {
+        diesel::update(workspaces::table.find(ws.id))
+            .set((workspaces::provider_customer_id.eq(customer), workspaces::billing_provider.eq(provider.as_str())))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+fn grant_pack(
+    conn: &mut DbConnection,
+    ws: &Workspace,
+    book: &PlanBook,
+    confirmed: &ConfirmedCheckout,
+    code: &str,
+) -> Result<(), AppError> {
+    let pack =
+        book.packs.iter().find(|p| p.code == code).ok_or_else(|| AppError::bad_request("Unknown credit pack."))?;
+    let checkout = &confirmed.checkout;
+    let key = format!("checkout:{}:{}", book.provider.as_str(), checkout.id);
+    // The payment id is what a later refund names, so the grant is found by it.
+    let reference = checkout.payment_intent_id.clone().unwrap_or_else(|| checkout.id.clone());
+    NewCreditEntry {
+        workspace_id: ws.id,
+        bucket: CreditBucket::Purchased,
+        delta: pack.credits,
+        reason: &format!("bought {}", pack.name),
+        idempotency_key: Some(&key),
+        reference: Some(&reference),
+    }
+    .insert(conn)?;
+    link_customer(conn, ws, book.provider, checkout.customer_id.as_deref())?;
+    Ok(())
+}
+
+fn grant_addon(
+    conn: &mut DbConnection,
+    ws: &Workspace,
+    book: &PlanBook,
+    confirmed: &ConfirmedCheckout,
+    code: &str,
+) -> Result<(), AppError> {
+    let addon = book.addons.iter().find(|a| a.code == code).ok_or_else(|| AppError::bad_request("Unknown add-on."))?;
+    let checkout = &confirmed.checkout;
+    let subscription_id =
+        checkout.subscription_id.clone().or_else(|| confirmed.subscription.as_ref().map(|s| s.id.clone()));
+    let period_end = confirmed.subscription.as_ref().and_then(|s| s.current_period_end).map(|t| t.naive_utc());
+    let stamp = now();
+    diesel::insert_into(workspace_addons::table)
+        .values((
+            workspace_addons::workspace_id.eq(ws.id),
+            workspace_addons::addon_id.eq(addon.id),
+            workspace_addons::status.eq("active"),
+            workspace_addons::provider_subscription_id.eq(subscription_id),
+            workspace_addons::checkout_id.eq(&checkout.id),
+            workspace_addons::current_period_end.eq(period_end),
+            workspace_addons::cancel_at_period_end.eq(false),
+            workspace_addons::created_at.eq(stamp),
+            workspace_addons::updated_at.eq(stamp),
+            workspace_addons::addon_price_id.eq(book.addon_price(addon)),
+        ))
+        .execute(conn)?;
+    link_customer(conn, ws, book.provider, checkout.customer_id.as_deref())?;
+    Ok(())
+}

@@ -1,0 +1,92 @@
+//! The catalog as fulfilment needs it: plans by id and code, and which plan or add-on a
+//! provider price id belongs to. Loaded once per webhook; the catalog is small.
+
+use diesel::QueryResult;
+
+use crate::billing::Provider;
+use crate::db::DbConnection;
+use crate::domain::money::Interval;
+use crate::domain::subscription_state::PlanRef;
+use crate::models::{Addon, CreditPack, Plan};
+
+pub struct PlanBook {
+    pub plans: Vec<Plan>,
+    pub addons: Vec<Addon>,
+    pub packs: Vec<CreditPack>,
+    pub provider: Provider,
+}
+
+impl PlanBook {
+    /// Loads every plan, add-on and pack, archived ones too: an archived plan's price still
+    /// arrives on the renewals of the workspaces that kept it.
+    pub fn load(conn: &mut DbConnection, provider: Provider) -> QueryResult<PlanBook> {
+        Ok(PlanBook { plans: Plan::all(conn)?, addons: Addon::all(conn)?, packs: CreditPack::all(conn)?, provider })
+    }
+
+    pub fn by_id(&self, id: i64) -> Option<&Plan> {
+        self.plans.iter().find(|p| p.id == id)
+    }
+
+    pub fn by_code(&self, code: &str) -> Option<&Plan> {
+        self.plans.iter().find(|p| p.code == code)
+    }
+
+    pub fn default_plan(&self) -> Option<&Plan> {
+        self.plans.iter().find(|p| p.is_default)
+    }
+
+    fn price_of(&self, plan: &Plan, interval: Interval) -> Option<String> {
+        match self.provider {
+            Provider::Stripe => plan.stripe_price(interval).map(str::to_owned),
+            Provider::Chargebee => plan.chargebee_item_price(interval).map(str::to_owned),
+        }
+    }
+
+    /// The plan and interval a provider price id stands for.
+    pub fn plan_for_price(&self, price_id: &str) -> Option<(&Plan, Interval)> {
+        self.plans.iter().find_map(|plan| {
+            [Interval::Month, Interval::Year]
+                .into_iter()
+                .find(|i| self.price_of(plan, *i).as_deref() == Some(price_id))
+                .map(|i| (plan, i))
+        })
+    }
+
+    pub fn price_for(&self, plan: &Plan, interval: Interval) -> Option<String> {
+        self.price_of(plan, interval)
+    }
+
+    pub fn addon_for_price(&self, price_id: &str) -> Option<&Addon> {
+        self.addons.iter().find(|a| match self.provider {
+            Provider::Stripe => a.stripe_price.as_deref() == Some(price_id),
+            Provider::Chargebee => a.chargebee_item_price.as_deref() == Some(price_id),
+        })
+    }
+
+    pub fn addon_price(&self, addon: &Addon) -> Option<String> {
+        match self.provider {
+            Provider::Stripe => addon.stripe_price.clone(),
+            Provider::Chargebee => addon.chargebee_item_price.clone(),
+        }
+    }
+
+    pub fn pack_price(&self, pack: &CreditPack) -> Option<String> {
+        match self.provider {
+            Provider::Stripe => pack.stripe_price.clone(),
+            Provider::Chargebee => pack.chargebee_item_price.clone(),
+        }
+    }
+
+    pub fn plan_ref(plan: &Plan) -> PlanRef {
+        PlanRef { code: plan.code.clone(), is_free: plan.is_free(), monthly_credits: plan.monthly_credits }
+    }
+
+    /// For the state machine: one price id → (plan, interval).
+    pub fn resolve(&self, price_id: &str) -> Option<(PlanRef, Interval)> {
+        self.plan_for_price(price_id).map(|(plan, interval)| (PlanBook::plan_ref(plan), interval))
+    }
+
+    pub fn rank(&self, code: &str) -> i64 {
+        self.by_code(code).map(Plan::rank).unwrap_or(0)
+    }
+}

@@ -1,0 +1,338 @@
+//! Provider webhooks, end to end after the signature check: parse, record the event and
+//! apply it in one transaction (the unique provider+event id makes redelivery harmless),
+//! and record a failure separately so the state change rolls back but the event and its
+//! error stay for the retry job. Also the retry job itself.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use diesel::prelude::*;
+
+use super::events::{EventResult, apply_event};
+use crate::billing::{BillingProvider, EventKind, NormalizedEvent, Provider, SubscriptionData};
+use crate::db::{DbConnection, is_unique_violation, write_transaction};
+use crate::error::AppError;
+use crate::models::billing_event::{BillingEvent, EventStatus};
+use crate::models::now;
+use crate::schema::billing_events;
+use crate::startup::AppState;
+
+/// How a delivery ended, as answered to the provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WebhookOutcome {
+    Processed,
+    Duplicate,
+    Ignored(String),
+    /// Stored; our retry job will apply it once its workspace is known.
+    Pending(String),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WebhookError {
+    #[error("{0}")]
+    BadEvent(String),
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// Exponential backoff for pending and failed events: 1, 2, 4 … minutes, at most 6 hours.
+fn backoff(attempts: i32) -> TimeDelta {
+    TimeDelta::minutes(1i64 << attempts.clamp(0, 9)).min(TimeDelta::hours(6))
+}
+
+pub fn parse(provider: Provider, payload: &[u8]) -> Result<NormalizedEvent, WebhookError> {
+    let parsed = match provider {
+        Provider::Stripe => crate::billing::stripe_events::parse_stripe_event(payload),
+        Provider::Chargebee => crate::billing::chargebee_events::parse_chargebee_event(payload),
+    };
+    parsed.map_err(|e| WebhookError::BadEvent(e.to_string()))
+}
+
+/// Handles one verified delivery. Provider calls (fetching a subscription) happen before
+/// any transaction opens.
+pub async fn process_webhook(
+    state: &AppState,
+    provider: Provider,
+    payload: Vec<u8>,
+) -> Result<WebhookOutcome, WebhookError> {
+    let event = parse(provider, &payload)?;
+    let payload = String::from_utf8_lossy(&payload).into_owned();
+    process_event(state, event, payload).await
+}
+
+async fn process_event(
+    state: &AppState,
+    event: NormalizedEvent,
+    payload: String,
+) -> Result<WebhookOutcome, WebhookError> {
+    match settle(state, &event, &payload).await {
+        Ok(outcome) => Ok(outcome),
+        Err(error) => {
+            record_failure(state, &event, &payload, &error).await;
+            Err(WebhookError::Failed(error))
+        }
+    }
+}
+
+/// Fetches what the event needs from the provider (outside any transaction), then records
+/// and applies it; an ambiguous event is applied once more with the fetched state.
+async fn settle(state: &AppState, event: &NormalizedEvent, payload: &str) -> Result<WebhookOutcome, String> {
+    let mut fetched = match checkout_subscription(event).filter(|_| needs_subscription(event)) {
+        Some(id) => Some(fetch_subscription(state, &id).await?),
+        None => None,
+    };
+    loop {
+        let (ev, body, sub) = (event.clone(), payload.to_owned(), fetched.clone());
+        let grace = state.config.grace_period_days;
+        let step = state
+            .db
+            .run(move |conn| record_and_apply(conn, &ev, &body, sub.as_ref(), grace))
+            .await
+            .map_err(|e| e.detail())?;
+        match step {
+            Step::Done(outcome) => return Ok(outcome),
+            Step::NeedsFetch(_) if fetched.is_some() => {
+                return Err("the provider's current subscription state did not settle the event".into());
+            }
+            Step::NeedsFetch(id) => fetched = Some(fetch_subscription(state, &id).await?),
+        }
+    }
+}
+
+async fn fetch_subscription(state: &AppState, id: &str) -> Result<SubscriptionData, String> {
+    state.billing.fetch_subscription(id).await.map_err(|e| format!("fetching subscription {id} from the provider: {e}"))
+}
+
+/// Subscription checkouts say which subscription they created, not its state: ask.
+fn needs_subscription(event: &NormalizedEvent) -> bool {
+    event.kind == EventKind::CheckoutCompleted && checkout_subscription(event).is_some()
+}
+
+fn checkout_subscription(event: &NormalizedEvent) -> Option<String> {
+    event.checkout.as_ref().and_then(|c| c.subscription_id.clone())
+}
+
+enum Step {
+    Done(WebhookOutcome),
+    NeedsFetch(String),
+}
+
+/// Why a recording transaction rolled back.
+#[derive(Debug, thiserror::Error)]
+enum TxError {
+    /// The event alone was ambiguous; nothing was written.
+    #[error("needs the provider's state of subscription {0}")]
+    NeedsFetch(String),
+    /// A concurrent delivery of the same event inserted it first.
+    #[error("billing event inserted concurrently")]
+    Race,
+    #[error(transparent)]
+    App(#[from] AppError),
+}
+
+impl From<diesel::result::Error> for TxError {
+    fn from(e: diesel::result::Error) -> TxError {
+        TxError::App(e.into())
+    }
+}
+
+/// Records the event and applies it, all in one transaction. A concurrent delivery of the
+/// same event loses the unique-key race, tries again, and finds it done.
+fn record_and_apply(
+    conn: &mut DbConnection,
+    event: &NormalizedEvent,
+    payload: &str,
+    fetched: Option<&SubscriptionData>,
+    grace_days: i64,
+) -> Result<Step, AppError> {
+    let mut result = attempt(conn, event, payload, fetched, grace_days);
+    if matches!(result, Err(TxError::Race)) {
+        result = attempt(conn, event, payload, fetched, grace_days);
+    }
+    match result {
+        Ok(step) => Ok(step),
+        Err(TxError::NeedsFetch(sub)) => Ok(Step::NeedsFetch(sub)),
+        Err(TxError::Race) => Err(AppError::internal("billing event insert kept racing")),
+        Err(TxError::App(e)) => Err(e),
+    }
+}
+
+fn attempt(
+    conn: &mut DbConnection,
+    event: &NormalizedEvent,
+    payload: &str,
+    fetched: Option<&SubscriptionData>,
+    grace_days: i64,
+) -> Result<Step, TxError> {
+    let provider = event.provider.as_str();
+    write_transaction(conn, |conn| {
+        let existing = BillingEvent::find(conn, provider, &event.event_id)?;
+        let (row_id, attempts) = match existing {
+            Some(row)
+                if row.status == EventStatus::Processed.as_str() || row.status == EventStatus::Ignored.as_str() =>
+            {
+                return Ok(Step::Done(WebhookOutcome::Duplicate));
+            }
+            Some(row) => (row.id, row.attempts),
+            None => (insert_event(conn, event, payload)?, 0),
+        };
+        let at = Utc::now();
+        let (status, workspace, note, outcome) = match apply_event(conn, event, fetched, grace_days, at)? {
+            EventResult::NeedsFetch(sub) => return Err(TxError::NeedsFetch(sub)),
+            EventResult::Processed(ws) => (EventStatus::Processed, Some(ws), None, WebhookOutcome::Processed),
+            EventResult::Ignored(ws, why) => {
+                (EventStatus::Ignored, ws, Some(why.clone()), WebhookOutcome::Ignored(why))
+            }
+            EventResult::Pending(ws, why) => {
+                (EventStatus::Pending, ws, Some(why.clone()), WebhookOutcome::Pending(why))
+            }
+        };
+        mark(conn, row_id, status, workspace, note, attempts, at)?;
+        if let (EventStatus::Processed, Some(ws)) = (status, workspace) {
+            apply_waiting_events(conn, ws, row_id, grace_days, at)?;
+        }
+        Ok(Step::Done(outcome))
+    })
+}
+
+fn mark(
+    conn: &mut DbConnection,
+    row_id: i64,
+    status: EventStatus,
+    workspace: Option<i64>,
+    note: Option<String>,
+    attempts: i32,
+    at: DateTime<Utc>,
+) -> QueryResult<usize> {
+    let done = status != EventStatus::Pending;
+    diesel::update(billing_events::table.find(row_id))
+        .set((
+            billing_events::status.eq(status.as_str()),
+            billing_events::workspace_id.eq(workspace),
+            billing_events::error.eq(note),
+            billing_events::attempts.eq(attempts + 1),
+            billing_events::processed_at.eq(done.then(now)),
+            billing_events::next_attempt_at.eq((!done).then(|| (at + backoff(attempts)).naive_utc())),
+        ))
+        .execute(conn)
+}
+
+/// Events that arrived before the subscription they concern was linked wait as pending on
+/// their workspace. Once an event changes that workspace, they are applied again, oldest
+/// first by the provider's clock, so the final state does not depend on delivery order.
+fn apply_waiting_events(
+    conn: &mut DbConnection,
+    ws: i64,
+    just_applied: i64,
+    grace_days: i64,
+    at: DateTime<Utc>,
+) -> Result<(), TxError> {
+    let waiting: Vec<BillingEvent> = billing_events::table
+        .filter(billing_events::workspace_id.eq(ws))
+        .filter(billing_events::status.eq(EventStatus::Pending.as_str()))
+        .filter(billing_events::id.ne(just_applied))
+        .order((billing_events::provider_created_at.asc(), billing_events::id.asc()))
+        .load(conn)?;
+    for row in waiting {
+        let Ok(event) = parse(provider_of(&row.provider), row.payload.as_bytes()) else { continue };
+        let (status, workspace, note) = match apply_event(conn, &event, None, grace_days, at)? {
+            EventResult::Processed(w) => (EventStatus::Processed, Some(w), None),
+            EventResult::Ignored(w, why) => (EventStatus::Ignored, w, Some(why)),
+            // Still waiting (or needs the provider): the retry job takes it from here.
+            EventResult::Pending(..) | EventResult::NeedsFetch(_) => continue,
+        };
+        mark(conn, row.id, status, workspace, note, row.attempts, at)?;
+    }
+    Ok(())
+}
+
+fn provider_of(name: &str) -> Provider {
+    match name {
+        "chargebee" => Provider::Chargebee,
+        _ => Provider::Stripe,
+    }
+}
+
+fn insert_event(conn: &mut DbConnection, event: &NormalizedEvent, payload: &str) -> Result<i64, TxError> {
+    let inserted = diesel::insert_into(billing_events::table)
+        .values((
+            billing_events::provider.eq(event.provider.as_str()),
+            billing_events::event_id.eq(&event.event_id),
+            billing_events::event_type.eq(&event.event_type),
+            billing_events::status.eq(EventStatus::Pending.as_str()),
+            billing_events::provider_created_at.eq(event.created_at.naive_utc()),
+            billing_events::received_at.eq(now()),
+            billing_events::attempts.eq(0),
+            billing_events::payload.eq(payload),
+        ))
+        .returning(billing_events::id)
+        .get_result(conn);
+    match inserted {
+        Ok(id) => Ok(id),
+        Err(e) if is_unique_violation(&e) => Err(TxError::Race),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Stores the failure outside the rolled-back transaction: the event and its payload stay,
+/// marked failed, with the error and one more attempt counted, for a redelivery or the
+/// retry job to process.
+async fn record_failure(state: &AppState, event: &NormalizedEvent, payload: &str, error: &str) {
+    log::warn!("{} event {} ({}) failed: {error}", event.provider.as_str(), event.event_id, event.event_type);
+    let (event, payload, error) = (event.clone(), payload.to_owned(), error.to_owned());
+    let saved = state
+        .db
+        .run(move |conn| {
+            let mut result = write_transaction(conn, |conn| mark_failed(conn, &event, &payload, &error));
+            if matches!(result, Err(TxError::Race)) {
+                result = write_transaction(conn, |conn| mark_failed(conn, &event, &payload, &error));
+            }
+            result.map_err(|e| AppError::internal(e.to_string()))
+        })
+        .await;
+    if let Err(e) = saved {
+        log::error!("could not record the failed event: {e}");
+    }
+}
+
+fn mark_failed(conn: &mut DbConnection, event: &NormalizedEvent, payload: &str, error: &str) -> Result<(), TxError> {
+    let (id, attempts) = match BillingEvent::find(conn, event.provider.as_str(), &event.event_id)? {
+        Some(row) => (row.id, row.attempts),
+        None => (insert_event(conn, event, payload)?, 0),
+    };
+    diesel::update(billing_events::table.find(id))
+        .set((
+            billing_events::status.eq(EventStatus::Failed.as_str()),
+            billing_events::error.eq(error),
+            billing_events::attempts.eq(attempts + 1),
+            billing_events::next_attempt_at.eq((Utc::now() + backoff(attempts)).naive_utc()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The retry job: events stored as pending or failed whose time has come are processed
+/// again from their stored payload. Returns how many were retried.
+pub async fn retry_due_events(state: &AppState, limit: i64) -> Result<usize, AppError> {
+    let due: Vec<BillingEvent> = state
+        .db
+        .run(move |conn| {
+            Ok(billing_events::table
+                .filter(billing_events::status.eq_any([EventStatus::Pending.as_str(), EventStatus::Failed.as_str()]))
+                .filter(billing_events::next_attempt_at.le(now()))
+                .order(billing_events::next_attempt_at.asc())
+                .limit(limit)
+                .load(conn)?)
+        })
+        .await?;
+    let count = due.len();
+    for row in due {
+        match parse(provider_of(&row.provider), row.payload.as_bytes()) {
+            Ok(event) => {
+                if let Err(e) = process_event(state, event, row.payload.clone()).await {
+                    log::info!("retry of event {} did not succeed yet: {e}", row.event_id);
+                }
+            }
+            Err(e) => log::warn!("stored event {} no longer parses: {e}", row.event_id),
+        }
+    }
+    Ok(count)
+}
