@@ -24,6 +24,9 @@
 //! A mapped event without the object its kind needs is [`EventParseError::Malformed`].
 //! Chargebee has no "past due" status: the snapshot's own status is kept, and the
 //! `InvoicePaymentFailed` kind is what signals it. Hosted invoice URLs are not in the payload.
+//!
+//! [`parse_subscription`] and [`parse_invoice`] (and the small JSON helpers) are also used by
+//! the API client in `chargebee/`, so webhooks and API answers are read by the same code.
 
 use std::collections::BTreeMap;
 
@@ -58,7 +61,7 @@ pub fn parse_chargebee_event(raw: &[u8]) -> Result<NormalizedEvent, EventParseEr
     let (sub, customer, invoice) = (part("subscription"), part("customer"), part("invoice"));
     let (transaction, credit_note) = (part("transaction"), part("credit_note"));
 
-    let subscription = sub.and_then(|s| parse_subscription(s, occurred));
+    let subscription = sub.and_then(|s| parse_subscription_at(s, occurred));
     let invoice_data = invoice.and_then(parse_invoice);
     let refund = if kind == EventKind::Refunded { parse_refund(transaction, credit_note, invoice) } else { None };
 
@@ -137,8 +140,14 @@ fn map_status(status: &str) -> Option<SubscriptionStatus> {
     })
 }
 
+/// A subscription as an API answer states it now (the provider's `subscription` object, as
+/// in webhooks). Shared with the API client so both read subscriptions the same way.
+pub(crate) fn parse_subscription(sub: &Value) -> Option<SubscriptionData> {
+    parse_subscription_at(sub, Utc::now().timestamp())
+}
+
 /// `occurred` (the event time) tells a scheduled `cancelled_at` from a past one.
-fn parse_subscription(sub: &Value, occurred: i64) -> Option<SubscriptionData> {
+fn parse_subscription_at(sub: &Value, occurred: i64) -> Option<SubscriptionData> {
     let id = str_at(sub, "/id")?;
     let raw_status = str_at(sub, "/status");
     let status = raw_status.as_deref().and_then(map_status);
@@ -174,7 +183,8 @@ fn parse_subscription(sub: &Value, occurred: i64) -> Option<SubscriptionData> {
     })
 }
 
-fn parse_invoice(inv: &Value) -> Option<InvoiceData> {
+/// An `invoice` object (webhook content or API answer) → [`InvoiceData`]; `None` without an id.
+pub(crate) fn parse_invoice(inv: &Value) -> Option<InvoiceData> {
     let id = str_at(inv, "/id")?;
     let lines: &[Value] = inv.get("line_items").and_then(Value::as_array).map_or(&[], Vec::as_slice);
     // The subscription's own line: the plan line (PC 1.0 `plan`, PC 2.0 `plan_item_price`),
@@ -283,16 +293,16 @@ fn parse_refund(
 // ---- small JSON helpers -------------------------------------------------------------------
 
 /// Non-empty string at a JSON pointer.
-fn str_at(v: &Value, ptr: &str) -> Option<String> {
+pub(crate) fn str_at(v: &Value, ptr: &str) -> Option<String> {
     v.pointer(ptr).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned)
 }
 
-fn int_at(v: &Value, ptr: &str) -> Option<i64> {
+pub(crate) fn int_at(v: &Value, ptr: &str) -> Option<i64> {
     v.pointer(ptr).and_then(Value::as_i64)
 }
 
 /// Unix seconds → UTC time (`None` for null, non-integers and out-of-range values).
-fn ts(v: &Value) -> Option<DateTime<Utc>> {
+pub(crate) fn ts(v: &Value) -> Option<DateTime<Utc>> {
     v.as_i64().and_then(|secs| DateTime::from_timestamp(secs, 0))
 }
 
@@ -307,8 +317,8 @@ fn scalar_string(v: &Value) -> Option<String> {
 }
 
 /// Chargebee `meta_data`: a JSON object, or a string holding one. Scalar values become
-/// strings; nested objects/arrays are skipped.
-fn meta_data(v: Option<&Value>) -> BTreeMap<String, String> {
+/// strings; nested objects/arrays are skipped. Also reads hosted pages' `pass_thru_content`.
+pub(crate) fn meta_data(v: Option<&Value>) -> BTreeMap<String, String> {
     let parsed;
     let obj = match v {
         Some(Value::String(s)) => {

@@ -8,6 +8,7 @@ mod common;
 
 mod accounts;
 mod catalog;
+mod chargebee_provider;
 mod errors;
 mod migrations;
 mod pricing;
