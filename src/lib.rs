@@ -9,6 +9,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod flows;
 pub mod fulfilment;
 pub mod models;
 pub mod routes;

@@ -30,6 +30,8 @@ pub struct AppState {
     /// The secret `/webhooks/stripe` verifies signatures with: `STRIPE_WEBHOOK_SECRET` for
     /// Stripe, the sandbox's own (`SANDBOX_WEBHOOK_SECRET` or a generated one) in sandbox mode.
     pub stripe_webhook_secret: String,
+    /// Bounds checkout and portal session creation per workspace and per IP.
+    pub limiter: crate::web::rate_limit::RateLimiter,
 }
 
 pub struct Application {
@@ -92,7 +94,13 @@ impl Application {
             config.provider.as_str(),
         );
 
-        let state = web::Data::new(AppState { db, config: Arc::new(config), billing, stripe_webhook_secret });
+        let state = web::Data::new(AppState {
+            db,
+            config: Arc::new(config),
+            billing,
+            stripe_webhook_secret,
+            limiter: Default::default(),
+        });
         let server = serve(listener, state.clone(), session_key).map_err(|e| StartupError(e.to_string()))?;
         Ok(Application { port, server, state })
     }

@@ -8,5 +8,6 @@ pub mod members;
 pub mod money;
 pub mod plan_changes;
 pub mod pricing;
+pub mod purchases;
 pub mod subscription_state;
 pub mod team;

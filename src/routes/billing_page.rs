@@ -3,7 +3,6 @@
 
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use chrono::NaiveDateTime;
 
 use crate::domain::money::{Interval, format_count, format_money, format_price};
 use crate::domain::pricing::{Cta, ViewerPlan, cta_for};
@@ -11,11 +10,7 @@ use crate::error::AppResult;
 use crate::models::{Addon, CreditBalance, CreditEntry, CreditPack, Invoice, Membership, Plan, WorkspaceAddon};
 use crate::routes::pricing::{PlanCard, plan_card};
 use crate::startup::AppState;
-use crate::web::{Layout, WorkspaceAccess, page};
-
-pub fn format_date(at: &NaiveDateTime) -> String {
-    at.format("%-d %b %Y").to_string()
-}
+use crate::web::{Layout, WorkspaceAccess, format_date, page};
 
 /// A usage bar: `used` of `limit`, or unlimited.
 pub struct Meter {
@@ -43,6 +38,8 @@ pub struct AddonRow {
     pub description: String,
     pub price: String,
     pub owned: bool,
+    /// "Ends 12 Jan 2027" once cancelled at period end.
+    pub ending: Option<String>,
 }
 
 pub struct PackRow {
@@ -80,6 +77,9 @@ struct BillingPage {
     interval: &'static str,
     trial_used: bool,
     contact_url: String,
+    /// A live subscription: upgrades are plan changes, and it can be cancelled or resumed.
+    subscribed: bool,
+    cancel_at_period_end: bool,
 }
 
 struct Loaded {
@@ -88,7 +88,7 @@ struct Loaded {
     plans: Vec<Plan>,
     scheduled: Option<Plan>,
     addons: Vec<Addon>,
-    owned_addons: Vec<i64>,
+    owned_addons: Vec<(i64, Option<String>)>,
     packs: Vec<CreditPack>,
     invoices: Vec<Invoice>,
 }
@@ -107,7 +107,13 @@ pub async fn show(state: web::Data<AppState>, access: WorkspaceAccess) -> AppRes
                 addons: Addon::active(conn)?,
                 owned_addons: WorkspaceAddon::current_for(conn, workspace_id)?
                     .into_iter()
-                    .map(|(w, _)| w.addon_id)
+                    .map(|(w, _)| {
+                        let ending = w.cancel_at_period_end.then(|| match w.current_period_end {
+                            Some(d) => format!("Ends {}", format_date(&d)),
+                            None => "Ending".to_owned(),
+                        });
+                        (w.addon_id, ending)
+                    })
                     .collect(),
                 packs: CreditPack::active(conn)?,
                 invoices: Invoice::for_workspace(conn, workspace_id, 24)?,
@@ -143,7 +149,11 @@ pub async fn show(state: web::Data<AppState>, access: WorkspaceAccess) -> AppRes
         meter("Purchased credits", data.balance.purchased, Some(data.balance.purchased.max(0)), "credits"),
         meter("Seats used", data.seats_used, plan.seat_limit.map(i64::from), "seats"),
     ];
+    let subscribed = ws.provider_subscription_id.is_some()
+        && matches!(ws.subscription_status.as_deref(), Some("active" | "trialing" | "past_due" | "non_renewing"));
     let page_data = BillingPage {
+        subscribed,
+        cancel_at_period_end: ws.cancel_at_period_end,
         interval: interval.as_str(),
         trial_used: ws.had_trial,
         contact_url: state.config.sales_contact_url.clone(),
@@ -172,7 +182,8 @@ pub async fn show(state: web::Data<AppState>, access: WorkspaceAccess) -> AppRes
                 name: a.name.clone(),
                 description: a.description.clone(),
                 price: format!("{} / {}", format_price(a.price_minor, &a.currency), a.billing_interval),
-                owned: data.owned_addons.contains(&a.id),
+                owned: data.owned_addons.iter().any(|(id, _)| *id == a.id),
+                ending: data.owned_addons.iter().find(|(id, _)| *id == a.id).and_then(|(_, e)| e.clone()),
             })
             .collect(),
         packs: data

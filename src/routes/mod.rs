@@ -5,10 +5,12 @@ mod api;
 mod assets;
 mod auth;
 mod billing_page;
+mod checkout;
 mod health;
 mod home;
 mod pricing;
 mod settings;
+mod subscription;
 mod webhooks;
 
 use actix_web::web;
@@ -25,6 +27,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/login", web::get().to(auth::login_form))
         .route("/login", web::post().to(auth::login))
         .route("/logout", web::post().to(auth::logout))
+        .route("/billing/success", web::get().to(checkout::success))
+        .route("/billing/cancelled", web::get().to(checkout::cancelled))
         .service(
             web::scope("/w/{workspace_id}")
                 .route("/billing", web::get().to(billing_page::show))
@@ -32,7 +36,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/settings", web::post().to(settings::rename))
                 .route("/members", web::post().to(settings::add_member))
                 .route("/members/{user_id}/role", web::post().to(settings::change_role))
-                .route("/members/{user_id}/remove", web::post().to(settings::remove_member)),
+                .route("/members/{user_id}/remove", web::post().to(settings::remove_member))
+                .route("/checkout", web::post().to(checkout::plan))
+                .route("/credits/{code}/checkout", web::post().to(checkout::credit_pack))
+                .route("/addons/{code}/checkout", web::post().to(checkout::addon))
+                .route("/addons/{code}/cancel", web::post().to(subscription::cancel_addon))
+                .route("/portal", web::post().to(subscription::portal))
+                .route("/plan", web::post().to(subscription::change_plan))
+                .route("/subscription/cancel", web::post().to(subscription::cancel))
+                .route("/subscription/resume", web::post().to(subscription::resume)),
         )
         .service(
             web::scope("/webhooks")

@@ -46,6 +46,7 @@ struct PricingPage {
     /// Whether the viewer's workspace already had a trial (then none is offered).
     trial_used: bool,
     contact_url: String,
+    subscribed: bool,
 }
 
 pub fn feature_label(code: &str) -> String {
@@ -120,5 +121,9 @@ pub async fn show(
         cards,
         trial_used: workspace.as_ref().is_some_and(|(w, _)| w.had_trial),
         contact_url: state.config.sales_contact_url.clone(),
+        subscribed: workspace.as_ref().is_some_and(|(w, _)| {
+            w.provider_subscription_id.is_some()
+                && matches!(w.subscription_status.as_deref(), Some("active" | "trialing" | "past_due" | "non_renewing"))
+        }),
     })
 }

@@ -5,6 +5,7 @@ mod csrf;
 mod extractors;
 mod flash;
 mod layout;
+pub mod rate_limit;
 
 pub use csrf::{CsrfForm, FORM_LIMIT, csrf_token};
 pub use extractors::{SignedIn, Viewer, WorkspaceAccess};
@@ -50,6 +51,16 @@ pub fn encode_component(s: &str) -> String {
         }
     }
     out
+}
+
+/// Dates as people read them on billing pages: `12 Jan 2027`.
+pub fn format_date(at: &chrono::NaiveDateTime) -> String {
+    at.format("%-d %b %Y").to_string()
+}
+
+/// The client's address for rate limiting (the proxy's view when behind one).
+pub fn client_ip(req: &actix_web::HttpRequest) -> String {
+    req.connection_info().realip_remote_addr().unwrap_or("unknown").to_owned()
 }
 
 /// 303 See Other: the answer to a successful form POST (the browser then GETs `location`).

@@ -9,6 +9,7 @@ mod common;
 mod accounts;
 mod catalog;
 mod chargebee_provider;
+mod chargebee_webhooks;
 mod errors;
 mod migrations;
 mod pricing;
