@@ -64,6 +64,9 @@ pub struct Config {
     pub db_pool_size: u32,
     /// Where "Contact sales" buttons point (a mailto: or https: address).
     pub sales_contact_url: String,
+    /// Whether this instance takes part in running background jobs (one lease holder at a
+    /// time runs them); `RUN_JOBS=false` leaves them to other instances.
+    pub run_jobs: bool,
 }
 
 impl std::fmt::Debug for Config {
@@ -156,6 +159,12 @@ impl Config {
             Some(_) => return Err(invalid("TOLLGATE_ENV", "production or development")),
         };
 
+        let run_jobs = match get("RUN_JOBS").as_deref() {
+            None | Some("true") | Some("1") => true,
+            Some("false") | Some("0") => false,
+            Some(_) => return Err(invalid("RUN_JOBS", "true or false")),
+        };
+
         let stripe = StripeSettings {
             secret_key: get("STRIPE_SECRET_KEY").unwrap_or_default(),
             publishable_key: get("STRIPE_PUBLISHABLE_KEY"),
@@ -208,6 +217,7 @@ impl Config {
             development,
             db_pool_size,
             sales_contact_url: get("SALES_CONTACT_URL").unwrap_or_else(|| "mailto:sales@example.com".to_owned()),
+            run_jobs,
         })
     }
 

@@ -11,6 +11,7 @@ pub mod domain;
 pub mod error;
 pub mod flows;
 pub mod fulfilment;
+pub mod jobs;
 pub mod models;
 pub mod routes;
 pub mod schema;

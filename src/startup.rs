@@ -73,6 +73,7 @@ impl Application {
             log::info!("catalog loaded into the database ({report})");
         }
 
+        check_price_ids(&mut conn, config.provider)?;
         let session_key = secrets::session_key(&config, &mut conn).map_err(StartupError)?;
         let stripe_webhook_secret = match config.provider {
             ProviderKind::Sandbox => match &config.sandbox_webhook_secret {
@@ -114,9 +115,39 @@ impl Application {
         self.state.clone()
     }
 
+    /// Serves until stopped, running the background jobs alongside when enabled.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        if self.state.config.run_jobs {
+            actix_web::rt::spawn(crate::jobs::run_scheduler(self.state.clone()));
+        }
         self.server.await
     }
+}
+
+/// Every paid product needs a price id at the configured provider, or buying it would fail
+/// at checkout time; better to refuse to start and say which ids are missing.
+fn check_price_ids(conn: &mut crate::db::DbConnection, provider: ProviderKind) -> Result<(), StartupError> {
+    use crate::domain::catalog::{PriceIds, missing_price_ids};
+    use crate::models::{Addon, CreditPack, Plan};
+    let ids = match provider {
+        ProviderKind::Chargebee => PriceIds::Chargebee,
+        ProviderKind::Stripe | ProviderKind::Sandbox => PriceIds::Stripe,
+    };
+    let read = |e: diesel::result::Error| StartupError(format!("reading the catalog failed: {e}"));
+    let missing = missing_price_ids(
+        &Plan::all(conn).map_err(read)?,
+        &Addon::all(conn).map_err(read)?,
+        &CreditPack::all(conn).map_err(read)?,
+        ids,
+    );
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(StartupError(format!(
+        "BILLING_PROVIDER={} needs a price id for every paid product; the catalog lacks: {}. Add them to the catalog and run `tollgate catalog sync`.",
+        provider.as_str(),
+        missing.join(", ")
+    )))
 }
 
 /// "PostgreSQL db.example.com/tollgate" or "SQLite tollgate.db", never a password.

@@ -102,7 +102,8 @@ pub fn sign_up(conn: &mut DbConnection, raw_email: &str, password: &str) -> Resu
         let workspace = Workspace::insert(conn, &personal_workspace_name(&email), plan.id)?;
         Membership::insert(conn, workspace.id, user.id, Role::Owner)?;
         if let Some(credits) = plan.monthly_credits.filter(|c| *c > 0) {
-            let key = format!("workspace:{}:initial-monthly", workspace.id);
+            // The same key the monthly job uses, so the first month is granted once.
+            let key = format!("workspace:{}:free-month:{}", workspace.id, chrono::Utc::now().format("%Y-%m"));
             NewCreditEntry {
                 workspace_id: workspace.id,
                 bucket: CreditBucket::Monthly,

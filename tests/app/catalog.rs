@@ -117,3 +117,36 @@ async fn a_malformed_catalog_stops_start_up_with_file_and_line() {
         "{err}"
     );
 }
+
+#[actix_web::test]
+async fn a_paid_product_without_a_price_id_for_the_provider_stops_start_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("catalog.toml");
+    std::fs::write(
+        &path,
+        BASE.replace("stripe_price_year = \"price_pro_yearly\"\n", "")
+            .replace("stripe_price = \"price_credits_500\"\n", ""),
+    )
+    .unwrap();
+    let (url, _db) = test_database();
+    let mut vars = base_vars(&url);
+    vars.insert("CATALOG_PATH".into(), path.to_string_lossy().into_owned());
+    vars.insert("BILLING_PROVIDER".into(), "stripe".into());
+    vars.insert("STRIPE_SECRET_KEY".into(), "sk_test_x".into());
+    vars.insert("STRIPE_WEBHOOK_SECRET".into(), "whsec_x".into());
+    let config = tollgate::config::Config::from_vars(&vars).unwrap();
+    let err = tollgate::startup::Application::build(config).err().expect("start-up refuses").to_string();
+    assert!(err.contains("BILLING_PROVIDER=stripe"), "{err}");
+    assert!(
+        err.contains("plan \"pro\": stripe_price_year") && err.contains("credit pack \"credits_500\": stripe_price"),
+        "{err}"
+    );
+
+    // The same catalog is fine for Chargebee, whose ids are all there.
+    vars.insert("BILLING_PROVIDER".into(), "chargebee".into());
+    vars.insert("CHARGEBEE_SITE".into(), "acme".into());
+    vars.insert("CHARGEBEE_API_KEY".into(), "key".into());
+    vars.insert("CHARGEBEE_API_BASE".into(), "http://127.0.0.1:9/api/v2".into());
+    let config = tollgate::config::Config::from_vars(&vars).unwrap();
+    assert!(tollgate::startup::Application::build(config).is_ok());
+}

@@ -75,6 +75,8 @@ pub fn base_vars(database_url: &str) -> HashMap<String, String> {
         ("BILLING_PROVIDER", "sandbox"),
         ("SANDBOX_WEBHOOK_SECRET", WEBHOOK_SECRET),
         ("DATABASE_POOL_SIZE", "4"),
+        // Tests run the jobs themselves, when they mean to.
+        ("RUN_JOBS", "false"),
         ("CATALOG_PATH", concat!(env!("CARGO_MANIFEST_DIR"), "/catalog.toml")),
     ]
     .into_iter()

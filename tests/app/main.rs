@@ -11,6 +11,7 @@ mod catalog;
 mod chargebee_provider;
 mod chargebee_webhooks;
 mod errors;
+mod jobs;
 mod migrations;
 mod pricing;
 mod stripe_shapes;
