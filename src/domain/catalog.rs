@@ -469,6 +469,42 @@ fn pack_fields(p: &CreditPack) -> CreditPackFields {
     }
 }
 
+/// The default catalog's plans as rows (ids 1…), for unit tests of rules over plans.
+#[cfg(test)]
+pub fn default_plans() -> Vec<Plan> {
+    let now = chrono::Utc::now().naive_utc();
+    parse("catalog.toml", DEFAULT_CATALOG)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .plans
+        .into_iter()
+        .zip(1..)
+        .map(|(f, id)| Plan {
+            id,
+            code: f.code,
+            name: f.name,
+            description: f.description,
+            currency: f.currency,
+            price_month_minor: f.price_month_minor,
+            price_year_minor: f.price_year_minor,
+            stripe_price_month: f.stripe_price_month,
+            stripe_price_year: f.stripe_price_year,
+            chargebee_item_price_month: f.chargebee_item_price_month,
+            chargebee_item_price_year: f.chargebee_item_price_year,
+            trial_days: f.trial_days,
+            monthly_credits: f.monthly_credits,
+            seat_limit: f.seat_limit,
+            limits_json: f.limits_json,
+            features_json: f.features_json,
+            sort_order: f.sort_order,
+            is_active: f.is_active,
+            is_default: f.is_default,
+            contact_sales: f.contact_sales,
+            created_at: now,
+            updated_at: now,
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -54,40 +54,9 @@ pub fn cta_for(plan: &Plan, viewer: Option<&ViewerPlan<'_>>) -> Cta {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::catalog::{DEFAULT_CATALOG, parse};
 
     fn plans() -> Vec<Plan> {
-        let now = chrono::Utc::now().naive_utc();
-        parse("catalog.toml", DEFAULT_CATALOG)
-            .unwrap()
-            .plans
-            .into_iter()
-            .enumerate()
-            .map(|(i, f)| Plan {
-                id: i as i64 + 1,
-                code: f.code,
-                name: f.name,
-                description: f.description,
-                currency: f.currency,
-                price_month_minor: f.price_month_minor,
-                price_year_minor: f.price_year_minor,
-                stripe_price_month: f.stripe_price_month,
-                stripe_price_year: f.stripe_price_year,
-                chargebee_item_price_month: f.chargebee_item_price_month,
-                chargebee_item_price_year: f.chargebee_item_price_year,
-                trial_days: f.trial_days,
-                monthly_credits: f.monthly_credits,
-                seat_limit: f.seat_limit,
-                limits_json: f.limits_json,
-                features_json: f.features_json,
-                sort_order: f.sort_order,
-                is_active: f.is_active,
-                is_default: f.is_default,
-                contact_sales: f.contact_sales,
-                created_at: now,
-                updated_at: now,
-            })
-            .collect()
+        crate::domain::catalog::default_plans()
     }
 
     #[test]

@@ -113,16 +113,9 @@ async fn free_workspaces_get_their_monthly_credits_once_a_month() {
             .set(credit_ledger::idempotency_key.eq("last-month"))
             .execute(conn)
             .unwrap();
-        tollgate::models::credit_ledger::NewCreditEntry {
-            workspace_id: ws,
-            bucket: tollgate::models::CreditBucket::Monthly,
-            delta: -40,
-            reason: "usage",
-            idempotency_key: None,
-            reference: None,
-        }
-        .insert(conn)
-        .unwrap();
+    });
+    app.spend(ws, tollgate::models::CreditBucket::Monthly, 40);
+    app.with_db(|conn| {
         assert_eq!(jobs::reset_free_monthly_credits(conn).unwrap(), 1);
         assert_eq!(jobs::reset_free_monthly_credits(conn).unwrap(), 0);
     });

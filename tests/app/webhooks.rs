@@ -38,6 +38,22 @@ impl TestApp {
         self.with_db(|conn| billing_events::table.order(billing_events::id.asc()).load(conn).unwrap())
     }
 
+    /// Records usage straight in the ledger (what metered usage would write).
+    pub fn spend(&self, workspace_id: i64, bucket: tollgate::models::CreditBucket, amount: i64) {
+        self.with_db(|conn| {
+            tollgate::models::credit_ledger::NewCreditEntry {
+                workspace_id,
+                bucket,
+                delta: -amount,
+                reason: "usage",
+                idempotency_key: None,
+                reference: None,
+            }
+            .insert(conn)
+            .unwrap()
+        });
+    }
+
     pub fn credits(&self, workspace_id: i64) -> (i64, i64) {
         let b = self.with_db(|conn| CreditEntry::balance(conn, workspace_id).unwrap());
         (b.monthly, b.purchased)
@@ -409,36 +425,14 @@ async fn a_renewal_resets_monthly_credits_once_per_period() {
     ))
     .await;
     // Spend some monthly credits.
-    app.with_db(|conn| {
-        tollgate::models::credit_ledger::NewCreditEntry {
-            workspace_id: ws,
-            bucket: tollgate::models::CreditBucket::Monthly,
-            delta: -1200,
-            reason: "usage",
-            idempotency_key: None,
-            reference: None,
-        }
-        .insert(conn)
-        .unwrap();
-    });
+    app.spend(ws, tollgate::models::CreditBucket::Monthly, 1200);
     assert_eq!(app.credits(ws).0, 3800);
     let next_period = now() + 29 * DAY;
     let renewal = inv_for(ws, "in_next", "sub_r", "paid", next_period);
     app.post_stripe(&renewal).await;
     assert_eq!(app.credits(ws).0, 5000, "reset to Pro's 5,000");
     // The same period's invoice again (a different event) does not reset twice.
-    app.with_db(|conn| {
-        tollgate::models::credit_ledger::NewCreditEntry {
-            workspace_id: ws,
-            bucket: tollgate::models::CreditBucket::Monthly,
-            delta: -100,
-            reason: "usage",
-            idempotency_key: None,
-            reference: None,
-        }
-        .insert(conn)
-        .unwrap();
-    });
+    app.spend(ws, tollgate::models::CreditBucket::Monthly, 100);
     app.post_stripe(&renewal.replace("evt_in_next", "evt_in_next_again")).await;
     assert_eq!(app.credits(ws).0, 4900);
 }
@@ -465,18 +459,7 @@ async fn a_credit_pack_checkout_grants_once_and_a_refund_takes_back_the_unspent_
     assert_eq!(app.workspace(ws).provider_customer_id.as_deref(), Some("cus_pack"));
 
     // 200 of them are spent (purchased credits go after the monthly ones).
-    app.with_db(|conn| {
-        tollgate::models::credit_ledger::NewCreditEntry {
-            workspace_id: ws,
-            bucket: tollgate::models::CreditBucket::Purchased,
-            delta: -200,
-            reason: "usage",
-            idempotency_key: None,
-            reference: None,
-        }
-        .insert(conn)
-        .unwrap();
-    });
+    app.spend(ws, tollgate::models::CreditBucket::Purchased, 200);
     let refund = event("evt_refund", "charge.refunded", now(), charge("ch_pack", "cus_pack", "pi_pack", 999, 999));
     assert_eq!(app.post_stripe(&refund).await.status().as_u16(), 200);
     assert_eq!(app.credits(ws), (100, 0), "the 300 unspent credits are taken back, no more");
