@@ -10,6 +10,7 @@ mod accounts;
 mod catalog;
 mod chargebee_provider;
 mod chargebee_webhooks;
+mod checkout;
 mod errors;
 mod jobs;
 mod migrations;
