@@ -33,7 +33,8 @@ use answers::Answer;
 const INVOICE_PAGE: i64 = 24;
 
 pub struct StripeProvider {
-    client: ::stripe::Client,
+    /// Boxed: the client is large, and `Billing` holds one provider inline.
+    client: Box<::stripe::Client>,
     /// Tollgate's public address, for the success/cancel/return URLs.
     base_url: String,
 }
@@ -48,12 +49,12 @@ impl StripeProvider {
             .timeout(Duration::from_secs(30))
             .build()
             .map_err(|_| "STRIPE_SECRET_KEY or STRIPE_API_BASE is not usable in an HTTP request".to_owned())?;
-        Ok(StripeProvider { client, base_url: base_url.trim_end_matches('/').to_owned() })
+        Ok(StripeProvider { client: Box::new(client), base_url: base_url.trim_end_matches('/').to_owned() })
     }
 
     /// Sends a request built by async-stripe and returns the answer as JSON.
     async fn call<R: StripeRequest>(&self, what: &str, request: &R) -> Result<Answer, BillingError> {
-        let sent = request.build().customize::<miniserde::json::Value>().send(&self.client).await;
+        let sent = request.build().customize::<miniserde::json::Value>().send(self.client.as_ref()).await;
         answers::read(what, sent)
     }
 
