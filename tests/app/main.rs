@@ -11,4 +11,5 @@ mod catalog;
 mod errors;
 mod migrations;
 mod pricing;
+mod sandbox;
 mod team;
