@@ -12,4 +12,5 @@ mod errors;
 mod migrations;
 mod pricing;
 mod sandbox;
+mod sandbox_shapes;
 mod team;

@@ -48,6 +48,12 @@ async fn buy(app: &TestApp, request: &CheckoutRequest, card: &str) -> String {
     page.id
 }
 
+/// Buys a monthly plan price with `card`; returns the subscription id.
+pub async fn buy_for_test(app: &TestApp, price: &str, card: &str) -> String {
+    let id = buy(app, &plan_checkout("plan", price, None), card).await;
+    provider(app).confirm_checkout(&id).await.unwrap().subscription.unwrap().id
+}
+
 /// Buys Pro monthly with `card`; returns (customer id, subscription id).
 async fn subscribe(app: &TestApp, card: &str) -> (String, String) {
     let id = buy(app, &plan_checkout("pro", "price_pro_monthly", None), card).await;
