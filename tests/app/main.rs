@@ -13,4 +13,5 @@ mod migrations;
 mod pricing;
 mod sandbox;
 mod sandbox_shapes;
+mod stripe_provider;
 mod team;

@@ -156,7 +156,7 @@ async fn trial_checkout_starts_trialing_without_charge() {
     assert_eq!(answer["processed"], 1);
     let sub = provider(&app).fetch_subscription(&sub.id).await.unwrap();
     assert_eq!(sub.status, Some(SubscriptionStatus::Active));
-    let paid = parsed(&app).into_iter().filter(|e| e.kind == EventKind::InvoicePaid).last().unwrap();
+    let paid = parsed(&app).into_iter().rfind(|e| e.kind == EventKind::InvoicePaid).unwrap();
     assert_eq!(paid.invoice.as_ref().map(|i| i.amount_paid_minor), Some(5000));
 }
 
@@ -314,7 +314,7 @@ async fn plan_change_applies_only_when_the_proration_is_paid() {
     let change = provider(&app).change_plan(&good_sub, "price_pro_monthly", ChangeTiming::Immediately).await.unwrap();
     assert!(change.applied);
     assert_eq!(change.subscription.price_ids, ["price_pro_monthly"]);
-    let proration = parsed(&app).into_iter().filter(|e| e.kind == EventKind::InvoicePaid).last().unwrap();
+    let proration = parsed(&app).into_iter().rfind(|e| e.kind == EventKind::InvoicePaid).unwrap();
     let invoice = proration.invoice.unwrap();
     assert_eq!(invoice.billing_reason.as_deref(), Some("subscription_update"));
     assert!(invoice.amount_paid_minor > 2900 && invoice.amount_paid_minor <= 3000, "{}", invoice.amount_paid_minor);

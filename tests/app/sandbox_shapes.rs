@@ -42,8 +42,18 @@ async fn sandbox_answers_parse_as_async_stripe_types() {
 
     let invoices = ListInvoice::new().customer(customer_id.as_str()).send(&client).await.unwrap();
     assert_eq!(invoices.data.len(), 1);
-    CreatePreviewInvoice::new().customer(customer_id.as_str()).subscription(sub.id.as_str()).send(&client).await.unwrap();
-    CreateBillingPortalSession::new().customer(customer_id.as_str()).return_url(app.url("/")).send(&client).await.unwrap();
+    CreatePreviewInvoice::new()
+        .customer(customer_id.as_str())
+        .subscription(sub.id.as_str())
+        .send(&client)
+        .await
+        .unwrap();
+    CreateBillingPortalSession::new()
+        .customer(customer_id.as_str())
+        .return_url(app.url("/"))
+        .send(&client)
+        .await
+        .unwrap();
 
     // A parked price change (failed proration charge) carries a `pending_update`.
     let failing = crate::sandbox::buy_for_test(&app, "price_starter_monthly", FAILS_LATER).await;
