@@ -12,6 +12,8 @@ mod errors;
 mod migrations;
 mod pricing;
 mod sandbox;
+mod sandbox_changes;
+mod sandbox_delivery;
 mod sandbox_shapes;
 mod stripe_provider;
 mod team;

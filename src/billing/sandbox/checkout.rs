@@ -104,14 +104,25 @@ pub enum PayOutcome {
     Declined,
     /// Not one of the test cards; nothing changed.
     UnknownCard,
+    /// The session expired (24 hours, sandbox time) before it was paid.
+    Expired,
 }
 
 /// `POST /sandbox/checkout/{id}/pay`: completes an open session with the typed card.
 pub fn pay(conn: &mut DbConnection, session_id: &str, typed_card: &str) -> Result<PayOutcome> {
     let mut session =
         Session::find(conn, session_id)?.ok_or_else(|| SandboxError::missing("checkout session", session_id))?;
-    if session.status != "open" {
-        return Err(SandboxError::invalid("This checkout session is no longer open."));
+    let now = sandbox_now(conn)?;
+    match session.status.as_str() {
+        // A second click on "Pay" (or a reloaded POST) lands where the first one did.
+        "complete" => return Ok(PayOutcome::Paid { redirect: success_redirect(&session) }),
+        "open" if now >= session.expires_at => {
+            session.status = "expired".to_owned();
+            session.save(conn)?;
+            return Ok(PayOutcome::Expired);
+        }
+        "open" => {}
+        _ => return Ok(PayOutcome::Expired),
     }
     let card = match Card::parse(typed_card) {
         None => return Ok(PayOutcome::UnknownCard),
@@ -120,7 +131,6 @@ pub fn pay(conn: &mut DbConnection, session_id: &str, typed_card: &str) -> Resul
     };
     let price = Price::find(conn, &session.price_id)?
         .ok_or_else(|| SandboxError::invalid(format!("No such price: '{}'", session.price_id)))?;
-    let now = sandbox_now(conn)?;
     let mut customer = match &session.customer_id {
         Some(id) => Customer::find(conn, id)?.ok_or_else(|| SandboxError::missing("customer", id))?,
         None => {
@@ -149,7 +159,12 @@ pub fn pay(conn: &mut DbConnection, session_id: &str, typed_card: &str) -> Resul
     session.completed_at = Some(now);
     session.save(conn)?;
     events::record(conn, "checkout.session.completed", shapes::checkout_session(&session, "", None)?, None)?;
-    Ok(PayOutcome::Paid { redirect: session.success_url.replace("{CHECKOUT_SESSION_ID}", &session.id) })
+    Ok(PayOutcome::Paid { redirect: success_redirect(&session) })
+}
+
+/// Stripe fills the session id into the success URL's `{CHECKOUT_SESSION_ID}`.
+pub fn success_redirect(session: &Session) -> String {
+    session.success_url.replace("{CHECKOUT_SESSION_ID}", &session.id)
 }
 
 fn start_subscription(
@@ -197,6 +212,7 @@ fn start_subscription(
         amount: if trial_end.is_some() { 0 } else { price.unit_amount },
         billing_reason: "subscription_create",
         proration: false,
+        period_start: None,
         line_start: item.current_period_start,
         line_end: item.current_period_end,
     };

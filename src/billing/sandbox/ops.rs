@@ -60,6 +60,9 @@ pub struct InvoiceLine<'a> {
     pub amount: i64,
     pub billing_reason: &'a str,
     pub proration: bool,
+    /// Stripe's invoice `period_start`: for a renewal, the start of the period that just
+    /// ended; otherwise (`None`) the invoice's own time.
+    pub period_start: Option<NaiveDateTime>,
     pub line_start: NaiveDateTime,
     pub line_end: NaiveDateTime,
 }
@@ -90,9 +93,7 @@ pub fn open_invoice(
         price_id: Some(line.item.price_id.clone()),
         description,
         proration: line.proration,
-        // Stripe's invoice period is the one that just ended (usage); at creation both ends
-        // are the creation time.
-        period_start: if line.billing_reason == "subscription_cycle" { line.item.current_period_start } else { now },
+        period_start: line.period_start.unwrap_or(now),
         period_end: now,
         line_period_start: line.line_start,
         line_period_end: line.line_end,

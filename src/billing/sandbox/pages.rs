@@ -41,7 +41,7 @@ pub struct CheckoutPage {
 impl CheckoutPage {
     /// Where a completed session sends the browser (Stripe fills in the session id).
     pub fn continue_url(&self) -> String {
-        self.session.success_url.replace("{CHECKOUT_SESSION_ID}", &self.session.id)
+        checkout::success_redirect(&self.session)
     }
 }
 
@@ -112,6 +112,7 @@ pub async fn pay(
             StatusCode::PAYMENT_REQUIRED,
             "Your card was declined. Nothing was charged; try another test card.".to_owned(),
         ),
+        PayOutcome::Expired => (StatusCode::GONE, "This checkout has expired.".to_owned()),
         PayOutcome::UnknownCard => {
             (StatusCode::UNPROCESSABLE_ENTITY, "This is a sandbox: use one of the test cards listed below.".to_owned())
         }

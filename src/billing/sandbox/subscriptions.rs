@@ -99,6 +99,7 @@ fn change_price(
         amount: owed,
         billing_reason: "subscription_update",
         proration: true,
+        period_start: None,
         line_start: now,
         line_end: item.current_period_end,
     };
@@ -198,6 +199,7 @@ fn period_end_reached(conn: &mut DbConnection, mut sub: Subscription, mut item: 
     }
     let customer =
         Customer::find(conn, &sub.customer_id)?.ok_or_else(|| SandboxError::missing("customer", &sub.customer_id))?;
+    let ended_period_start = item.current_period_start;
     item.current_period_start = at;
     item.current_period_end = period_end(at, &item.billing_interval);
     item.save(conn)?;
@@ -206,6 +208,7 @@ fn period_end_reached(conn: &mut DbConnection, mut sub: Subscription, mut item: 
         amount: item.unit_amount,
         billing_reason: "subscription_cycle",
         proration: false,
+        period_start: Some(ended_period_start),
         line_start: item.current_period_start,
         line_end: item.current_period_end,
     };
