@@ -227,6 +227,8 @@ async fn portal_cancel_at_period_end_then_clock_ends_the_subscription() {
 async fn portal_resume_keeps_the_subscription() {
     let app = spawn_app().await;
     let (customer, sub_id) = subscribe(&app, GOOD).await;
+    provider(&app).reactivate(&sub_id).await.unwrap();
+    assert_eq!(stored_events(&app).len(), 3, "an update that changes nothing sends no event");
     provider(&app).cancel_at_period_end(&sub_id).await.unwrap();
     let sub = provider(&app).reactivate(&sub_id).await.unwrap();
     assert_eq!(sub.cancel_at_period_end, Some(false));

@@ -44,6 +44,10 @@ pub fn emit_subscription(
 ) -> Result<()> {
     let now = subscription_json(conn, sub)?;
     let previous = before.map(|b| changed(b, &now));
+    // Stripe sends no `updated` event for an update that changed nothing.
+    if previous.as_ref().and_then(Value::as_object).is_some_and(Map::is_empty) {
+        return Ok(());
+    }
     events::record(conn, &format!("customer.subscription.{action}"), now, previous)?;
     Ok(())
 }
