@@ -349,3 +349,22 @@ fn dedup(ids: impl Iterator<Item = String>) -> Vec<String> {
     }
     out
 }
+
+// ---- shared with the Stripe API client ------------------------------------------------------
+// API answers carry the same objects as webhook events; reading them with the same tolerant
+// code keeps one definition of "what a Stripe subscription means to us".
+
+/// A Stripe subscription object (any API version) → [`SubscriptionData`].
+pub(crate) fn subscription_from_json(obj: &Value) -> Result<SubscriptionData, String> {
+    parse_subscription(obj)
+}
+
+/// A Stripe invoice object (any API version) → [`InvoiceData`].
+pub(crate) fn invoice_from_json(obj: &Value) -> Result<InvoiceData, String> {
+    parse_invoice(obj)
+}
+
+/// A Stripe checkout session object → [`CheckoutData`].
+pub(crate) fn checkout_from_json(obj: &Value) -> Result<CheckoutData, String> {
+    parse_checkout(obj)
+}

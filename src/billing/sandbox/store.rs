@@ -1,0 +1,320 @@
+//! The sandbox's rows and the few queries over them. Rows are saved whole ("load, change,
+//! save"): the sandbox is small and single-purpose, and whole-row saves keep every operation
+//! a plain function over plain structs.
+
+use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use rand::Rng;
+
+use crate::db::DbConnection;
+use crate::schema::{
+    addons, credit_packs, plans, sandbox_checkout_sessions, sandbox_clock, sandbox_customers, sandbox_invoices,
+    sandbox_portal_sessions, sandbox_subscription_items, sandbox_subscriptions,
+};
+
+/// A Stripe-looking id: `cus_` + 14 random letters and digits.
+pub fn new_id(prefix: &str) -> String {
+    const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::thread_rng();
+    let tail: String = (0..14).map(|_| char::from(CHARS[rng.gen_range(0..CHARS.len())])).collect();
+    format!("{prefix}_{tail}")
+}
+
+// ---- the clock ------------------------------------------------------------------------------
+
+/// The clock is one row; none means no offset yet.
+const CLOCK_ROW: i64 = 1;
+
+pub fn clock_offset(conn: &mut DbConnection) -> QueryResult<i64> {
+    Ok(sandbox_clock::table.find(CLOCK_ROW).select(sandbox_clock::offset_seconds).first(conn).optional()?.unwrap_or(0))
+}
+
+pub fn set_clock_offset(conn: &mut DbConnection, offset: i64) -> QueryResult<()> {
+    let updated = diesel::update(sandbox_clock::table.find(CLOCK_ROW))
+        .set((sandbox_clock::offset_seconds.eq(offset), sandbox_clock::updated_at.eq(crate::models::now())))
+        .execute(conn)?;
+    if updated == 0 {
+        diesel::insert_into(sandbox_clock::table)
+            .values((
+                sandbox_clock::id.eq(CLOCK_ROW),
+                sandbox_clock::offset_seconds.eq(offset),
+                sandbox_clock::updated_at.eq(crate::models::now()),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Sandbox time: real time plus the clock's offset, in whole seconds like Stripe's timestamps.
+pub fn sandbox_now(conn: &mut DbConnection) -> QueryResult<NaiveDateTime> {
+    let offset = clock_offset(conn)?;
+    Ok(whole_seconds(Utc::now() + Duration::seconds(offset)))
+}
+
+pub fn whole_seconds(t: DateTime<Utc>) -> NaiveDateTime {
+    DateTime::from_timestamp(t.timestamp(), 0).unwrap_or(t).naive_utc()
+}
+
+/// Unix seconds, as Stripe writes times.
+pub fn unix(t: NaiveDateTime) -> i64 {
+    t.and_utc().timestamp()
+}
+
+// ---- prices, from Tollgate's own catalog ---------------------------------------------------
+
+/// What the sandbox needs to know about a price id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Price {
+    pub id: String,
+    pub unit_amount: i64,
+    pub currency: String,
+    /// `month` / `year`; `None` for one-time prices (credit packs).
+    pub interval: Option<String>,
+    /// The catalog code, used as the product id (`prod_<code>`).
+    pub product_code: String,
+    pub product_name: String,
+}
+
+impl Price {
+    pub fn product_id(&self) -> String {
+        format!("prod_{}", self.product_code)
+    }
+
+    pub fn find(conn: &mut DbConnection, price_id: &str) -> QueryResult<Option<Price>> {
+        let price = |amount: Option<i64>, currency: String, interval: Option<&str>, code: String, name: String| {
+            amount.map(|unit_amount| Price {
+                id: price_id.to_owned(),
+                unit_amount,
+                currency,
+                interval: interval.map(str::to_owned),
+                product_code: code,
+                product_name: name,
+            })
+        };
+        let plan: Option<crate::models::Plan> = plans::table
+            .filter(plans::stripe_price_month.eq(price_id).or(plans::stripe_price_year.eq(price_id)))
+            .first(conn)
+            .optional()?;
+        if let Some(p) = plan {
+            let (amount, interval) = if p.stripe_price_month.as_deref() == Some(price_id) {
+                (p.price_month_minor, "month")
+            } else {
+                (p.price_year_minor, "year")
+            };
+            return Ok(price(amount, p.currency, Some(interval), p.code, p.name));
+        }
+        let addon: Option<crate::models::Addon> =
+            addons::table.filter(addons::stripe_price.eq(price_id)).first(conn).optional()?;
+        if let Some(a) = addon {
+            let interval = a.billing_interval.clone();
+            return Ok(price(Some(a.price_minor), a.currency, Some(&interval), a.code, a.name));
+        }
+        let pack: Option<crate::models::CreditPack> =
+            credit_packs::table.filter(credit_packs::stripe_price.eq(price_id)).first(conn).optional()?;
+        Ok(pack.and_then(|p| price(Some(p.price_minor), p.currency, None, p.code, p.name)))
+    }
+}
+
+/// The end of a period that starts at `start` and lasts one `interval`.
+pub fn period_end(start: NaiveDateTime, interval: &str) -> NaiveDateTime {
+    let months = if interval == "year" { 12 } else { 1 };
+    start.checked_add_months(chrono::Months::new(months)).unwrap_or(start + Duration::days(30 * i64::from(months)))
+}
+
+// ---- rows -----------------------------------------------------------------------------------
+
+macro_rules! row_store {
+    ($row:ident, $table:ident) => {
+        impl $row {
+            pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<$row>> {
+                $table::table.find(id).first(conn).optional()
+            }
+            pub fn insert(&self, conn: &mut DbConnection) -> QueryResult<()> {
+                diesel::insert_into($table::table).values(self).execute(conn).map(|_| ())
+            }
+            pub fn save(&self, conn: &mut DbConnection) -> QueryResult<()> {
+                diesel::update($table::table.find(&self.id)).set(self).execute(conn).map(|_| ())
+            }
+        }
+    };
+}
+
+#[derive(Debug, Clone, Queryable, Insertable, AsChangeset)]
+#[diesel(table_name = sandbox_customers, treat_none_as_null = true)]
+pub struct Customer {
+    pub id: String,
+    pub email: Option<String>,
+    /// The test card on file (digits only).
+    pub card: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+row_store!(Customer, sandbox_customers);
+
+#[derive(Debug, Clone, Queryable, Insertable, AsChangeset)]
+#[diesel(table_name = sandbox_checkout_sessions, treat_none_as_null = true)]
+pub struct Session {
+    pub id: String,
+    pub mode: String,
+    pub status: String,
+    pub payment_status: String,
+    pub price_id: String,
+    pub customer_id: Option<String>,
+    pub customer_email: Option<String>,
+    pub customer_creation: Option<String>,
+    pub client_reference_id: Option<String>,
+    pub trial_days: Option<i32>,
+    pub allow_promotion_codes: bool,
+    pub metadata_json: String,
+    pub subscription_metadata_json: String,
+    pub payment_intent_metadata_json: String,
+    pub success_url: String,
+    pub cancel_url: String,
+    pub amount_total: i64,
+    pub currency: String,
+    pub subscription_id: Option<String>,
+    pub invoice_id: Option<String>,
+    pub payment_intent_id: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub completed_at: Option<NaiveDateTime>,
+}
+row_store!(Session, sandbox_checkout_sessions);
+
+#[derive(Debug, Clone, Queryable, Insertable, AsChangeset)]
+#[diesel(table_name = sandbox_subscriptions, treat_none_as_null = true)]
+pub struct Subscription {
+    pub id: String,
+    pub customer_id: String,
+    pub status: String,
+    pub cancel_at_period_end: bool,
+    pub canceled_at: Option<NaiveDateTime>,
+    pub ended_at: Option<NaiveDateTime>,
+    pub trial_start: Option<NaiveDateTime>,
+    pub trial_end: Option<NaiveDateTime>,
+    pub metadata_json: String,
+    pub latest_invoice_id: Option<String>,
+    /// A price change waiting for its proration invoice to be paid (Stripe `pending_update`).
+    pub pending_price_id: Option<String>,
+    pub pending_expires_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+row_store!(Subscription, sandbox_subscriptions);
+
+impl Subscription {
+    pub fn for_customer(conn: &mut DbConnection, customer_id: &str) -> QueryResult<Vec<Subscription>> {
+        sandbox_subscriptions::table
+            .filter(sandbox_subscriptions::customer_id.eq(customer_id))
+            .order(sandbox_subscriptions::created_at.asc())
+            .load(conn)
+    }
+
+    /// Subscriptions that can still renew or end (the clock looks at these).
+    pub fn live(conn: &mut DbConnection) -> QueryResult<Vec<Subscription>> {
+        sandbox_subscriptions::table
+            .filter(sandbox_subscriptions::status.eq_any(["trialing", "active", "past_due"]))
+            .load(conn)
+    }
+
+    pub fn is_live(&self) -> bool {
+        matches!(self.status.as_str(), "trialing" | "active" | "past_due")
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Insertable, AsChangeset)]
+#[diesel(table_name = sandbox_subscription_items, treat_none_as_null = true)]
+pub struct Item {
+    pub id: String,
+    pub subscription_id: String,
+    pub price_id: String,
+    pub product_name: String,
+    pub unit_amount: i64,
+    pub currency: String,
+    pub billing_interval: String,
+    pub current_period_start: NaiveDateTime,
+    pub current_period_end: NaiveDateTime,
+    pub created_at: NaiveDateTime,
+}
+row_store!(Item, sandbox_subscription_items);
+
+impl Item {
+    /// A subscription's items, oldest first (the first one carries the plan).
+    pub fn of(conn: &mut DbConnection, subscription_id: &str) -> QueryResult<Vec<Item>> {
+        sandbox_subscription_items::table
+            .filter(sandbox_subscription_items::subscription_id.eq(subscription_id))
+            .order((sandbox_subscription_items::created_at.asc(), sandbox_subscription_items::id.asc()))
+            .load(conn)
+    }
+
+    pub fn set_price(&mut self, price: &Price) {
+        self.price_id = price.id.clone();
+        self.product_name = price.product_name.clone();
+        self.unit_amount = price.unit_amount;
+        self.currency = price.currency.clone();
+        self.billing_interval = price.interval.clone().unwrap_or_else(|| "month".to_owned());
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Insertable, AsChangeset)]
+#[diesel(table_name = sandbox_invoices, treat_none_as_null = true)]
+pub struct Invoice {
+    pub id: String,
+    pub number: String,
+    pub customer_id: String,
+    pub subscription_id: Option<String>,
+    pub subscription_item_id: Option<String>,
+    pub status: String,
+    pub billing_reason: String,
+    pub amount_due: i64,
+    pub amount_paid: i64,
+    pub currency: String,
+    pub price_id: Option<String>,
+    pub description: String,
+    pub proration: bool,
+    pub period_start: NaiveDateTime,
+    pub period_end: NaiveDateTime,
+    pub line_period_start: NaiveDateTime,
+    pub line_period_end: NaiveDateTime,
+    /// The subscription's metadata as Stripe copies it onto the invoice's parent.
+    pub metadata_json: String,
+    pub attempt_count: i32,
+    pub created_at: NaiveDateTime,
+    pub paid_at: Option<NaiveDateTime>,
+}
+row_store!(Invoice, sandbox_invoices);
+
+impl Invoice {
+    /// Newest first, as Stripe lists them.
+    pub fn for_customer(conn: &mut DbConnection, customer_id: &str, limit: i64) -> QueryResult<Vec<Invoice>> {
+        sandbox_invoices::table
+            .filter(sandbox_invoices::customer_id.eq(customer_id))
+            .order((sandbox_invoices::created_at.desc(), sandbox_invoices::id.desc()))
+            .limit(limit)
+            .load(conn)
+    }
+
+    pub fn open_for_customer(conn: &mut DbConnection, customer_id: &str) -> QueryResult<Vec<Invoice>> {
+        sandbox_invoices::table
+            .filter(sandbox_invoices::customer_id.eq(customer_id))
+            .filter(sandbox_invoices::status.eq("open"))
+            .order(sandbox_invoices::created_at.asc())
+            .load(conn)
+    }
+
+    /// The next invoice number for a customer, `SBX-0001` style.
+    pub fn next_number(conn: &mut DbConnection, customer_id: &str) -> QueryResult<String> {
+        let count: i64 =
+            sandbox_invoices::table.filter(sandbox_invoices::customer_id.eq(customer_id)).count().get_result(conn)?;
+        let tail: String = customer_id.chars().skip(customer_id.chars().count().saturating_sub(6)).collect();
+        Ok(format!("SBX-{}-{:04}", tail.to_ascii_uppercase(), count + 1))
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Insertable, AsChangeset)]
+#[diesel(table_name = sandbox_portal_sessions, treat_none_as_null = true)]
+pub struct PortalSession {
+    pub id: String,
+    pub customer_id: String,
+    pub return_url: String,
+    pub created_at: NaiveDateTime,
+}
+row_store!(PortalSession, sandbox_portal_sessions);

@@ -1,0 +1,67 @@
+//! The sandbox's answers parse in async-stripe's own strict types (every required field of
+//! the pinned API version present), not only in our lenient reader. If one of these fails,
+//! a shape in `src/billing/sandbox/shapes/` lost a field the crate requires.
+
+use stripe_billing::billing_portal_session::CreateBillingPortalSession;
+use stripe_billing::invoice::{CreatePreviewInvoice, ListInvoice};
+use stripe_billing::subscription::{RetrieveSubscription, UpdateSubscription};
+use stripe_checkout::checkout_session::RetrieveCheckoutSession;
+use stripe_core::customer::{CreateCustomer, RetrieveCustomer};
+use tollgate::billing::BillingProvider;
+use tollgate::billing::SANDBOX_SECRET_KEY;
+
+use crate::common::spawn_app;
+use crate::sandbox::{FAILS_LATER, GOOD, plan_checkout, provider};
+
+#[actix_web::test]
+async fn sandbox_answers_parse_as_async_stripe_types() {
+    let app = spawn_app().await;
+    let client = stripe::ClientBuilder::new(SANDBOX_SECRET_KEY).url(app.url("/sandbox/")).build().unwrap();
+
+    let customer = CreateCustomer::new().email("typed@example.com").send(&client).await.unwrap();
+    RetrieveCustomer::new(customer.id.clone()).send(&client).await.unwrap();
+
+    let page = provider(&app).create_checkout(&plan_checkout("pro", "price_pro_monthly", Some(7))).await.unwrap();
+    let open = RetrieveCheckoutSession::new(page.id.as_str()).send(&client).await.unwrap();
+    assert_eq!(open.url.as_deref(), Some(page.url.as_str()));
+
+    let path = page.url.strip_prefix(&app.address).unwrap().to_owned();
+    let res = app.post_form(&path, &format!("{path}/pay"), &[("card", GOOD)]).await;
+    assert_eq!(res.status().as_u16(), 303);
+
+    let done = RetrieveCheckoutSession::new(page.id.as_str())
+        .expand(vec!["subscription".to_owned()])
+        .send(&client)
+        .await
+        .unwrap();
+    let sub = done.subscription.and_then(|s| s.into_object()).expect("subscription is expanded");
+    assert_eq!(sub.items.data.len(), 1);
+    let sub = RetrieveSubscription::new(sub.id.clone()).send(&client).await.unwrap();
+    let customer_id = sub.customer.id().to_string();
+    UpdateSubscription::new(sub.id.clone()).cancel_at_period_end(true).send(&client).await.unwrap();
+
+    let invoices = ListInvoice::new().customer(customer_id.as_str()).send(&client).await.unwrap();
+    assert_eq!(invoices.data.len(), 1);
+    CreatePreviewInvoice::new()
+        .customer(customer_id.as_str())
+        .subscription(sub.id.as_str())
+        .send(&client)
+        .await
+        .unwrap();
+    CreateBillingPortalSession::new()
+        .customer(customer_id.as_str())
+        .return_url(app.url("/"))
+        .send(&client)
+        .await
+        .unwrap();
+
+    // A parked price change (failed proration charge) carries a `pending_update`.
+    let failing = crate::sandbox::buy_for_test(&app, "price_starter_monthly", FAILS_LATER).await;
+    let change = provider(&app)
+        .change_plan(&failing, "price_pro_monthly", tollgate::billing::ChangeTiming::Immediately)
+        .await
+        .unwrap();
+    assert!(!change.applied);
+    let parked = RetrieveSubscription::new(failing.as_str()).send(&client).await.unwrap();
+    assert!(parked.pending_update.is_some());
+}
