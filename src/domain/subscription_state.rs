@@ -132,13 +132,52 @@ pub fn on_subscription_snapshot(
     grace_days: i64,
     now: DateTime<Utc>,
 ) -> Result<Decision, TransitionError> {
+    snapshot_decision(state, sub, event_time, resolve_plan, default_plan, grace_days, now, Ordering::Checked)
+}
+
+/// A subscription as the provider reports it when asked (after a checkout, a plan change, or
+/// to settle an ambiguous event): the truth as of `now`, so no ordering check applies.
+/// `state_at` moves to `now` in whole seconds, as providers stamp events: events created
+/// later still apply, and a conflicting one from the same second is re-checked.
+pub fn on_fetched_subscription(
+    state: &BillingState,
+    sub: &SubscriptionData,
+    resolve_plan: ResolvePlan<'_>,
+    default_plan: &PlanRef,
+    grace_days: i64,
+    now: DateTime<Utc>,
+) -> Result<Decision, TransitionError> {
+    let whole_seconds = DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now);
+    let as_of = state.state_at.map_or(whole_seconds, |applied| applied.max(whole_seconds));
+    snapshot_decision(state, sub, as_of, resolve_plan, default_plan, grace_days, now, Ordering::Trusted)
+}
+
+#[derive(PartialEq, Eq)]
+enum Ordering {
+    /// An event: older than applied state is stale, a same-second conflict ambiguous.
+    Checked,
+    /// Fetched from the provider just now: newest by definition.
+    Trusted,
+}
+
+#[expect(clippy::too_many_arguments, reason = "the two public entry points pass everything through")]
+fn snapshot_decision(
+    state: &BillingState,
+    sub: &SubscriptionData,
+    event_time: DateTime<Utc>,
+    resolve_plan: ResolvePlan<'_>,
+    default_plan: &PlanRef,
+    grace_days: i64,
+    now: DateTime<Utc>,
+    ordering: Ordering,
+) -> Result<Decision, TransitionError> {
     require_subscription_id(&sub.id)?;
     let status = sub.status.ok_or_else(|| TransitionError::MissingStatus(sub.id.clone()))?;
     let grace_deadline = grace_deadline(now, grace_days)?;
     if status == Canceled {
         return on_subscription_deleted(state, sub, event_time, default_plan);
     }
-    if is_stale(state, event_time) {
+    if ordering == Ordering::Checked && is_stale(state, event_time) {
         return Ok(Decision::Stale);
     }
     if has_ended(state, &sub.id) {
@@ -152,7 +191,7 @@ pub fn on_subscription_snapshot(
     };
     let snapshot = Snapshot { sub, status, plan, default_plan, event_time, grace_deadline, now };
     let next = snapshot.next_state(state);
-    if state.state_at == Some(event_time) && conflicts(state, &next) {
+    if ordering == Ordering::Checked && state.state_at == Some(event_time) && conflicts(state, &next) {
         return Ok(Decision::Ambiguous);
     }
     let effects = snapshot.effects(state, &next);

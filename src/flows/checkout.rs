@@ -107,7 +107,12 @@ pub async fn complete_checkout(
             "We couldn't find that checkout. If you paid, your purchase will appear on your billing page shortly.",
         )
     };
-    if checkout_id.is_empty() || checkout_id.len() > 255 {
+    // Provider ids are plain tokens (`cs_test_a1B2…`, Chargebee's `__test__Ab1…`); anything
+    // else is forged and must not reach the provider's URL path.
+    let plausible = !checkout_id.is_empty()
+        && checkout_id.len() <= 255
+        && checkout_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if !plausible {
         return Err(not_found());
     }
     let confirmed = match state.billing.confirm_checkout(checkout_id).await {

@@ -4,13 +4,12 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
-use super::authoritative_time;
 use super::plans::PlanBook;
 use super::state::{apply_decision, billing_state};
 use crate::billing::{ConfirmedCheckout, Provider, Purchase, metadata};
 use crate::db::{DbConnection, is_unique_violation};
 use crate::domain::plan_changes::hold_downgrade;
-use crate::domain::subscription_state::{Decision, on_subscription_snapshot};
+use crate::domain::subscription_state::{Decision, on_fetched_subscription};
 use crate::error::AppError;
 use crate::models::credit_ledger::NewCreditEntry;
 use crate::models::workspace::Workspace;
@@ -146,16 +145,8 @@ fn grant_plan(
     let default = book.default_plan().map(PlanBook::plan_ref).ok_or_else(|| AppError::internal("no default plan"))?;
     let state = billing_state(ws, book);
     let resolve = |price: &str| book.resolve(price);
-    let decision = on_subscription_snapshot(
-        &state,
-        subscription,
-        authoritative_time(&state, at),
-        &resolve,
-        &default,
-        grace_days,
-        at,
-    )
-    .map_err(|e| AppError::internal(format!("checkout {}: {e}", confirmed.checkout.id)))?;
+    let decision = on_fetched_subscription(&state, subscription, &resolve, &default, grace_days, at)
+        .map_err(|e| AppError::internal(format!("checkout {}: {e}", confirmed.checkout.id)))?;
     let decision = hold_downgrade(&state, decision, &|code| book.rank(code), at);
     if let Decision::Ignore(reason) = &decision {
         log::warn!("checkout {} for workspace {} changed no plan: {reason}", confirmed.checkout.id, ws.id);

@@ -5,14 +5,15 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
+use super::fulfil_checkout;
 use super::plans::PlanBook;
 use super::state::{Applied, apply_decision, billing_state};
-use super::{authoritative_time, fulfil_checkout};
 use crate::billing::{ConfirmedCheckout, EventKind, InvoiceData, NormalizedEvent, RefundData, SubscriptionData};
 use crate::db::DbConnection;
 use crate::domain::plan_changes::hold_downgrade;
 use crate::domain::subscription_state::{
-    Decision, PlanRef, on_invoice_paid, on_payment_failed, on_subscription_deleted, on_subscription_snapshot,
+    Decision, PlanRef, on_fetched_subscription, on_invoice_paid, on_payment_failed, on_subscription_deleted,
+    on_subscription_snapshot,
 };
 use crate::error::AppError;
 use crate::models::credit_ledger::NewCreditEntry;
@@ -104,11 +105,12 @@ pub fn apply_event(
             let state = billing_state(&ws, &book);
             let resolve = |price: &str| book.resolve(price);
             // A fetched state is the provider's truth now; an event's is as of when it was sent.
-            let time = if fetched.is_some() { authoritative_time(&state, at) } else { event.created_at };
-            let decision = if event.kind == EventKind::SubscriptionDeleted && fetched.is_none() {
-                on_subscription_deleted(&state, sub, time, &default)
+            let decision = if fetched.is_some() {
+                on_fetched_subscription(&state, sub, &resolve, &default, grace_days, at)
+            } else if event.kind == EventKind::SubscriptionDeleted {
+                on_subscription_deleted(&state, sub, event.created_at, &default)
             } else {
-                on_subscription_snapshot(&state, sub, time, &resolve, &default, grace_days, at)
+                on_subscription_snapshot(&state, sub, event.created_at, &resolve, &default, grace_days, at)
             }
             .map_err(|e| AppError::internal(format!("event {}: {e}", event.event_id)))?;
             if decision == Decision::Ambiguous {

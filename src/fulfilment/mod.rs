@@ -14,24 +14,12 @@ pub use plans::PlanBook;
 pub use state::{Applied, apply_decision, billing_state, utc};
 pub use webhooks::{WebhookError, WebhookOutcome, process_webhook, retry_due_events};
 
-use chrono::{DateTime, TimeDelta, Utc};
-
-use crate::domain::subscription_state::BillingState;
-
-/// The time to file a state fetched from the provider under. A fetched state is the
-/// provider's truth as of now, newer than any event applied so far, so it must sort after
-/// them even when the provider's clock runs ahead of ours.
-pub fn authoritative_time(state: &BillingState, now: DateTime<Utc>) -> DateTime<Utc> {
-    match state.state_at {
-        Some(at) if at >= now => at + TimeDelta::seconds(1),
-        _ => now,
-    }
-}
+use chrono::{DateTime, Utc};
 
 use crate::billing::SubscriptionData;
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::plan_changes::hold_downgrade;
-use crate::domain::subscription_state::{Decision, on_subscription_snapshot};
+use crate::domain::subscription_state::{Decision, on_fetched_subscription};
 use crate::error::AppError;
 use crate::models::workspace::Workspace;
 
@@ -53,9 +41,8 @@ pub fn apply_fetched_subscription(
             book.default_plan().map(PlanBook::plan_ref).ok_or_else(|| AppError::internal("no default plan"))?;
         let state = billing_state(&ws, book);
         let resolve = |price: &str| book.resolve(price);
-        let decision =
-            on_subscription_snapshot(&state, sub, authoritative_time(&state, at), &resolve, &default, grace_days, at)
-                .map_err(|e| AppError::internal(format!("subscription {}: {e}", sub.id)))?;
+        let decision = on_fetched_subscription(&state, sub, &resolve, &default, grace_days, at)
+            .map_err(|e| AppError::internal(format!("subscription {}: {e}", sub.id)))?;
         let decision = hold_downgrade(&state, decision, &|code| book.rank(code), at);
         let applied = match decision {
             Decision::Ambiguous => Applied::Unchanged("ambiguous".into()),

@@ -12,6 +12,7 @@ mod chargebee_provider;
 mod chargebee_webhooks;
 mod checkout;
 mod errors;
+mod flows;
 mod jobs;
 mod migrations;
 mod pricing;

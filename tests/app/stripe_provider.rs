@@ -31,13 +31,13 @@ struct Fake {
     answers: Mutex<VecDeque<(u16, String)>>,
 }
 
-struct FakeStripe {
+pub(crate) struct FakeStripe {
     fake: Arc<Fake>,
-    base: String,
+    pub(crate) base: String,
 }
 
 impl FakeStripe {
-    async fn start() -> FakeStripe {
+    pub(crate) async fn start() -> FakeStripe {
         let fake = Arc::new(Fake::default());
         let shared = web::Data::from(fake.clone());
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -55,7 +55,7 @@ impl FakeStripe {
         StripeProvider::new(KEY, &self.base, "https://tollgate.example").unwrap()
     }
 
-    fn reply(&self, status: u16, body: impl ToString) {
+    pub(crate) fn reply(&self, status: u16, body: impl ToString) {
         self.fake.answers.lock().unwrap().push_back((status, body.to_string()));
     }
 
@@ -92,14 +92,14 @@ fn fields(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
     pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
 }
 
-fn checkout_answer() -> Value {
+pub(crate) fn checkout_answer() -> Value {
     let mut s: Value = serde_json::from_str(CHECKOUT).unwrap();
     s["id"] = json!("cs_test_1");
     s["url"] = json!("https://checkout.stripe.com/c/pay/cs_test_1");
     s
 }
 
-fn subscription_answer(pending: bool) -> Value {
+pub(crate) fn subscription_answer(pending: bool) -> Value {
     let mut s: Value = serde_json::from_str(SUBSCRIPTION).unwrap();
     s["id"] = json!("sub_1");
     s["status"] = json!("active");

@@ -43,10 +43,10 @@ pub fn create(conn: &mut DbConnection, form: &StripeForm) -> Result<Session> {
             )));
         }
     }
-    if let Some(quantity) = form.int("line_items[0][quantity]")? {
-        if quantity != 1 {
-            return Err(SandboxError::invalid("The sandbox sells one of each item: quantity must be 1."));
-        }
+    if let Some(quantity) = form.int("line_items[0][quantity]")?
+        && quantity != 1
+    {
+        return Err(SandboxError::invalid("The sandbox sells one of each item: quantity must be 1."));
     }
     let customer_id = form.get("customer").map(str::to_owned);
     if let Some(id) = &customer_id {

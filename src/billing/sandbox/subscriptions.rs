@@ -74,10 +74,10 @@ fn change_price(
         ));
     }
     let mut item = plan_item(conn, &sub)?;
-    if let Some(item_id) = form.get("items[0][id]") {
-        if item_id != item.id {
-            return Err(SandboxError::invalid(format!("No such subscription item: '{item_id}'")));
-        }
+    if let Some(item_id) = form.get("items[0][id]")
+        && item_id != item.id
+    {
+        return Err(SandboxError::invalid(format!("No such subscription item: '{item_id}'")));
     }
     let now = sandbox_now(conn)?;
     let proration = form.get("proration_behavior").unwrap_or("create_prorations");
@@ -248,12 +248,12 @@ pub fn update_card(conn: &mut DbConnection, customer_id: &str, card: Card) -> Re
         }
         let before = ops::subscription_json(conn, &sub)?;
         // Paying a parked change's invoice applies the change, as Stripe does.
-        if let (Some(price_id), true) = (sub.pending_price_id.take(), invoice.billing_reason == "subscription_update") {
-            if let Some(price) = Price::find(conn, &price_id)? {
-                let mut item = plan_item(conn, &sub)?;
-                item.set_price(&price);
-                item.save(conn)?;
-            }
+        if let (Some(price_id), true) = (sub.pending_price_id.take(), invoice.billing_reason == "subscription_update")
+            && let Some(price) = Price::find(conn, &price_id)?
+        {
+            let mut item = plan_item(conn, &sub)?;
+            item.set_price(&price);
+            item.save(conn)?;
         }
         sub.pending_expires_at = None;
         if sub.status == "past_due" {
