@@ -16,6 +16,7 @@ mod flows;
 mod jobs;
 mod migrations;
 mod pricing;
+mod races;
 mod sandbox;
 mod sandbox_changes;
 mod sandbox_delivery;

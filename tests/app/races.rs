@@ -1,0 +1,131 @@
+//! The success redirect racing the webhook, and a failing handler followed by redelivery,
+//! with Tollgate on the real Stripe provider pointed at a fake Stripe whose answers the test
+//! scripts — so the order of events is the test's to choose.
+
+use diesel::prelude::*;
+use serde_json::{Value, json};
+use tollgate::schema::{checkout_fulfilments, credit_ledger};
+
+use crate::common::*;
+use crate::stripe_provider::{FakeStripe, checkout_answer, subscription_answer};
+use crate::stripe_shapes::{event, now};
+
+async fn stripe_app(stripe: &FakeStripe) -> TestApp {
+    spawn_app_with(|vars| {
+        vars.insert("BILLING_PROVIDER".into(), "stripe".into());
+        vars.insert("STRIPE_SECRET_KEY".into(), "sk_test_fake_key".into());
+        vars.insert("STRIPE_WEBHOOK_SECRET".into(), WEBHOOK_SECRET.into());
+        vars.insert("STRIPE_API_BASE".into(), stripe.base.clone());
+    })
+    .await
+}
+
+fn subscription(ws: i64) -> Value {
+    let mut sub = subscription_answer(false);
+    sub["customer"] = json!("cus_race");
+    sub["metadata"] = json!({ "workspace_id": ws.to_string() });
+    sub["items"]["data"][0]["current_period_end"] = json!(now() + 30 * 86_400);
+    sub["items"]["data"][0]["current_period_start"] = json!(now() - 60);
+    sub
+}
+
+/// The completed checkout as Stripe answers it; `expanded` embeds the subscription.
+fn session(ws: i64, expanded: bool) -> Value {
+    let mut s = checkout_answer();
+    s["status"] = json!("complete");
+    s["payment_status"] = json!("paid");
+    s["mode"] = json!("subscription");
+    s["customer"] = json!("cus_race");
+    s["client_reference_id"] = json!(ws.to_string());
+    s["metadata"] = json!({ "workspace_id": ws.to_string(), "tollgate_kind": "plan", "tollgate_code": "starter" });
+    s["subscription"] = if expanded { subscription(ws) } else { json!("sub_1") };
+    s
+}
+
+fn completed_event(ws: i64) -> String {
+    event("evt_checkout_race", "checkout.session.completed", now(), session(ws, false))
+}
+
+fn counts(app: &TestApp, ws: i64) -> (i64, i64) {
+    app.with_db(|conn| {
+        let fulfilled = checkout_fulfilments::table.count().get_result(conn).unwrap();
+        let resets = credit_ledger::table
+            .filter(credit_ledger::workspace_id.eq(ws))
+            .filter(credit_ledger::reason.like("monthly credits reset%"))
+            .count()
+            .get_result(conn)
+            .unwrap();
+        (fulfilled, resets)
+    })
+}
+
+async fn success_page(app: &TestApp, ws: i64) {
+    let res = app.get("/billing/success?session_id=cs_test_1").await;
+    assert_eq!(location(&res), format!("/w/{ws}/billing"));
+    let (_, html) = app.get_html(&format!("/w/{ws}/billing")).await;
+    assert_eq!(select_all(&html, ".notice-success"), ["Welcome to Starter! Your workspace has been upgraded."]);
+}
+
+#[actix_web::test]
+async fn redirect_then_webhook_activates_once() {
+    let stripe = FakeStripe::start().await;
+    let app = stripe_app(&stripe).await;
+    let ws = app.signup("redirect-first@example.com").await;
+
+    stripe.reply(200, session(ws, true));
+    success_page(&app, ws).await;
+    assert_eq!(app.plan_code(ws), "starter");
+    assert_eq!(counts(&app, ws), (1, 1));
+
+    stripe.reply(200, subscription(ws)); // the webhook asks for the subscription's state
+    let res = app.post_stripe(&completed_event(ws)).await;
+    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(app.plan_code(ws), "starter");
+    assert_eq!(counts(&app, ws), (1, 1), "no second fulfilment, no second credit grant");
+}
+
+#[actix_web::test]
+async fn webhook_then_redirect_activates_once() {
+    let stripe = FakeStripe::start().await;
+    let app = stripe_app(&stripe).await;
+    let ws = app.signup("webhook-first@example.com").await;
+
+    stripe.reply(200, subscription(ws));
+    let res = app.post_stripe(&completed_event(ws)).await;
+    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(app.plan_code(ws), "starter");
+    assert_eq!(counts(&app, ws), (1, 1));
+
+    stripe.reply(200, session(ws, true));
+    success_page(&app, ws).await; // still welcomed, nothing granted twice
+    assert_eq!(counts(&app, ws), (1, 1));
+}
+
+#[actix_web::test]
+async fn a_failing_handler_answers_500_keeps_the_event_and_redelivery_succeeds() {
+    let stripe = FakeStripe::start().await;
+    let app = stripe_app(&stripe).await;
+    let ws = app.signup("flaky@example.com").await;
+    let body = completed_event(ws);
+
+    stripe.reply(503, r#"{"error":{"type":"api_error","message":"Stripe is having a moment"}}"#);
+    let res = app.post_stripe(&body).await;
+    assert_eq!(res.status().as_u16(), 500);
+    assert!(res.json::<Value>().await.unwrap()["error"].is_string());
+    assert_eq!(app.plan_code(ws), "free", "nothing applied");
+    let e = &app.events()[0];
+    assert_eq!((e.status.as_str(), e.attempts), ("failed", 1));
+    assert!(e.error.as_deref().unwrap().contains("fetching subscription sub_1"), "{:?}", e.error);
+    assert!(e.processed_at.is_none() && e.next_attempt_at.is_some());
+    assert_eq!(e.payload, body);
+
+    // Stripe redelivers; this time it answers.
+    stripe.reply(200, subscription(ws));
+    let res = app.post_stripe(&body).await;
+    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(app.plan_code(ws), "starter");
+    let e = &app.events()[0];
+    assert_eq!((e.status.as_str(), e.attempts, e.error.as_deref()), ("processed", 2, None));
+    assert!(e.processed_at.is_some());
+    assert_eq!(counts(&app, ws), (1, 1));
+}
