@@ -63,6 +63,46 @@ export const scenarios = {
     assert.match(await page.locator('h1').innerText(), /^Acme Corp/);
   },
 
+  'upgrade → sandbox checkout → declined, then paid → Starter → cancel in portal → clock → Free': async ({ page, base, shot }) => {
+    await signUp(page, base, 'buyer');
+    await page.goto(`${base}/pricing`);
+    await page.locator('article[data-plan=starter] form button').click();
+    await page.waitForURL(/\/sandbox\/checkout\/cs_/);
+    assert.match(await page.locator('body').innerText(), /Starter/);
+    await shot('sandbox-checkout');
+
+    await page.fill('input[name=card]', '4000 0000 0000 0002');
+    await page.click('[data-testid=pay]');
+    assert.match(await page.locator('[data-testid=error]').innerText(), /declined/i);
+
+    await page.fill('input[name=card]', '4242 4242 4242 4242');
+    await page.click('[data-testid=pay]');
+    await page.waitForURL(/\/w\/\d+\/billing$/);
+    assert.equal(await page.locator('.notice-success').innerText(), 'Welcome to Starter! Your workspace has been upgraded.');
+    assert.equal(await page.locator('[data-testid=current-plan]').innerText(), 'Starter');
+    assert.equal(await page.locator('[data-testid=plan-status]').innerText(), 'Active');
+    assert.match(await page.locator('.meter').first().innerText(), /2,000 of 2,000 credits/);
+    await shot('billing-starter');
+
+    await page.click('button:text("Manage billing")');
+    await page.waitForURL(/\/sandbox\/portal\//);
+    await shot('sandbox-portal');
+    await page.click('[data-testid=cancel]');
+    await page.waitForSelector('[data-testid=resume]');
+    await page.click('[data-testid=return]');
+    await page.waitForURL(/\/w\/\d+\/billing$/);
+    assert.match(await page.locator('.notice-info').innerText(), /Your subscription ends on .*Starter stays available until then/);
+    assert.equal(await page.locator('[data-testid=current-plan]').innerText(), 'Starter');
+    const billing = page.url();
+
+    await page.goto(`${base}/sandbox/clock`);
+    await shot('sandbox-clock');
+    await page.click('[data-testid=advance-next_renewal]');
+    await page.goto(billing);
+    assert.equal(await page.locator('[data-testid=current-plan]').innerText(), 'Free');
+    await shot('billing-after-cancel');
+  },
+
   'pages fit a phone screen': async ({ page, base, shot }) => {
     await page.setViewportSize({ width: 375, height: 740 });
     await page.goto(`${base}/pricing`);
