@@ -12,7 +12,7 @@ pub use checkout::{Fulfilled, Fulfilment, fulfil_checkout};
 pub use events::{EventResult, apply_event};
 pub use plans::PlanBook;
 pub use state::{Applied, apply_decision, billing_state, utc};
-pub use webhooks::{WebhookError, WebhookOutcome, process_webhook, retry_due_events};
+pub use webhooks::{MAX_ATTEMPTS, WebhookError, WebhookOutcome, process_webhook, retry_due_events};
 
 use chrono::{DateTime, Utc};
 

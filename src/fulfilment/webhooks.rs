@@ -38,6 +38,15 @@ fn backoff(attempts: i32) -> TimeDelta {
     TimeDelta::minutes(1i64 << attempts.clamp(0, 9)).min(TimeDelta::hours(6))
 }
 
+/// After this many attempts (about two days of backoff) the retry job stops; a provider
+/// redelivery still processes the event.
+pub const MAX_ATTEMPTS: i32 = 16;
+
+/// When the retry job should try again after `attempts` tries, or never.
+fn next_attempt(attempts: i32, at: DateTime<Utc>) -> Option<chrono::NaiveDateTime> {
+    (attempts + 1 < MAX_ATTEMPTS).then(|| (at + backoff(attempts)).naive_utc())
+}
+
 pub fn parse(provider: Provider, payload: &[u8]) -> Result<NormalizedEvent, WebhookError> {
     let parsed = match provider {
         Provider::Stripe => crate::billing::stripe_events::parse_stripe_event(payload),
@@ -210,7 +219,7 @@ fn mark(
             billing_events::error.eq(note),
             billing_events::attempts.eq(attempts + 1),
             billing_events::processed_at.eq(done.then(now)),
-            billing_events::next_attempt_at.eq((!done).then(|| (at + backoff(attempts)).naive_utc())),
+            billing_events::next_attempt_at.eq(if done { None } else { next_attempt(attempts, at) }),
         ))
         .execute(conn)
 }
@@ -303,7 +312,7 @@ fn mark_failed(conn: &mut DbConnection, event: &NormalizedEvent, payload: &str, 
             billing_events::status.eq(EventStatus::Failed.as_str()),
             billing_events::error.eq(error),
             billing_events::attempts.eq(attempts + 1),
-            billing_events::next_attempt_at.eq((Utc::now() + backoff(attempts)).naive_utc()),
+            billing_events::next_attempt_at.eq(next_attempt(attempts, Utc::now())),
         ))
         .execute(conn)?;
     Ok(())

@@ -464,3 +464,41 @@ async fn a_credit_pack_checkout_grants_once_and_a_refund_takes_back_the_unspent_
     assert_eq!(app.post_stripe(&refund).await.status().as_u16(), 200);
     assert_eq!(app.credits(ws), (100, 0), "the 300 unspent credits are taken back, no more");
 }
+
+#[actix_web::test]
+async fn the_retry_job_gives_up_after_many_attempts_but_redelivery_still_works() {
+    let app = spawn_app().await;
+    let ws = app.signup("giveup@example.com").await;
+    let mut sub = subscription(&pro_sub(ws, "sub_gu", "active"));
+    sub["metadata"] = json!({});
+    sub["customer"] = json!("cus_nobody");
+    let body = event("evt_gu", "customer.subscription.updated", now(), sub);
+    app.post_stripe(&body).await;
+    app.with_db(|conn| {
+        diesel::update(billing_events::table)
+            .set((
+                billing_events::attempts.eq(tollgate::fulfilment::MAX_ATTEMPTS - 1),
+                billing_events::next_attempt_at.eq(tollgate::models::now()),
+            ))
+            .execute(conn)
+            .unwrap();
+    });
+    assert_eq!(tollgate::fulfilment::retry_due_events(&app.state, 10).await.unwrap(), 1);
+    let e = &app.events()[0];
+    assert_eq!(
+        (e.status.as_str(), e.attempts, e.next_attempt_at),
+        ("pending", tollgate::fulfilment::MAX_ATTEMPTS, None)
+    );
+    assert_eq!(tollgate::fulfilment::retry_due_events(&app.state, 10).await.unwrap(), 0, "no more retries");
+
+    // The customer appears; the provider's own redelivery is still processed.
+    app.with_db(|conn| {
+        use tollgate::schema::workspaces;
+        diesel::update(workspaces::table.find(ws))
+            .set((workspaces::provider_customer_id.eq("cus_nobody"), workspaces::billing_provider.eq("stripe")))
+            .execute(conn)
+            .unwrap();
+    });
+    assert_eq!(app.post_stripe(&body).await.status().as_u16(), 200);
+    assert_eq!(app.plan_code(ws), "pro");
+}
