@@ -148,7 +148,10 @@ fn grant_plan(
     let decision = on_fetched_subscription(&state, subscription, &resolve, &default, grace_days, at)
         .map_err(|e| AppError::internal(format!("checkout {}: {e}", confirmed.checkout.id)))?;
     let decision = hold_downgrade(&state, decision, &|code| book.rank(code), at);
-    if let Decision::Ignore(reason) = &decision {
+    // "no change" is the usual case: the subscription's own webhook got there first.
+    if let Decision::Ignore(reason) = &decision
+        && reason != "no change"
+    {
         log::warn!("checkout {} for workspace {} changed no plan: {reason}", confirmed.checkout.id, ws.id);
     }
     apply_decision(conn, ws, book, decision)?;
