@@ -4,6 +4,7 @@
 # benches/results/<date>.txt. Not part of CI (a release build takes ~8 minutes here).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root="$PWD"
 
 DURATION="${1:-10}"
 CONNECTIONS="${CONNECTIONS:-32}"
@@ -15,8 +16,8 @@ work="$(mktemp -d)"
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 base="http://127.0.0.1:$port"
 (cd "$work" && HOST=127.0.0.1 PORT="$port" DATABASE_URL="$work/bench.db" RUST_LOG=error \
-  SESSION_KEY="$(head -c 48 /dev/urandom | od -An -tx1 | tr -d ' \n')" CATALOG_PATH="$PWD/catalog.toml" \
-  "$OLDPWD/target/release/tollgate") &
+  SESSION_KEY="$(head -c 48 /dev/urandom | od -An -tx1 | tr -d ' \n')" CATALOG_PATH="$root/catalog.toml" \
+  "$root/target/release/tollgate") &
 server=$!
 trap 'kill $server 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 100); do curl -fs "$base/healthz" >/dev/null && break; sleep 0.1; done

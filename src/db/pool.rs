@@ -26,11 +26,12 @@ pub enum ConnectError {
     Query(#[from] diesel::result::Error),
 }
 
-/// SQLite settings every connection needs: WAL so readers never block the writer,
-/// enforced foreign keys (off by default in SQLite), and a busy timeout so writers queue
-/// instead of failing at once.
-const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
-     PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;";
+/// SQLite settings every connection needs: a busy timeout so writers queue instead of
+/// failing at once (first: switching to WAL itself needs the lock while the pool opens its
+/// connections side by side), WAL so readers never block the writer, and enforced foreign
+/// keys (off by default in SQLite).
+const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+     PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;";
 
 impl ManageConnection for ConnectionManager {
     type Connection = DbConnection;

@@ -104,13 +104,24 @@ pub struct Catalog {
     pub credit_packs: Vec<CreditPackFields>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{file}:{line}: {reason}")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CatalogError {
     pub file: String,
+    /// 1-based; 0 when the problem is the file itself (unreadable).
     pub line: usize,
     pub reason: String,
 }
+
+impl std::fmt::Display for CatalogError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.line {
+            0 => write!(f, "{}: {}", self.file, self.reason),
+            line => write!(f, "{}:{line}: {}", self.file, self.reason),
+        }
+    }
+}
+
+impl std::error::Error for CatalogError {}
 
 /// What `sync` changed, for the log line and the `catalog sync` command.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
