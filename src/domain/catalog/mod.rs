@@ -277,6 +277,39 @@ fn validate_pack(spec: CreditPackSpec, sort_order: i32) -> Result<CreditPackFiel
     })
 }
 
+/// Catalog entries are matched by code.
+trait Coded {
+    fn code(&self) -> &str;
+}
+
+macro_rules! coded {
+    ($($spec:ty),*) => { $(impl Coded for $spec { fn code(&self) -> &str { &self.code } })* };
+}
+coded!(PlanSpec, AddonSpec, CreditPackSpec);
+
+/// Validates one list of entries in file order (which becomes the sort order): codes must be
+/// unique, and every error points at the entry's line.
+fn validate_entries<S: Coded, F>(
+    entries: Vec<Spanned<S>>,
+    kind: &str,
+    fail: &impl Fn(usize, String) -> CatalogError,
+    validate: impl Fn(S, i32) -> Result<F, String>,
+) -> Result<Vec<F>, CatalogError> {
+    let mut seen = HashSet::new();
+    let mut valid = Vec::with_capacity(entries.len());
+    for (i, entry) in entries.into_iter().enumerate() {
+        let offset = entry.span().start;
+        let spec = entry.into_inner();
+        let label = format!("{kind} {:?}", spec.code());
+        if !seen.insert(spec.code().to_owned()) {
+            return Err(fail(offset, format!("{label} is listed twice")));
+        }
+        let sort_order = i32::try_from(i * 10).unwrap_or(i32::MAX);
+        valid.push(validate(spec, sort_order).map_err(|r| fail(offset, format!("{label}: {r}")))?);
+    }
+    Ok(valid)
+}
+
 /// Parses and validates a catalog. `file` is only used in error messages.
 pub fn parse(file: &str, source: &str) -> Result<Catalog, CatalogError> {
     let fail =
@@ -286,54 +319,14 @@ pub fn parse(file: &str, source: &str) -> Result<Catalog, CatalogError> {
         fail(offset, e.message().to_owned())
     })?;
 
-    let mut seen = HashSet::new();
-    let mut plans = Vec::new();
-    for (i, entry) in raw.plans.into_iter().enumerate() {
-        let offset = entry.span().start;
-        let spec = entry.into_inner();
-        let label = format!("plan {:?}", spec.code);
-        if !seen.insert(spec.code.clone()) {
-            return Err(fail(offset, format!("{label} is listed twice")));
-        }
-        let fields = validate_plan(spec, i32::try_from(i * 10).unwrap_or(i32::MAX))
-            .map_err(|r| fail(offset, format!("{label}: {r}")))?;
-        plans.push(fields);
-    }
+    let plans = validate_entries(raw.plans, "plan", &fail, validate_plan)?;
     match plans.iter().filter(|p| p.is_default).count() {
         1 => {}
         0 => return Err(fail(0, "no plan has `default = true`: one free plan must be the default".into())),
         _ => return Err(fail(0, "more than one plan has `default = true`".into())),
     }
-
-    let mut seen = HashSet::new();
-    let mut addons = Vec::new();
-    for (i, entry) in raw.addons.into_iter().enumerate() {
-        let offset = entry.span().start;
-        let spec = entry.into_inner();
-        let label = format!("add-on {:?}", spec.code);
-        if !seen.insert(spec.code.clone()) {
-            return Err(fail(offset, format!("{label} is listed twice")));
-        }
-        addons.push(
-            validate_addon(spec, i32::try_from(i * 10).unwrap_or(i32::MAX))
-                .map_err(|r| fail(offset, format!("{label}: {r}")))?,
-        );
-    }
-
-    let mut seen = HashSet::new();
-    let mut credit_packs = Vec::new();
-    for (i, entry) in raw.credit_packs.into_iter().enumerate() {
-        let offset = entry.span().start;
-        let spec = entry.into_inner();
-        let label = format!("credit pack {:?}", spec.code);
-        if !seen.insert(spec.code.clone()) {
-            return Err(fail(offset, format!("{label} is listed twice")));
-        }
-        credit_packs.push(
-            validate_pack(spec, i32::try_from(i * 10).unwrap_or(i32::MAX))
-                .map_err(|r| fail(offset, format!("{label}: {r}")))?,
-        );
-    }
+    let addons = validate_entries(raw.addons, "add-on", &fail, validate_addon)?;
+    let credit_packs = validate_entries(raw.credit_packs, "credit pack", &fail, validate_pack)?;
     Ok(Catalog { plans, addons, credit_packs })
 }
 
