@@ -38,6 +38,8 @@ use super::normalized::{
     SubscriptionStatus,
 };
 
+use super::json::{dedup, int_at, str_at, ts};
+
 #[cfg(test)]
 mod tests;
 
@@ -292,20 +294,6 @@ fn parse_refund(
 
 // ---- small JSON helpers -------------------------------------------------------------------
 
-/// Non-empty string at a JSON pointer.
-pub(crate) fn str_at(v: &Value, ptr: &str) -> Option<String> {
-    v.pointer(ptr).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned)
-}
-
-pub(crate) fn int_at(v: &Value, ptr: &str) -> Option<i64> {
-    v.pointer(ptr).and_then(Value::as_i64)
-}
-
-/// Unix seconds → UTC time (`None` for null, non-integers and out-of-range values).
-pub(crate) fn ts(v: &Value) -> Option<DateTime<Utc>> {
-    v.as_i64().and_then(|secs| DateTime::from_timestamp(secs, 0))
-}
-
 /// A string, number or bool as a string.
 fn scalar_string(v: &Value) -> Option<String> {
     match v {
@@ -330,15 +318,4 @@ pub(crate) fn meta_data(v: Option<&Value>) -> BTreeMap<String, String> {
     obj.and_then(Value::as_object)
         .map(|m| m.iter().filter_map(|(k, v)| scalar_string(v).map(|s| (k.clone(), s))).collect())
         .unwrap_or_default()
-}
-
-/// Keep the first occurrence of each id, in order.
-fn dedup(ids: impl Iterator<Item = String>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for id in ids {
-        if !out.contains(&id) {
-            out.push(id);
-        }
-    }
-    out
 }

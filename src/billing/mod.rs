@@ -6,6 +6,7 @@
 
 pub mod chargebee;
 pub mod chargebee_events;
+mod json;
 pub mod normalized;
 pub mod sandbox;
 pub mod signature;

@@ -30,13 +30,14 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::normalized::{
     CheckoutData, CheckoutMode, EventKind, EventParseError, InvoiceData, NormalizedEvent, Provider, RefundData,
     SubscriptionData, SubscriptionStatus,
 };
+
+use super::json::{dedup, int_at, str_at, ts};
 
 #[cfg(test)]
 mod tests;
@@ -293,20 +294,6 @@ fn workspace_ref(obj: &Value, shape: &str) -> Option<String> {
 
 // ---- small JSON helpers -------------------------------------------------------------------
 
-/// Non-empty string at a JSON pointer.
-fn str_at(v: &Value, ptr: &str) -> Option<String> {
-    v.pointer(ptr).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned)
-}
-
-fn int_at(v: &Value, ptr: &str) -> Option<i64> {
-    v.pointer(ptr).and_then(Value::as_i64)
-}
-
-/// Unix seconds → UTC time (`None` for null, non-integers and out-of-range values).
-fn ts(v: &Value) -> Option<DateTime<Utc>> {
-    v.as_i64().and_then(|secs| DateTime::from_timestamp(secs, 0))
-}
-
 /// An id given either as a plain string or as an expanded object with an `id`.
 fn id_of(v: &Value) -> Option<String> {
     match v {
@@ -337,17 +324,6 @@ fn metadata(v: Option<&Value>) -> BTreeMap<String, String> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-/// Keep the first occurrence of each id, in order.
-fn dedup(ids: impl Iterator<Item = String>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for id in ids {
-        if !out.contains(&id) {
-            out.push(id);
-        }
-    }
-    out
 }
 
 // ---- shared with the Stripe API client ------------------------------------------------------

@@ -4,7 +4,8 @@
 
 use serde_json::Value;
 
-use crate::billing::chargebee_events::{int_at, meta_data, parse_invoice, parse_subscription, str_at, ts};
+use crate::billing::chargebee_events::{meta_data, parse_invoice, parse_subscription};
+use crate::billing::json::{int_at, str_at, ts};
 use crate::billing::{
     BillingError, CheckoutData, CheckoutMode, ConfirmedCheckout, HostedPage, InvoiceData, InvoicePreview,
     SubscriptionData, metadata,

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use super::client::Form;
-use crate::billing::chargebee_events::str_at;
+use crate::billing::json::str_at;
 use crate::billing::{BillingError, ChangeTiming, CheckoutRequest, Purchase, metadata};
 
 /// The hosted-page endpoint and form for a checkout. `now` fixes the trial end.

@@ -2,6 +2,7 @@
 //! copied to `tests/fixtures/stripe/`), filling in the placeholder ids and values.
 
 use super::*;
+use chrono::{DateTime, Utc};
 use serde_json::json;
 
 const EVENT: &str = include_str!("../../../tests/fixtures/stripe/event.json");
