@@ -356,17 +356,17 @@ fn inv_for(ws: i64, id: &str, sub: &str, status: &'static str, start: i64) -> St
     )
 }
 
+/// Puts the workspace on an active Pro subscription through its creation webhook.
+async fn subscribe_to_pro(app: &TestApp, ws: i64, sub: &str) {
+    let body = event("evt_a", "customer.subscription.created", now() - 50, subscription(&pro_sub(ws, sub, "active")));
+    assert_eq!(app.post_stripe(&body).await.status().as_u16(), 200);
+}
+
 #[actix_web::test]
 async fn payment_failure_starts_grace_and_payment_recovers() {
     let app = spawn_app().await;
     let ws = app.signup("grace@example.com").await;
-    app.post_stripe(&event(
-        "evt_a",
-        "customer.subscription.created",
-        now() - 50,
-        subscription(&pro_sub(ws, "sub_g", "active")),
-    ))
-    .await;
+    subscribe_to_pro(&app, ws, "sub_g").await;
     let res = app.post_stripe(&inv_for(ws, "in_fail", "sub_g", "open", now())).await;
     assert_eq!(res.status().as_u16(), 200);
     let w = app.workspace(ws);
@@ -401,13 +401,7 @@ async fn zero_grace_days_downgrade_at_once() {
     })
     .await;
     let ws = app.signup("nograce@example.com").await;
-    app.post_stripe(&event(
-        "evt_a",
-        "customer.subscription.created",
-        now() - 50,
-        subscription(&pro_sub(ws, "sub_z", "active")),
-    ))
-    .await;
+    subscribe_to_pro(&app, ws, "sub_z").await;
     app.post_stripe(&inv_for(ws, "in_z", "sub_z", "open", now())).await;
     assert_eq!(app.plan_code(ws), "free");
     assert_eq!(app.workspace(ws).subscription_status.as_deref(), Some("past_due"));
@@ -417,13 +411,7 @@ async fn zero_grace_days_downgrade_at_once() {
 async fn a_renewal_resets_monthly_credits_once_per_period() {
     let app = spawn_app().await;
     let ws = app.signup("renew@example.com").await;
-    app.post_stripe(&event(
-        "evt_a",
-        "customer.subscription.created",
-        now() - 50,
-        subscription(&pro_sub(ws, "sub_r", "active")),
-    ))
-    .await;
+    subscribe_to_pro(&app, ws, "sub_r").await;
     // Spend some monthly credits.
     app.spend(ws, tollgate::models::CreditBucket::Monthly, 1200);
     assert_eq!(app.credits(ws).0, 3800);
