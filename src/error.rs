@@ -127,7 +127,7 @@ impl ResponseError for AppError {
         let message = self.to_string();
         let mut response = if let AppError::Unauthenticated { next } = self {
             // Pages send people to the sign-in form; the JSON formatter turns this into a 401.
-            HttpResponse::SeeOther().insert_header((header::LOCATION, crate::web::login_url(next))).finish()
+            HttpResponse::SeeOther().insert_header((header::LOCATION, crate::urls::login_url(next))).finish()
         } else {
             ErrorPage { title: self.title(), message: &message, status: self.status_code().as_u16() }
                 .into_response(self.status_code())

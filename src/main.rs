@@ -59,7 +59,7 @@ fn catalog_sync(config: &Config) -> ExitCode {
         let products = catalog::load(&config.catalog_path, config.catalog_path_explicit).map_err(|e| e.to_string())?;
         let pool = open_database(config)?;
         let mut conn = pool.get().map_err(|e| format!("no database connection: {e}"))?;
-        catalog::sync(&mut conn, &products).map_err(|e| format!("catalog sync failed: {e}"))
+        tollgate::services::catalog::sync(&mut conn, &products).map_err(|e| format!("catalog sync failed: {e}"))
     })();
     match result {
         Ok(report) => {

@@ -57,7 +57,6 @@ diesel::table! {
         upgraded_at -> Nullable<Timestamp>,
         scheduled_plan_id -> Nullable<BigInt>,
         subscription_state_at -> Nullable<Timestamp>,
-        ended_subscription_ids -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
     }
@@ -218,6 +217,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    ended_subscriptions (id) {
+        id -> BigInt,
+        workspace_id -> BigInt,
+        subscription_id -> Text,
+        ended_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(workspaces -> plans (plan_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(memberships -> workspaces (workspace_id));
@@ -241,6 +249,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     app_secrets,
     checkout_fulfilments,
     job_leases,
+    ended_subscriptions,
 );
 
 // ---- the offline sandbox (src/billing/sandbox): its own tables, never joined with ours ----

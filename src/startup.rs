@@ -21,18 +21,8 @@ use crate::db::{Backend, Db, build_pool, run_migrations};
 use crate::domain::catalog;
 use crate::error::{ErrorInfo, ErrorPage};
 use crate::secrets;
-
-/// Everything handlers share, handed to them as `web::Data<AppState>`.
-pub struct AppState {
-    pub db: Db,
-    pub config: Arc<Config>,
-    pub billing: Billing,
-    /// The secret `/webhooks/stripe` verifies signatures with: `STRIPE_WEBHOOK_SECRET` for
-    /// Stripe, the sandbox's own (`SANDBOX_WEBHOOK_SECRET` or a generated one) in sandbox mode.
-    pub stripe_webhook_secret: String,
-    /// Bounds checkout and portal session creation per workspace and per IP.
-    pub limiter: crate::web::rate_limit::RateLimiter,
-}
+use crate::services::catalog::{check_price_ids, seed_if_empty};
+pub use crate::state::AppState;
 
 pub struct Application {
     port: u16,
@@ -67,13 +57,18 @@ impl Application {
 
         let products = catalog::load(&config.catalog_path, config.catalog_path_explicit)
             .map_err(|e| StartupError(format!("the catalog is invalid: {e}")))?;
-        if let Some(report) = catalog::seed_if_empty(&mut conn, &products)
-            .map_err(|e| StartupError(format!("loading the catalog failed: {e}")))?
+        if let Some(report) =
+            seed_if_empty(&mut conn, &products).map_err(|e| StartupError(format!("loading the catalog failed: {e}")))?
         {
             log::info!("catalog loaded into the database ({report})");
         }
 
-        check_price_ids(&mut conn, config.provider)?;
+        let provider = match config.provider {
+            ProviderKind::Chargebee => crate::domain::normalized::Provider::Chargebee,
+            ProviderKind::Stripe | ProviderKind::Sandbox => crate::domain::normalized::Provider::Stripe,
+        };
+        check_price_ids(&mut conn, provider)
+            .map_err(|e| StartupError(format!("BILLING_PROVIDER={} {e}", config.provider.as_str())))?;
         let session_key = secrets::session_key(&config, &mut conn).map_err(StartupError)?;
         let stripe_webhook_secret = match config.provider {
             ProviderKind::Sandbox => match &config.sandbox_webhook_secret {
@@ -118,36 +113,10 @@ impl Application {
     /// Serves until stopped, running the background jobs alongside when enabled.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         if self.state.config.run_jobs {
-            actix_web::rt::spawn(crate::jobs::run_scheduler(self.state.clone()));
+            actix_web::rt::spawn(crate::services::jobs::run_scheduler(self.state.clone()));
         }
         self.server.await
     }
-}
-
-/// Every paid product needs a price id at the configured provider, or buying it would fail
-/// at checkout time; better to refuse to start and say which ids are missing.
-fn check_price_ids(conn: &mut crate::db::DbConnection, provider: ProviderKind) -> Result<(), StartupError> {
-    use crate::domain::catalog::{PriceIds, missing_price_ids};
-    use crate::models::{Addon, CreditPack, Plan};
-    let ids = match provider {
-        ProviderKind::Chargebee => PriceIds::Chargebee,
-        ProviderKind::Stripe | ProviderKind::Sandbox => PriceIds::Stripe,
-    };
-    let read = |e: diesel::result::Error| StartupError(format!("reading the catalog failed: {e}"));
-    let missing = missing_price_ids(
-        &Plan::all(conn).map_err(read)?,
-        &Addon::all(conn).map_err(read)?,
-        &CreditPack::all(conn).map_err(read)?,
-        ids,
-    );
-    if missing.is_empty() {
-        return Ok(());
-    }
-    Err(StartupError(format!(
-        "BILLING_PROVIDER={} needs a price id for every paid product; the catalog lacks: {}. Add them to the catalog and run `tollgate catalog sync`.",
-        provider.as_str(),
-        missing.join(", ")
-    )))
 }
 
 /// "PostgreSQL db.example.com/tollgate" or "SQLite tollgate.db", never a password.

@@ -33,7 +33,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::normalized::{
+use crate::domain::normalized::{
     EventKind, EventParseError, InvoiceData, NormalizedEvent, Provider, RefundData, SubscriptionData,
     SubscriptionStatus,
 };

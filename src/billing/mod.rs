@@ -2,12 +2,11 @@
 //! (through async-stripe), Chargebee (its REST API over reqwest), and the offline sandbox,
 //! which is a Stripe-compatible server inside the app that the Stripe provider talks to.
 //! Nothing outside this module sees a provider's JSON: webhooks are parsed into
-//! [`normalized::NormalizedEvent`], API answers into the same normalized data types.
+//! [`crate::domain::normalized::NormalizedEvent`], API answers into the same normalized data types.
 
 pub mod chargebee;
 pub mod chargebee_events;
 mod json;
-pub mod normalized;
 pub mod sandbox;
 pub mod signature;
 pub mod stripe;
@@ -15,7 +14,7 @@ pub mod stripe_events;
 
 use chrono::{DateTime, Utc};
 
-pub use normalized::{
+pub use crate::domain::normalized::{
     CheckoutData, CheckoutMode, EventKind, InvoiceData, NormalizedEvent, Provider, RefundData, SubscriptionData,
     SubscriptionStatus,
 };

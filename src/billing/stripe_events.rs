@@ -32,7 +32,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::normalized::{
+use crate::domain::normalized::{
     CheckoutData, CheckoutMode, EventKind, EventParseError, InvoiceData, NormalizedEvent, Provider, RefundData,
     SubscriptionData, SubscriptionStatus,
 };

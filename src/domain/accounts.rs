@@ -1,16 +1,8 @@
-//! Sign-up and sign-in: email and password rules, argon2 hashing, and creating the
-//! personal workspace every new user starts with.
+//! Account rules: what an email address and a password must be, argon2 hashing and
+//! verification, and the name of the personal workspace every new user starts with.
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
-
-use crate::db::{DbConnection, is_unique_violation, write_transaction};
-use crate::models::CreditBucket;
-use crate::models::credit_ledger::NewCreditEntry;
-use crate::models::membership::{Membership, Role};
-use crate::models::plan::Plan;
-use crate::models::user::{NewUser, User};
-use crate::models::workspace::Workspace;
 
 pub const MIN_PASSWORD_LEN: usize = 8;
 /// argon2 is deliberately slow; an unbounded input would make it a denial-of-service lever.
@@ -29,13 +21,7 @@ pub enum AccountError {
     #[error("Email or password is incorrect.")]
     WrongCredentials,
     #[error("database: {0}")]
-    Database(String),
-}
-
-impl From<diesel::result::Error> for AccountError {
-    fn from(e: diesel::result::Error) -> AccountError {
-        AccountError::Database(e.to_string())
-    }
+    Internal(String),
 }
 
 /// Lower-cases and checks an email address: one `@`, a dotted domain, no spaces.
@@ -69,10 +55,10 @@ pub fn hash_password(password: &str) -> Result<String, AccountError> {
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
-        .map_err(|e| AccountError::Database(format!("hashing failed: {e}")))
+        .map_err(|e| AccountError::Internal(format!("hashing failed: {e}")))
 }
 
-fn verify_password(password: &str, hash: &str) -> bool {
+pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
         .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
         .unwrap_or(false)
@@ -80,67 +66,13 @@ fn verify_password(password: &str, hash: &str) -> bool {
 
 /// A hash of a random password, verified against when the email is unknown so that
 /// "no such user" takes as long as "wrong password".
-const DUMMY_HASH: &str =
+pub const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$4Vn1WlHKv3SRbb2CUsJGvyVS6r6YEA43Yb1LkcLEHRA";
 
 /// The workspace name a new user starts with: "ada's workspace" for ada@example.com.
 pub fn personal_workspace_name(email: &str) -> String {
     let local = email.split('@').next().unwrap_or(email);
     format!("{local}'s workspace")
-}
-
-/// Creates the user, a personal workspace on the default plan, and the owner membership,
-/// all or nothing. The password is hashed before the transaction opens (it is slow).
-pub fn sign_up(conn: &mut DbConnection, raw_email: &str, password: &str) -> Result<(User, Workspace), AccountError> {
-    let email = normalize_email(raw_email)?;
-    check_password(password)?;
-    let hash = hash_password(password)?;
-    let result = write_transaction(conn, |conn| {
-        let now = crate::models::now();
-        let user = NewUser { email: &email, password_hash: &hash, created_at: now, updated_at: now }.insert(conn)?;
-        let plan = Plan::default_plan(conn)?;
-        let workspace = Workspace::insert(conn, &personal_workspace_name(&email), plan.id)?;
-        Membership::insert(conn, workspace.id, user.id, Role::Owner)?;
-        if let Some(credits) = plan.monthly_credits.filter(|c| *c > 0) {
-            // The same key the monthly job uses, so the first month is granted once.
-            let key = format!("workspace:{}:free-month:{}", workspace.id, chrono::Utc::now().format("%Y-%m"));
-            NewCreditEntry {
-                workspace_id: workspace.id,
-                bucket: CreditBucket::Monthly,
-                delta: credits,
-                reason: "monthly credits of the starting plan",
-                idempotency_key: Some(&key),
-                reference: Some(&plan.code),
-            }
-            .insert(conn)?;
-        }
-        Ok::<_, diesel::result::Error>((user, workspace))
-    });
-    match result {
-        Ok(created) => Ok(created),
-        Err(e) if is_unique_violation(&e) => Err(AccountError::EmailTaken),
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// Checks the credentials. Every failure is the same `WrongCredentials`, so the answer
-/// does not reveal which emails have accounts.
-pub fn sign_in(conn: &mut DbConnection, raw_email: &str, password: &str) -> Result<User, AccountError> {
-    let user = match normalize_email(raw_email) {
-        Ok(email) => User::find_by_email(conn, &email)?,
-        Err(_) => None,
-    };
-    if password.chars().count() > MAX_PASSWORD_LEN {
-        return Err(AccountError::WrongCredentials);
-    }
-    match user {
-        Some(user) if verify_password(password, &user.password_hash) => Ok(user),
-        Some(_) => Err(AccountError::WrongCredentials),
-        None => {
-            let _ = verify_password(password, DUMMY_HASH);
-            Err(AccountError::WrongCredentials)
-        }
-    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,54 @@
-//! Credit spending rules: monthly credits are spent before purchased ones.
+//! Credits: the two buckets, balances, and the spending rule (monthly credits are spent
+//! before purchased ones).
 
-use crate::models::CreditBalance;
+use serde::Serialize;
+
+use super::sql::text_enum_sql;
+
+/// Which bucket a ledger entry moves (stored as `monthly` / `purchased`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, diesel::expression::AsExpression, diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
+#[serde(rename_all = "lowercase")]
+pub enum CreditBucket {
+    /// Reset to the plan's amount each billing period; spent first.
+    Monthly,
+    /// Bought in packs; never expires; spent after the monthly bucket.
+    Purchased,
+}
+
+impl CreditBucket {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CreditBucket::Monthly => "monthly",
+            CreditBucket::Purchased => "purchased",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<CreditBucket> {
+        match s {
+            "monthly" => Some(CreditBucket::Monthly),
+            "purchased" => Some(CreditBucket::Purchased),
+            _ => None,
+        }
+    }
+}
+
+text_enum_sql!(CreditBucket);
+
+/// A workspace's credits, by bucket: sums over the ledger.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct CreditBalance {
+    pub monthly: i64,
+    pub purchased: i64,
+}
+
+impl CreditBalance {
+    pub fn total(&self) -> i64 {
+        self.monthly + self.purchased
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Spend {

@@ -1,7 +1,64 @@
 //! Who may change whom in a workspace. Plain functions over roles and counts, so every
 //! rule is tested without a database; the settings handlers call these before writing.
 
-use crate::models::membership::Role;
+use serde::Serialize;
+
+use super::sql::text_enum_sql;
+
+/// What a member may do in a workspace (stored as `owner` / `admin` / `member`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Member,
+    Admin,
+    Owner,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Admin => "admin",
+            Role::Member => "member",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "owner" => Some(Role::Owner),
+            "admin" => Some(Role::Admin),
+            "member" => Some(Role::Member),
+            _ => None,
+        }
+    }
+
+    /// Owners and admins manage members, billing and settings.
+    pub fn can_manage(self) -> bool {
+        self >= Role::Admin
+    }
+
+    pub const ALL: [Role; 3] = [Role::Owner, Role::Admin, Role::Member];
+}
+
+text_enum_sql!(Role);
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MemberRuleError {

@@ -1,13 +1,19 @@
-//! Domain rules as plain functions over plain data: testable without HTTP, and mostly
-//! without a database.
+//! The rules of the business as pure functions over typed values: the catalog's terms,
+//! the subscription state machine, plan-change and purchase rules, credits, team roles,
+//! account rules, and the typed ids and enums every layer shares. Nothing here opens a
+//! database connection, calls a provider or reads the clock; `services` does that and
+//! passes the facts in.
 
 pub mod accounts;
+pub mod billing_state;
 pub mod catalog;
 pub mod credits;
+pub mod dates;
+pub mod ids;
 pub mod members;
 pub mod money;
+pub mod normalized;
 pub mod plan_changes;
 pub mod pricing;
 pub mod purchases;
-pub mod subscription_state;
-pub mod team;
+pub(crate) mod sql;

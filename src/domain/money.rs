@@ -3,7 +3,22 @@
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+use super::sql::text_enum_sql;
+
+/// How often a price bills (stored as `month` / `year`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "lowercase")]
 pub enum Interval {
     Month,
@@ -33,6 +48,8 @@ impl Interval {
         }
     }
 }
+
+text_enum_sql!(Interval);
 
 fn symbol(currency: &str) -> Option<&'static str> {
     match currency.to_ascii_lowercase().as_str() {

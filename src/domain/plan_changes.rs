@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::subscription_state::{BillingState, Decision, Effect, Transition, grants_plan};
+use crate::domain::billing_state::{BillingState, Decision, Effect, Transition, grants_plan};
 
 /// Holds a same-period move to a cheaper plan until the period ends: the plan stays, the
 /// cheaper one is remembered as scheduled. `rank` orders plans by price.
@@ -49,8 +49,8 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
-    use crate::billing::SubscriptionStatus;
     use crate::domain::money::Interval;
+    use crate::domain::normalized::SubscriptionStatus;
 
     fn rank(code: &str) -> i64 {
         match code {

@@ -1,11 +1,12 @@
 //! What the pricing page offers each visitor for each plan: the call to action branches
 //! on who is looking and which plan their workspace is on.
 
-use crate::models::plan::Plan;
+use crate::domain::catalog::Plan;
+use crate::domain::ids::WorkspaceId;
 
 /// The viewer's workspace, when signed in.
 pub struct ViewerPlan<'a> {
-    pub workspace_id: i64,
+    pub workspace_id: WorkspaceId,
     pub current: &'a Plan,
     pub can_manage: bool,
 }
@@ -15,13 +16,13 @@ pub enum Cta {
     /// Anonymous visitor: sign up, then come back to pricing.
     SignUp,
     /// A plan above the workspace's: POST to checkout.
-    Upgrade { workspace_id: i64 },
+    Upgrade { workspace_id: WorkspaceId },
     /// A cheaper paid plan: changed from the billing page (scheduled for period end).
-    Downgrade { workspace_id: i64 },
+    Downgrade { workspace_id: WorkspaceId },
     /// The free plan while on a paid one: reached by cancelling the subscription.
-    CancelToFree { workspace_id: i64 },
+    CancelToFree { workspace_id: WorkspaceId },
     /// The plan the workspace is on.
-    CurrentPlan { workspace_id: i64 },
+    CurrentPlan { workspace_id: WorkspaceId },
     /// Plans without a price.
     ContactSales,
     /// A member (not owner/admin) looking at another plan.
@@ -69,14 +70,14 @@ mod tests {
     #[test]
     fn free_admin_sees_upgrades() {
         let plans = plans();
-        let viewer = ViewerPlan { workspace_id: 7, current: &plans[0], can_manage: true };
+        let viewer = ViewerPlan { workspace_id: WorkspaceId(7), current: &plans[0], can_manage: true };
         let ctas: Vec<_> = plans.iter().map(|p| cta_for(p, Some(&viewer))).collect();
         assert_eq!(
             ctas,
             [
-                Cta::CurrentPlan { workspace_id: 7 },
-                Cta::Upgrade { workspace_id: 7 },
-                Cta::Upgrade { workspace_id: 7 },
+                Cta::CurrentPlan { workspace_id: WorkspaceId(7) },
+                Cta::Upgrade { workspace_id: WorkspaceId(7) },
+                Cta::Upgrade { workspace_id: WorkspaceId(7) },
                 Cta::ContactSales
             ]
         );
@@ -85,12 +86,12 @@ mod tests {
     #[test]
     fn pro_admin_sees_downgrades_and_members_ask() {
         let plans = plans();
-        let viewer = ViewerPlan { workspace_id: 7, current: &plans[2], can_manage: true };
-        assert_eq!(cta_for(&plans[0], Some(&viewer)), Cta::CancelToFree { workspace_id: 7 });
-        assert_eq!(cta_for(&plans[1], Some(&viewer)), Cta::Downgrade { workspace_id: 7 });
-        assert_eq!(cta_for(&plans[2], Some(&viewer)), Cta::CurrentPlan { workspace_id: 7 });
-        let member = ViewerPlan { workspace_id: 7, current: &plans[0], can_manage: false };
+        let viewer = ViewerPlan { workspace_id: WorkspaceId(7), current: &plans[2], can_manage: true };
+        assert_eq!(cta_for(&plans[0], Some(&viewer)), Cta::CancelToFree { workspace_id: WorkspaceId(7) });
+        assert_eq!(cta_for(&plans[1], Some(&viewer)), Cta::Downgrade { workspace_id: WorkspaceId(7) });
+        assert_eq!(cta_for(&plans[2], Some(&viewer)), Cta::CurrentPlan { workspace_id: WorkspaceId(7) });
+        let member = ViewerPlan { workspace_id: WorkspaceId(7), current: &plans[0], can_manage: false };
         assert_eq!(cta_for(&plans[2], Some(&member)), Cta::AskAdmin);
-        assert_eq!(cta_for(&plans[0], Some(&member)), Cta::CurrentPlan { workspace_id: 7 });
+        assert_eq!(cta_for(&plans[0], Some(&member)), Cta::CurrentPlan { workspace_id: WorkspaceId(7) });
     }
 }

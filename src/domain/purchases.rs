@@ -1,8 +1,8 @@
 //! Whether a workspace may buy something now, and which way a plan change goes. Plain
 //! functions, so every refusal is tested without a provider.
 
+use crate::domain::catalog::Plan;
 use crate::domain::money::Interval;
-use crate::models::plan::Plan;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
@@ -28,17 +28,31 @@ pub enum Refusal {
     UnknownProduct,
 }
 
-/// Checks a request to start a plan checkout and returns the interval to buy.
-pub fn check_plan_checkout(plan: Option<&Plan>, interval: &str, has_subscription: bool) -> Result<Interval, Refusal> {
+/// A plan and billing interval someone asked for, parsed from a form or JSON body: a bad
+/// interval is refused here, before any rule runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanChoice {
+    pub code: String,
+    pub interval: Interval,
+}
+
+impl PlanChoice {
+    pub fn parse(code: &str, interval: &str) -> Result<PlanChoice, Refusal> {
+        let interval = Interval::parse(interval.trim()).ok_or(Refusal::BadInterval)?;
+        Ok(PlanChoice { code: code.trim().to_owned(), interval })
+    }
+}
+
+/// Checks a request to start a plan checkout for `interval`.
+pub fn check_plan_checkout(plan: Option<&Plan>, interval: Interval, has_subscription: bool) -> Result<(), Refusal> {
     let plan = check_buyable(plan)?;
-    let interval = Interval::parse(interval).ok_or(Refusal::BadInterval)?;
     if plan.price(interval).is_none() {
         return Err(Refusal::NoPrice(interval.adjective()));
     }
     if has_subscription {
         return Err(Refusal::AlreadySubscribed);
     }
-    Ok(interval)
+    Ok(())
 }
 
 fn check_buyable(plan: Option<&Plan>) -> Result<&Plan, Refusal> {
@@ -67,11 +81,10 @@ pub fn check_plan_change(
     current: &Plan,
     current_interval: Option<Interval>,
     target: Option<&Plan>,
-    interval: &str,
+    interval: Interval,
     has_subscription: bool,
-) -> Result<(Interval, Direction), Refusal> {
+) -> Result<Direction, Refusal> {
     let target = check_buyable(target)?;
-    let interval = Interval::parse(interval).ok_or(Refusal::BadInterval)?;
     let price = target.price(interval).ok_or(Refusal::NoPrice(interval.adjective()))?;
     if !has_subscription {
         return Err(Refusal::NotSubscribed);
@@ -91,12 +104,13 @@ pub fn check_plan_change(
     } else {
         Direction::Downgrade
     };
-    Ok((interval, direction))
+    Ok(direction)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::catalog::PlanFields;
 
     fn plans() -> Vec<Plan> {
         crate::domain::catalog::default_plans()
@@ -106,45 +120,36 @@ mod tests {
     fn plan_checkouts_are_refused_with_reasons() {
         let p = plans();
         let (free, starter, pro, enterprise) = (&p[0], &p[1], &p[2], &p[3]);
-        assert_eq!(check_plan_checkout(Some(pro), "month", false), Ok(Interval::Month));
-        assert_eq!(check_plan_checkout(Some(starter), "year", false), Ok(Interval::Year));
-        assert_eq!(check_plan_checkout(None, "month", false), Err(Refusal::UnknownPlan));
-        assert_eq!(check_plan_checkout(Some(free), "month", false), Err(Refusal::FreePlan));
-        assert_eq!(check_plan_checkout(Some(enterprise), "month", false), Err(Refusal::ContactSales));
-        assert_eq!(check_plan_checkout(Some(pro), "weekly", false), Err(Refusal::BadInterval));
-        assert_eq!(check_plan_checkout(Some(pro), "month", true), Err(Refusal::AlreadySubscribed));
-        let archived = Plan { is_active: false, ..pro.clone() };
-        assert_eq!(check_plan_checkout(Some(&archived), "month", false), Err(Refusal::Archived));
-        let monthly_only = Plan { price_year_minor: None, ..pro.clone() };
-        assert_eq!(check_plan_checkout(Some(&monthly_only), "year", false), Err(Refusal::NoPrice("annual")));
+        let (month, year) = (Interval::Month, Interval::Year);
+        assert_eq!(check_plan_checkout(Some(pro), month, false), Ok(()));
+        assert_eq!(check_plan_checkout(Some(starter), year, false), Ok(()));
+        assert_eq!(check_plan_checkout(None, month, false), Err(Refusal::UnknownPlan));
+        assert_eq!(check_plan_checkout(Some(free), month, false), Err(Refusal::FreePlan));
+        assert_eq!(check_plan_checkout(Some(enterprise), month, false), Err(Refusal::ContactSales));
+        assert_eq!(PlanChoice::parse("pro", "weekly"), Err(Refusal::BadInterval));
+        assert_eq!(PlanChoice::parse("pro", "annual"), Ok(PlanChoice { code: "pro".into(), interval: year }));
+        assert_eq!(check_plan_checkout(Some(pro), month, true), Err(Refusal::AlreadySubscribed));
+        let archived = Plan { id: pro.id, terms: PlanFields { is_active: false, ..pro.terms.clone() } };
+        assert_eq!(check_plan_checkout(Some(&archived), month, false), Err(Refusal::Archived));
+        let monthly_only = Plan { id: pro.id, terms: PlanFields { price_year_minor: None, ..pro.terms.clone() } };
+        assert_eq!(check_plan_checkout(Some(&monthly_only), year, false), Err(Refusal::NoPrice("annual")));
     }
 
     #[test]
     fn plan_changes_go_up_now_and_down_later() {
         let p = plans();
         let (free, starter, pro) = (&p[0], &p[1], &p[2]);
-        let m = Some(Interval::Month);
-        assert_eq!(check_plan_change(starter, m, Some(pro), "month", true), Ok((Interval::Month, Direction::Upgrade)));
-        assert_eq!(
-            check_plan_change(pro, m, Some(starter), "month", true),
-            Ok((Interval::Month, Direction::Downgrade))
-        );
-        assert_eq!(check_plan_change(pro, m, Some(pro), "year", true), Ok((Interval::Year, Direction::Upgrade)));
-        assert_eq!(
-            check_plan_change(pro, Some(Interval::Year), Some(pro), "month", true),
-            Ok((Interval::Month, Direction::Downgrade))
-        );
+        let (month, year) = (Interval::Month, Interval::Year);
+        let m = Some(month);
+        assert_eq!(check_plan_change(starter, m, Some(pro), month, true), Ok(Direction::Upgrade));
+        assert_eq!(check_plan_change(pro, m, Some(starter), month, true), Ok(Direction::Downgrade));
+        assert_eq!(check_plan_change(pro, m, Some(pro), year, true), Ok(Direction::Upgrade));
+        assert_eq!(check_plan_change(pro, Some(year), Some(pro), month, true), Ok(Direction::Downgrade));
         // Pro yearly ($41.67/month) → Starter monthly ($20) is a downgrade; Starter yearly → Pro monthly an upgrade.
-        assert_eq!(
-            check_plan_change(pro, Some(Interval::Year), Some(starter), "month", true),
-            Ok((Interval::Month, Direction::Downgrade))
-        );
-        assert_eq!(
-            check_plan_change(starter, Some(Interval::Year), Some(pro), "month", true),
-            Ok((Interval::Month, Direction::Upgrade))
-        );
-        assert_eq!(check_plan_change(pro, m, Some(pro), "month", true), Err(Refusal::SamePlan));
-        assert_eq!(check_plan_change(pro, m, Some(free), "month", true), Err(Refusal::FreePlan));
-        assert_eq!(check_plan_change(free, None, Some(pro), "month", false), Err(Refusal::NotSubscribed));
+        assert_eq!(check_plan_change(pro, Some(year), Some(starter), month, true), Ok(Direction::Downgrade));
+        assert_eq!(check_plan_change(starter, Some(year), Some(pro), month, true), Ok(Direction::Upgrade));
+        assert_eq!(check_plan_change(pro, m, Some(pro), month, true), Err(Refusal::SamePlan));
+        assert_eq!(check_plan_change(pro, m, Some(free), month, true), Err(Refusal::FreePlan));
+        assert_eq!(check_plan_change(free, None, Some(pro), month, false), Err(Refusal::NotSubscribed));
     }
 }

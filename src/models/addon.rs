@@ -1,102 +1,115 @@
-//! Add-ons: recurring extras on top of a plan (custom domain, extra mailboxes…), and the
-//! add-ons a workspace has bought.
+//! The `addons` table, read into the catalog's [`Addon`] and written from its terms.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
-use crate::schema::{addons, workspace_addons};
+use crate::domain::catalog::{Addon, AddonFields};
+use crate::domain::ids::AddonId;
+use crate::domain::money::Interval;
+use crate::schema::addons;
 
-#[derive(Debug, Clone, Queryable, Identifiable)]
-#[diesel(table_name = addons)]
-pub struct Addon {
-    pub id: i64,
-    pub code: String,
-    pub name: String,
-    pub description: String,
-    pub currency: String,
-    pub price_minor: i64,
-    pub billing_interval: String,
-    pub stripe_price: Option<String>,
-    pub chargebee_item_price: Option<String>,
-    pub sort_order: i32,
-    pub is_active: bool,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
+#[derive(Queryable)]
+pub(super) struct AddonRow {
+    id: AddonId,
+    code: String,
+    name: String,
+    description: String,
+    currency: String,
+    price_minor: i64,
+    billing_interval: Interval,
+    stripe_price: Option<String>,
+    chargebee_item_price: Option<String>,
+    sort_order: i32,
+    is_active: bool,
+    #[expect(dead_code, reason = "selected with the row, not needed by the domain")]
+    created_at: NaiveDateTime,
+    #[expect(dead_code, reason = "selected with the row, not needed by the domain")]
+    updated_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, PartialEq, Insertable, AsChangeset)]
+impl From<AddonRow> for Addon {
+    fn from(r: AddonRow) -> Addon {
+        Addon {
+            id: r.id,
+            terms: AddonFields {
+                code: r.code,
+                name: r.name,
+                description: r.description,
+                currency: r.currency,
+                price_minor: r.price_minor,
+                interval: r.billing_interval,
+                stripe_price: r.stripe_price,
+                chargebee_item_price: r.chargebee_item_price,
+                sort_order: r.sort_order,
+                is_active: r.is_active,
+            },
+        }
+    }
+}
+
+#[derive(Insertable, AsChangeset)]
 #[diesel(table_name = addons, treat_none_as_null = true)]
-pub struct AddonFields {
-    pub code: String,
-    pub name: String,
-    pub description: String,
-    pub currency: String,
-    pub price_minor: i64,
-    pub billing_interval: String,
-    pub stripe_price: Option<String>,
-    pub chargebee_item_price: Option<String>,
-    pub sort_order: i32,
-    pub is_active: bool,
+struct AddonColumns<'a> {
+    code: &'a str,
+    name: &'a str,
+    description: &'a str,
+    currency: &'a str,
+    price_minor: i64,
+    billing_interval: Interval,
+    stripe_price: Option<&'a str>,
+    chargebee_item_price: Option<&'a str>,
+    sort_order: i32,
+    is_active: bool,
+}
+
+impl<'a> From<&'a AddonFields> for AddonColumns<'a> {
+    fn from(f: &'a AddonFields) -> Self {
+        AddonColumns {
+            code: &f.code,
+            name: &f.name,
+            description: &f.description,
+            currency: &f.currency,
+            price_minor: f.price_minor,
+            billing_interval: f.interval,
+            stripe_price: f.stripe_price.as_deref(),
+            chargebee_item_price: f.chargebee_item_price.as_deref(),
+            sort_order: f.sort_order,
+            is_active: f.is_active,
+        }
+    }
+}
+
+fn rows(found: Vec<AddonRow>) -> Vec<Addon> {
+    found.into_iter().map(Addon::from).collect()
 }
 
 impl Addon {
+    /// Every add-on, archived ones too, in display order.
     pub fn all(conn: &mut DbConnection) -> QueryResult<Vec<Addon>> {
-        addons::table.order((addons::sort_order.asc(), addons::id.asc())).load(conn)
+        addons::table.order((addons::sort_order.asc(), addons::id.asc())).load(conn).map(rows)
     }
 
     pub fn active(conn: &mut DbConnection) -> QueryResult<Vec<Addon>> {
-        addons::table.filter(addons::is_active.eq(true)).order((addons::sort_order.asc(), addons::id.asc())).load(conn)
-    }
-
-    pub fn find_by_code(conn: &mut DbConnection, code: &str) -> QueryResult<Option<Addon>> {
-        addons::table.filter(addons::code.eq(code)).first(conn).optional()
+        addons::table
+            .filter(addons::is_active.eq(true))
+            .order((addons::sort_order.asc(), addons::id.asc()))
+            .load(conn)
+            .map(rows)
     }
 
     pub fn insert(conn: &mut DbConnection, fields: &AddonFields) -> QueryResult<Addon> {
         let now = super::now();
         diesel::insert_into(addons::table)
-            .values((fields, addons::created_at.eq(now), addons::updated_at.eq(now)))
+            .values((AddonColumns::from(fields), addons::created_at.eq(now), addons::updated_at.eq(now)))
             .returning(addons::all_columns)
-            .get_result(conn)
+            .get_result::<AddonRow>(conn)
+            .map(Addon::from)
     }
 
-    pub fn update(conn: &mut DbConnection, id: i64, fields: &AddonFields) -> QueryResult<usize> {
-        diesel::update(addons::table.find(id)).set((fields, addons::updated_at.eq(super::now()))).execute(conn)
-    }
-
-    pub fn set_active(conn: &mut DbConnection, id: i64, active: bool) -> QueryResult<usize> {
+    pub fn update(conn: &mut DbConnection, id: AddonId, fields: &AddonFields) -> QueryResult<usize> {
         diesel::update(addons::table.find(id))
-            .set((addons::is_active.eq(active), addons::updated_at.eq(super::now())))
+            .set((AddonColumns::from(fields), addons::updated_at.eq(super::now())))
             .execute(conn)
-    }
-}
-
-#[derive(Debug, Clone, Queryable, Identifiable)]
-#[diesel(table_name = workspace_addons)]
-pub struct WorkspaceAddon {
-    pub id: i64,
-    pub workspace_id: i64,
-    pub addon_id: i64,
-    pub status: String,
-    pub provider_subscription_id: Option<String>,
-    pub checkout_id: Option<String>,
-    pub current_period_end: Option<NaiveDateTime>,
-    pub cancel_at_period_end: bool,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
-    /// The provider price the add-on was bought at (to cancel it on the provider).
-    pub addon_price_id: Option<String>,
-}
-
-impl WorkspaceAddon {
-    /// Add-ons the workspace has now (active or cancelling at period end), with their catalog row.
-    pub fn current_for(conn: &mut DbConnection, workspace_id: i64) -> QueryResult<Vec<(WorkspaceAddon, Addon)>> {
-        workspace_addons::table
-            .inner_join(addons::table)
-            .filter(workspace_addons::workspace_id.eq(workspace_id))
-            .filter(workspace_addons::status.eq("active"))
-            .order(workspace_addons::id.asc())
-            .load(conn)
     }
 }

@@ -4,11 +4,15 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::DbConnection;
+use crate::db::{DbConnection, is_unique_violation};
+use crate::domain::ids::WorkspaceId;
+use crate::domain::normalized::{NormalizedEvent, Provider};
+use crate::domain::sql::text_enum_sql;
 use crate::schema::billing_events;
 
 /// Where an event is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, diesel::expression::AsExpression, diesel::deserialize::FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum EventStatus {
     /// Applied; `processed_at` is set.
     Processed,
@@ -29,17 +33,34 @@ impl EventStatus {
             EventStatus::Failed => "failed",
         }
     }
+
+    pub fn parse(s: &str) -> Option<EventStatus> {
+        match s {
+            "processed" => Some(EventStatus::Processed),
+            "ignored" => Some(EventStatus::Ignored),
+            "pending" => Some(EventStatus::Pending),
+            "failed" => Some(EventStatus::Failed),
+            _ => None,
+        }
+    }
+
+    /// Done with: a redelivery of the event changes nothing.
+    pub fn is_final(self) -> bool {
+        matches!(self, EventStatus::Processed | EventStatus::Ignored)
+    }
 }
+
+text_enum_sql!(EventStatus);
 
 #[derive(Debug, Clone, Queryable, Identifiable)]
 #[diesel(table_name = billing_events)]
 pub struct BillingEvent {
     pub id: i64,
-    pub provider: String,
+    pub provider: Provider,
     pub event_id: String,
     pub event_type: String,
-    pub status: String,
-    pub workspace_id: Option<i64>,
+    pub status: EventStatus,
+    pub workspace_id: Option<WorkspaceId>,
     pub provider_created_at: Option<NaiveDateTime>,
     pub received_at: NaiveDateTime,
     pub processed_at: Option<NaiveDateTime>,
@@ -49,8 +70,37 @@ pub struct BillingEvent {
     pub payload: String,
 }
 
+/// The outcome of one processing attempt, written back to the event's row.
+#[derive(Debug, Clone, AsChangeset)]
+#[diesel(table_name = billing_events, treat_none_as_null = true)]
+pub struct EventOutcome {
+    pub status: EventStatus,
+    pub workspace_id: Option<WorkspaceId>,
+    pub error: Option<String>,
+    pub attempts: i32,
+    pub processed_at: Option<NaiveDateTime>,
+    pub next_attempt_at: Option<NaiveDateTime>,
+}
+
+/// A failure recorded outside the rolled-back transaction; the workspace link is kept.
+#[derive(Debug, Clone, AsChangeset)]
+#[diesel(table_name = billing_events)]
+pub struct EventFailure<'a> {
+    pub status: EventStatus,
+    pub error: &'a str,
+    pub attempts: i32,
+    pub next_attempt_at: Option<NaiveDateTime>,
+}
+
+/// Why a new event could not be inserted.
+pub enum InsertEvent {
+    Inserted(i64),
+    /// A concurrent delivery of the same event inserted it first.
+    AlreadyThere,
+}
+
 impl BillingEvent {
-    pub fn find(conn: &mut DbConnection, provider: &str, event_id: &str) -> QueryResult<Option<BillingEvent>> {
+    pub fn find(conn: &mut DbConnection, provider: Provider, event_id: &str) -> QueryResult<Option<BillingEvent>> {
         billing_events::table
             .filter(billing_events::provider.eq(provider))
             .filter(billing_events::event_id.eq(event_id))
@@ -58,12 +108,73 @@ impl BillingEvent {
             .optional()
     }
 
+    /// Records a received event as pending, in a savepoint so that losing the unique-key race
+    /// leaves the caller's transaction usable.
+    pub fn insert_received(
+        conn: &mut DbConnection,
+        event: &NormalizedEvent,
+        payload: &str,
+    ) -> QueryResult<InsertEvent> {
+        let inserted = conn.transaction(|conn| {
+            diesel::insert_into(billing_events::table)
+                .values((
+                    billing_events::provider.eq(event.provider),
+                    billing_events::event_id.eq(&event.event_id),
+                    billing_events::event_type.eq(&event.event_type),
+                    billing_events::status.eq(EventStatus::Pending),
+                    billing_events::provider_created_at.eq(event.created_at.naive_utc()),
+                    billing_events::received_at.eq(super::now()),
+                    billing_events::attempts.eq(0),
+                    billing_events::payload.eq(payload),
+                ))
+                .returning(billing_events::id)
+                .get_result(conn)
+        });
+        match inserted {
+            Ok(id) => Ok(InsertEvent::Inserted(id)),
+            Err(e) if is_unique_violation(&e) => Ok(InsertEvent::AlreadyThere),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub fn record_outcome(conn: &mut DbConnection, id: i64, outcome: &EventOutcome) -> QueryResult<usize> {
+        diesel::update(billing_events::table.find(id)).set(outcome).execute(conn)
+    }
+
+    pub fn record_failure(conn: &mut DbConnection, id: i64, failure: &EventFailure<'_>) -> QueryResult<usize> {
+        diesel::update(billing_events::table.find(id)).set(failure).execute(conn)
+    }
+
+    /// Pending events of a workspace other than `except`, oldest first by the provider's clock.
+    pub fn waiting_for(
+        conn: &mut DbConnection,
+        workspace_id: WorkspaceId,
+        except: i64,
+    ) -> QueryResult<Vec<BillingEvent>> {
+        billing_events::table
+            .filter(billing_events::workspace_id.eq(workspace_id))
+            .filter(billing_events::status.eq(EventStatus::Pending))
+            .filter(billing_events::id.ne(except))
+            .order((billing_events::provider_created_at.asc(), billing_events::id.asc()))
+            .load(conn)
+    }
+
+    /// Pending and failed events whose next attempt is due at `now`, soonest first.
+    pub fn due(conn: &mut DbConnection, now: NaiveDateTime, limit: i64) -> QueryResult<Vec<BillingEvent>> {
+        billing_events::table
+            .filter(billing_events::status.eq_any([EventStatus::Pending, EventStatus::Failed]))
+            .filter(billing_events::next_attempt_at.le(now))
+            .order(billing_events::next_attempt_at.asc())
+            .limit(limit)
+            .load(conn)
+    }
+
     pub fn recent(conn: &mut DbConnection, limit: i64) -> QueryResult<Vec<BillingEvent>> {
         billing_events::table.order(billing_events::id.desc()).limit(limit).load(conn)
     }
 
     pub fn count_with_status(conn: &mut DbConnection, status: EventStatus) -> QueryResult<i64> {
-        billing_events::table.filter(billing_events::status.eq(status.as_str())).count().get_result(conn)
+        billing_events::table.filter(billing_events::status.eq(status)).count().get_result(conn)
     }
 
     pub fn count_since(conn: &mut DbConnection, since: NaiveDateTime) -> QueryResult<i64> {

@@ -5,35 +5,18 @@ use chrono::NaiveDateTime;
 use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
-use serde::Serialize;
 
 use crate::db::{DbConnection, is_unique_violation};
+use crate::domain::credits::{CreditBalance, CreditBucket};
+use crate::domain::ids::WorkspaceId;
 use crate::schema::credit_ledger;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum CreditBucket {
-    /// Reset to the plan's amount each billing period; spent first.
-    Monthly,
-    /// Bought in packs; never expires; spent after the monthly bucket.
-    Purchased,
-}
-
-impl CreditBucket {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CreditBucket::Monthly => "monthly",
-            CreditBucket::Purchased => "purchased",
-        }
-    }
-}
 
 #[derive(Debug, Clone, Queryable, Identifiable)]
 #[diesel(table_name = credit_ledger)]
 pub struct CreditEntry {
     pub id: i64,
-    pub workspace_id: i64,
-    pub bucket: String,
+    pub workspace_id: WorkspaceId,
+    pub bucket: CreditBucket,
     pub delta: i64,
     pub reason: String,
     pub idempotency_key: Option<String>,
@@ -41,27 +24,19 @@ pub struct CreditEntry {
     pub created_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct CreditBalance {
-    pub monthly: i64,
-    pub purchased: i64,
-}
-
-impl CreditBalance {
-    pub fn total(&self) -> i64 {
-        self.monthly + self.purchased
-    }
-}
-
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = credit_ledger)]
 pub struct NewCreditEntry<'a> {
-    pub workspace_id: i64,
+    pub workspace_id: WorkspaceId,
     pub bucket: CreditBucket,
     pub delta: i64,
     pub reason: &'a str,
     pub idempotency_key: Option<&'a str>,
     pub reference: Option<&'a str>,
 }
+
+/// SUM over BIGINT is NUMERIC on PostgreSQL; the cast keeps one Rust type for both backends.
+const SUM_DELTA: &str = "CAST(COALESCE(SUM(delta), 0) AS BIGINT)";
 
 impl NewCreditEntry<'_> {
     /// Appends the entry. Returns `false`, changing nothing, when an entry with the same
@@ -70,15 +45,7 @@ impl NewCreditEntry<'_> {
     pub fn insert(&self, conn: &mut DbConnection) -> QueryResult<bool> {
         let result = conn.transaction(|conn| {
             diesel::insert_into(credit_ledger::table)
-                .values((
-                    credit_ledger::workspace_id.eq(self.workspace_id),
-                    credit_ledger::bucket.eq(self.bucket.as_str()),
-                    credit_ledger::delta.eq(self.delta),
-                    credit_ledger::reason.eq(self.reason),
-                    credit_ledger::idempotency_key.eq(self.idempotency_key),
-                    credit_ledger::reference.eq(self.reference),
-                    credit_ledger::created_at.eq(super::now()),
-                ))
+                .values((self, credit_ledger::created_at.eq(super::now())))
                 .execute(conn)
         });
         match result {
@@ -90,18 +57,17 @@ impl NewCreditEntry<'_> {
 }
 
 impl CreditEntry {
-    pub fn balance(conn: &mut DbConnection, workspace_id: i64) -> QueryResult<CreditBalance> {
-        let sums: Vec<(String, i64)> = credit_ledger::table
+    pub fn balance(conn: &mut DbConnection, workspace_id: WorkspaceId) -> QueryResult<CreditBalance> {
+        let sums: Vec<(CreditBucket, i64)> = credit_ledger::table
             .filter(credit_ledger::workspace_id.eq(workspace_id))
             .group_by(credit_ledger::bucket)
-            // SUM over BIGINT is NUMERIC on PostgreSQL; the cast keeps one Rust type for both.
-            .select((credit_ledger::bucket, sql::<BigInt>("CAST(COALESCE(SUM(delta), 0) AS BIGINT)")))
+            .select((credit_ledger::bucket, sql::<BigInt>(SUM_DELTA)))
             .load(conn)?;
         let mut balance = CreditBalance::default();
         for (bucket, sum) in sums {
-            match bucket.as_str() {
-                "monthly" => balance.monthly = sum,
-                _ => balance.purchased = sum,
+            match bucket {
+                CreditBucket::Monthly => balance.monthly = sum,
+                CreditBucket::Purchased => balance.purchased = sum,
             }
         }
         Ok(balance)
@@ -112,7 +78,7 @@ impl CreditEntry {
             .get_result(conn)
     }
 
-    pub fn recent(conn: &mut DbConnection, workspace_id: i64, limit: i64) -> QueryResult<Vec<CreditEntry>> {
+    pub fn recent(conn: &mut DbConnection, workspace_id: WorkspaceId, limit: i64) -> QueryResult<Vec<CreditEntry>> {
         credit_ledger::table
             .filter(credit_ledger::workspace_id.eq(workspace_id))
             .order(credit_ledger::id.desc())
@@ -120,8 +86,36 @@ impl CreditEntry {
             .load(conn)
     }
 
-    /// Purchased credits left across all workspaces (for capacity snapshots).
+    /// The purchased-credit grant a payment bought: found by any of the references a refund
+    /// may name (payment intent, charge). Returns its amount and reason.
+    pub fn purchase_grant(
+        conn: &mut DbConnection,
+        workspace_id: WorkspaceId,
+        references: &[&str],
+    ) -> QueryResult<Option<(i64, String)>> {
+        credit_ledger::table
+            .filter(credit_ledger::workspace_id.eq(workspace_id))
+            .filter(credit_ledger::bucket.eq(CreditBucket::Purchased))
+            .filter(credit_ledger::delta.gt(0))
+            .filter(credit_ledger::reference.eq_any(references))
+            .select((credit_ledger::delta, credit_ledger::reason))
+            .first(conn)
+            .optional()
+    }
+
+    /// Credits already taken back under `reference` (earlier partial refunds of one payment).
+    pub fn taken_back(conn: &mut DbConnection, workspace_id: WorkspaceId, reference: &str) -> QueryResult<i64> {
+        let taken: i64 = credit_ledger::table
+            .filter(credit_ledger::workspace_id.eq(workspace_id))
+            .filter(credit_ledger::reference.eq(reference))
+            .filter(credit_ledger::delta.lt(0))
+            .select(sql::<BigInt>(SUM_DELTA))
+            .get_result(conn)?;
+        Ok(-taken)
+    }
+
+    /// Credits left across all workspaces (for capacity snapshots).
     pub fn outstanding(conn: &mut DbConnection) -> QueryResult<i64> {
-        credit_ledger::table.select(sql::<BigInt>("CAST(COALESCE(SUM(delta), 0) AS BIGINT)")).get_result(conn)
+        credit_ledger::table.select(sql::<BigInt>(SUM_DELTA)).get_result(conn)
     }
 }

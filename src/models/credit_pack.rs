@@ -1,45 +1,88 @@
-//! One-time credit packs a workspace can buy on top of its monthly credits.
+//! The `credit_packs` table, read into the catalog's [`CreditPack`] and written from its terms.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
+use crate::domain::catalog::{CreditPack, CreditPackFields};
+use crate::domain::ids::CreditPackId;
 use crate::schema::credit_packs;
 
-#[derive(Debug, Clone, Queryable, Identifiable)]
-#[diesel(table_name = credit_packs)]
-pub struct CreditPack {
-    pub id: i64,
-    pub code: String,
-    pub name: String,
-    pub credits: i64,
-    pub currency: String,
-    pub price_minor: i64,
-    pub stripe_price: Option<String>,
-    pub chargebee_item_price: Option<String>,
-    pub sort_order: i32,
-    pub is_active: bool,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
+#[derive(Queryable)]
+struct CreditPackRow {
+    id: CreditPackId,
+    code: String,
+    name: String,
+    credits: i64,
+    currency: String,
+    price_minor: i64,
+    stripe_price: Option<String>,
+    chargebee_item_price: Option<String>,
+    sort_order: i32,
+    is_active: bool,
+    #[expect(dead_code, reason = "selected with the row, not needed by the domain")]
+    created_at: NaiveDateTime,
+    #[expect(dead_code, reason = "selected with the row, not needed by the domain")]
+    updated_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, PartialEq, Insertable, AsChangeset)]
+impl From<CreditPackRow> for CreditPack {
+    fn from(r: CreditPackRow) -> CreditPack {
+        CreditPack {
+            id: r.id,
+            terms: CreditPackFields {
+                code: r.code,
+                name: r.name,
+                credits: r.credits,
+                currency: r.currency,
+                price_minor: r.price_minor,
+                stripe_price: r.stripe_price,
+                chargebee_item_price: r.chargebee_item_price,
+                sort_order: r.sort_order,
+                is_active: r.is_active,
+            },
+        }
+    }
+}
+
+#[derive(Insertable, AsChangeset)]
 #[diesel(table_name = credit_packs, treat_none_as_null = true)]
-pub struct CreditPackFields {
-    pub code: String,
-    pub name: String,
-    pub credits: i64,
-    pub currency: String,
-    pub price_minor: i64,
-    pub stripe_price: Option<String>,
-    pub chargebee_item_price: Option<String>,
-    pub sort_order: i32,
-    pub is_active: bool,
+struct CreditPackColumns<'a> {
+    code: &'a str,
+    name: &'a str,
+    credits: i64,
+    currency: &'a str,
+    price_minor: i64,
+    stripe_price: Option<&'a str>,
+    chargebee_item_price: Option<&'a str>,
+    sort_order: i32,
+    is_active: bool,
+}
+
+impl<'a> From<&'a CreditPackFields> for CreditPackColumns<'a> {
+    fn from(f: &'a CreditPackFields) -> Self {
+        CreditPackColumns {
+            code: &f.code,
+            name: &f.name,
+            credits: f.credits,
+            currency: &f.currency,
+            price_minor: f.price_minor,
+            stripe_price: f.stripe_price.as_deref(),
+            chargebee_item_price: f.chargebee_item_price.as_deref(),
+            sort_order: f.sort_order,
+            is_active: f.is_active,
+        }
+    }
+}
+
+fn rows(found: Vec<CreditPackRow>) -> Vec<CreditPack> {
+    found.into_iter().map(CreditPack::from).collect()
 }
 
 impl CreditPack {
+    /// Every pack, archived ones too, in display order.
     pub fn all(conn: &mut DbConnection) -> QueryResult<Vec<CreditPack>> {
-        credit_packs::table.order((credit_packs::sort_order.asc(), credit_packs::id.asc())).load(conn)
+        credit_packs::table.order((credit_packs::sort_order.asc(), credit_packs::id.asc())).load(conn).map(rows)
     }
 
     pub fn active(conn: &mut DbConnection) -> QueryResult<Vec<CreditPack>> {
@@ -47,29 +90,25 @@ impl CreditPack {
             .filter(credit_packs::is_active.eq(true))
             .order((credit_packs::sort_order.asc(), credit_packs::id.asc()))
             .load(conn)
-    }
-
-    pub fn find_by_code(conn: &mut DbConnection, code: &str) -> QueryResult<Option<CreditPack>> {
-        credit_packs::table.filter(credit_packs::code.eq(code)).first(conn).optional()
+            .map(rows)
     }
 
     pub fn insert(conn: &mut DbConnection, fields: &CreditPackFields) -> QueryResult<CreditPack> {
         let now = super::now();
         diesel::insert_into(credit_packs::table)
-            .values((fields, credit_packs::created_at.eq(now), credit_packs::updated_at.eq(now)))
+            .values((
+                CreditPackColumns::from(fields),
+                credit_packs::created_at.eq(now),
+                credit_packs::updated_at.eq(now),
+            ))
             .returning(credit_packs::all_columns)
-            .get_result(conn)
+            .get_result::<CreditPackRow>(conn)
+            .map(CreditPack::from)
     }
 
-    pub fn update(conn: &mut DbConnection, id: i64, fields: &CreditPackFields) -> QueryResult<usize> {
+    pub fn update(conn: &mut DbConnection, id: CreditPackId, fields: &CreditPackFields) -> QueryResult<usize> {
         diesel::update(credit_packs::table.find(id))
-            .set((fields, credit_packs::updated_at.eq(super::now())))
-            .execute(conn)
-    }
-
-    pub fn set_active(conn: &mut DbConnection, id: i64, active: bool) -> QueryResult<usize> {
-        diesel::update(credit_packs::table.find(id))
-            .set((credit_packs::is_active.eq(active), credit_packs::updated_at.eq(super::now())))
+            .set((CreditPackColumns::from(fields), credit_packs::updated_at.eq(super::now())))
             .execute(conn)
     }
 }

@@ -4,14 +4,16 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
+use crate::domain::ids::WorkspaceId;
+use crate::domain::normalized::Provider;
 use crate::schema::invoices;
 
 #[derive(Debug, Clone, Queryable, Identifiable)]
 #[diesel(table_name = invoices)]
 pub struct Invoice {
     pub id: i64,
-    pub workspace_id: i64,
-    pub provider: String,
+    pub workspace_id: WorkspaceId,
+    pub provider: Provider,
     pub provider_invoice_id: String,
     pub number: Option<String>,
     pub status: String,
@@ -30,8 +32,8 @@ pub struct Invoice {
 #[derive(Debug, Clone, Insertable, AsChangeset)]
 #[diesel(table_name = invoices)]
 pub struct InvoiceFields {
-    pub workspace_id: i64,
-    pub provider: String,
+    pub workspace_id: WorkspaceId,
+    pub provider: Provider,
     pub provider_invoice_id: String,
     pub number: Option<String>,
     pub status: String,
@@ -46,7 +48,7 @@ pub struct InvoiceFields {
 }
 
 impl Invoice {
-    pub fn for_workspace(conn: &mut DbConnection, workspace_id: i64, limit: i64) -> QueryResult<Vec<Invoice>> {
+    pub fn for_workspace(conn: &mut DbConnection, workspace_id: WorkspaceId, limit: i64) -> QueryResult<Vec<Invoice>> {
         invoices::table
             .filter(invoices::workspace_id.eq(workspace_id))
             .order((invoices::issued_at.desc(), invoices::id.desc()))
@@ -58,7 +60,7 @@ impl Invoice {
     /// Callers hold the workspace lock, so check-then-write cannot race.
     pub fn upsert(conn: &mut DbConnection, fields: &InvoiceFields) -> QueryResult<Invoice> {
         let existing: Option<i64> = invoices::table
-            .filter(invoices::provider.eq(&fields.provider))
+            .filter(invoices::provider.eq(fields.provider))
             .filter(invoices::provider_invoice_id.eq(&fields.provider_invoice_id))
             .select(invoices::id)
             .first(conn)

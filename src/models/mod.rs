@@ -1,27 +1,34 @@
-//! One file per table: the row struct (`X`), the insert struct (`NewX`) and the queries
-//! that belong to it, as associated functions returning `QueryResult`.
+//! Every query the app runs, one file per table: the row struct, the insert/changes structs
+//! and the queries as associated functions returning `QueryResult`. Rows are typed with the
+//! domain's ids and enums; the catalog tables read straight into the domain's `Plan`,
+//! `Addon` and `CreditPack`.
 
 pub mod addon;
+pub mod app_secret;
 pub mod billing_event;
 pub mod capacity_snapshot;
+pub mod checkout_fulfilment;
 pub mod credit_ledger;
 pub mod credit_pack;
+pub mod ended_subscription;
 pub mod invoice;
+pub mod job_lease;
 pub mod membership;
 pub mod plan;
 pub mod user;
 pub mod workspace;
+pub mod workspace_addon;
 
-pub use addon::{Addon, WorkspaceAddon};
-pub use billing_event::BillingEvent;
+pub use billing_event::{BillingEvent, EventStatus};
 pub use capacity_snapshot::CapacitySnapshot;
-pub use credit_ledger::{CreditBalance, CreditBucket, CreditEntry};
-pub use credit_pack::CreditPack;
+pub use credit_ledger::{CreditEntry, NewCreditEntry};
 pub use invoice::Invoice;
-pub use membership::{Membership, Role};
-pub use plan::Plan;
+pub use membership::Membership;
 pub use user::User;
 pub use workspace::Workspace;
+pub use workspace_addon::WorkspaceAddon;
+
+use chrono::Timelike;
 
 /// The current time as stored: UTC without an offset, to the microsecond
 /// (PostgreSQL keeps microseconds; trimming keeps both backends equal).
@@ -29,5 +36,3 @@ pub fn now() -> chrono::NaiveDateTime {
     let now = chrono::Utc::now().naive_utc();
     now.with_nanosecond((now.nanosecond() / 1_000) * 1_000).unwrap_or(now)
 }
-
-use chrono::Timelike;

@@ -4,12 +4,13 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
+use crate::domain::ids::UserId;
 use crate::schema::users;
 
 #[derive(Debug, Clone, Queryable, Identifiable)]
 #[diesel(table_name = users)]
 pub struct User {
-    pub id: i64,
+    pub id: UserId,
     pub email: String,
     pub password_hash: String,
     pub created_at: NaiveDateTime,
@@ -32,7 +33,7 @@ impl NewUser<'_> {
 }
 
 impl User {
-    pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<User> {
+    pub fn find(conn: &mut DbConnection, id: UserId) -> QueryResult<User> {
         users::table.find(id).first(conn)
     }
 

@@ -4,30 +4,31 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
-use crate::schema::workspaces;
+use crate::domain::ids::{PlanId, WorkspaceId};
+use crate::domain::money::Interval;
+use crate::domain::normalized::{Provider, SubscriptionStatus};
+use crate::schema::{plans, workspaces};
 
 #[derive(Debug, Clone, Queryable, Identifiable)]
 #[diesel(table_name = workspaces)]
 pub struct Workspace {
-    pub id: i64,
+    pub id: WorkspaceId,
     pub name: String,
-    pub plan_id: i64,
-    pub billing_provider: Option<String>,
+    pub plan_id: PlanId,
+    pub billing_provider: Option<Provider>,
     pub provider_customer_id: Option<String>,
     pub provider_subscription_id: Option<String>,
-    pub subscription_status: Option<String>,
-    pub billing_interval: Option<String>,
+    pub subscription_status: Option<SubscriptionStatus>,
+    pub billing_interval: Option<Interval>,
     pub current_period_end: Option<NaiveDateTime>,
     pub cancel_at_period_end: bool,
     pub trial_end: Option<NaiveDateTime>,
     pub had_trial: bool,
     pub grace_until: Option<NaiveDateTime>,
     pub upgraded_at: Option<NaiveDateTime>,
-    pub scheduled_plan_id: Option<i64>,
+    pub scheduled_plan_id: Option<PlanId>,
     /// Provider timestamp of the newest subscription state applied (orders webhooks).
     pub subscription_state_at: Option<NaiveDateTime>,
-    /// JSON array of subscription ids that ended; an ended subscription never grants again.
-    pub ended_subscription_ids: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
@@ -36,29 +37,35 @@ pub struct Workspace {
 #[derive(Debug, Clone, AsChangeset)]
 #[diesel(table_name = workspaces, treat_none_as_null = true)]
 pub struct WorkspaceBillingChanges {
-    pub plan_id: i64,
-    pub billing_provider: Option<String>,
+    pub plan_id: PlanId,
+    pub billing_provider: Option<Provider>,
     pub provider_customer_id: Option<String>,
     pub provider_subscription_id: Option<String>,
-    pub subscription_status: Option<String>,
-    pub billing_interval: Option<String>,
+    pub subscription_status: Option<SubscriptionStatus>,
+    pub billing_interval: Option<Interval>,
     pub current_period_end: Option<NaiveDateTime>,
     pub cancel_at_period_end: bool,
     pub trial_end: Option<NaiveDateTime>,
     pub had_trial: bool,
     pub grace_until: Option<NaiveDateTime>,
     pub upgraded_at: Option<NaiveDateTime>,
-    pub scheduled_plan_id: Option<i64>,
+    pub scheduled_plan_id: Option<PlanId>,
     pub subscription_state_at: Option<NaiveDateTime>,
-    pub ended_subscription_ids: String,
 }
 
+/// A paying workspace's billing interval, and its plan's monthly and yearly prices.
+pub type PayingPrices = (Option<Interval>, Option<i64>, Option<i64>);
+
 impl Workspace {
-    pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Workspace> {
+    pub fn find(conn: &mut DbConnection, id: WorkspaceId) -> QueryResult<Workspace> {
         workspaces::table.find(id).first(conn)
     }
 
-    pub fn insert(conn: &mut DbConnection, name: &str, plan_id: i64) -> QueryResult<Workspace> {
+    pub fn exists(conn: &mut DbConnection, id: WorkspaceId) -> QueryResult<bool> {
+        diesel::select(diesel::dsl::exists(workspaces::table.find(id))).get_result(conn)
+    }
+
+    pub fn insert(conn: &mut DbConnection, name: &str, plan_id: PlanId) -> QueryResult<Workspace> {
         let now = super::now();
         diesel::insert_into(workspaces::table)
             .values((
@@ -74,26 +81,47 @@ impl Workspace {
     /// Locks the workspace row for the rest of the transaction and returns it fresh.
     /// An UPDATE rather than `SELECT … FOR UPDATE` because it works on both backends:
     /// PostgreSQL takes the row lock, SQLite the database write lock.
-    pub fn lock(conn: &mut DbConnection, id: i64) -> QueryResult<Workspace> {
+    pub fn lock(conn: &mut DbConnection, id: WorkspaceId) -> QueryResult<Workspace> {
         diesel::update(workspaces::table.find(id))
             .set(workspaces::updated_at.eq(super::now()))
             .returning(workspaces::all_columns)
             .get_result(conn)
     }
 
-    pub fn rename(conn: &mut DbConnection, id: i64, name: &str) -> QueryResult<usize> {
+    pub fn rename(conn: &mut DbConnection, id: WorkspaceId, name: &str) -> QueryResult<usize> {
         diesel::update(workspaces::table.find(id))
             .set((workspaces::name.eq(name), workspaces::updated_at.eq(super::now())))
             .execute(conn)
     }
 
-    pub fn apply_billing(conn: &mut DbConnection, id: i64, changes: &WorkspaceBillingChanges) -> QueryResult<usize> {
+    pub fn apply_billing(
+        conn: &mut DbConnection,
+        id: WorkspaceId,
+        changes: &WorkspaceBillingChanges,
+    ) -> QueryResult<usize> {
         diesel::update(workspaces::table.find(id)).set((changes, workspaces::updated_at.eq(super::now()))).execute(conn)
+    }
+
+    /// Records the provider customer a first purchase created (the workspace had none).
+    pub fn link_customer(
+        conn: &mut DbConnection,
+        id: WorkspaceId,
+        provider: Provider,
+        customer_id: &str,
+    ) -> QueryResult<usize> {
+        diesel::update(workspaces::table.find(id).filter(workspaces::provider_customer_id.is_null()))
+            .set((workspaces::provider_customer_id.eq(customer_id), workspaces::billing_provider.eq(provider)))
+            .execute(conn)
+    }
+
+    /// Remembers a downgrade the provider will apply at the period end.
+    pub fn set_scheduled_plan(conn: &mut DbConnection, id: WorkspaceId, plan_id: Option<PlanId>) -> QueryResult<usize> {
+        diesel::update(workspaces::table.find(id)).set(workspaces::scheduled_plan_id.eq(plan_id)).execute(conn)
     }
 
     pub fn find_by_customer(
         conn: &mut DbConnection,
-        provider: &str,
+        provider: Provider,
         customer_id: &str,
     ) -> QueryResult<Option<Workspace>> {
         workspaces::table
@@ -106,7 +134,7 @@ impl Workspace {
 
     pub fn find_by_subscription(
         conn: &mut DbConnection,
-        provider: &str,
+        provider: Provider,
         subscription_id: &str,
     ) -> QueryResult<Option<Workspace>> {
         workspaces::table
@@ -120,7 +148,41 @@ impl Workspace {
         workspaces::table.count().get_result(conn)
     }
 
-    pub fn ended_subscriptions(&self) -> Vec<String> {
-        serde_json::from_str(&self.ended_subscription_ids).unwrap_or_default()
+    /// Past-due workspaces whose grace period ended by `now`.
+    pub fn grace_ended_by(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<Vec<WorkspaceId>> {
+        workspaces::table
+            .filter(workspaces::subscription_status.eq(SubscriptionStatus::PastDue))
+            .filter(workspaces::grace_until.le(now))
+            .select(workspaces::id)
+            .load(conn)
+    }
+
+    /// Subscriptions set to cancel whose period ended by `before`.
+    pub fn cancellations_lapsed_by(conn: &mut DbConnection, before: NaiveDateTime) -> QueryResult<Vec<WorkspaceId>> {
+        workspaces::table
+            .filter(workspaces::cancel_at_period_end.eq(true))
+            .filter(workspaces::current_period_end.le(before))
+            .filter(workspaces::provider_subscription_id.is_not_null())
+            .select(workspaces::id)
+            .load(conn)
+    }
+
+    /// Workspaces without a subscription whose plan grants monthly credits, with the amount.
+    pub fn unsubscribed_with_monthly_credits(conn: &mut DbConnection) -> QueryResult<Vec<(WorkspaceId, i64)>> {
+        workspaces::table
+            .inner_join(plans::table)
+            .filter(workspaces::provider_subscription_id.is_null())
+            .filter(plans::monthly_credits.is_not_null())
+            .select((workspaces::id, plans::monthly_credits.assume_not_null()))
+            .load(conn)
+    }
+
+    /// Paying workspaces with their interval and their plan's monthly and yearly prices.
+    pub fn paying_prices(conn: &mut DbConnection) -> QueryResult<Vec<PayingPrices>> {
+        workspaces::table
+            .inner_join(plans::table)
+            .filter(workspaces::subscription_status.eq_any(SubscriptionStatus::PAYING))
+            .select((workspaces::billing_interval, plans::price_month_minor, plans::price_year_minor))
+            .load(conn)
     }
 }

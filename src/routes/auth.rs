@@ -6,9 +6,11 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::domain::accounts::{self, AccountError};
+use crate::domain::accounts::AccountError;
+use crate::domain::ids::UserId;
 use crate::error::{AppError, AppResult};
-use crate::startup::AppState;
+use crate::services::accounts;
+use crate::state::AppState;
 use crate::web::{CsrfForm, FlashKind, Layout, Viewer, keys, redirect, render, safe_next, set_flash};
 
 #[derive(Deserialize)]
@@ -68,9 +70,7 @@ pub async fn signup(
 ) -> AppResult<HttpResponse> {
     let Credentials { email, password, next } = form.0;
     let next = safe_next(next.as_deref());
-    let attempt_email = email.clone();
-    let created = state.db.run(move |conn| Ok(accounts::sign_up(conn, &attempt_email, &password))).await?;
-    match created {
+    match accounts::sign_up(&state, &email, &password).await {
         Ok((user, workspace)) => {
             start_session(&viewer, user.id)?;
             set_flash(
@@ -80,7 +80,7 @@ pub async fn signup(
             );
             Ok(redirect(&next.unwrap_or_else(|| format!("/w/{}/billing", workspace.id))))
         }
-        Err(AccountError::Database(cause)) => Err(AppError::internal(cause)),
+        Err(AccountError::Internal(cause)) => Err(AppError::internal(cause)),
         Err(e) => render(
             &SignupPage {
                 layout: Layout::for_form("Create your account", &viewer),
@@ -107,20 +107,13 @@ pub async fn login_form(viewer: Viewer, query: web::Query<NextQuery>) -> AppResu
 pub async fn login(state: web::Data<AppState>, viewer: Viewer, form: CsrfForm<Credentials>) -> AppResult<HttpResponse> {
     let Credentials { email, password, next } = form.0;
     let next = safe_next(next.as_deref());
-    let attempt_email = email.clone();
-    let result = state.db.run(move |conn| Ok(accounts::sign_in(conn, &attempt_email, &password))).await?;
-    match result {
-        Ok(user) => {
-            start_session(&viewer, user.id)?;
-            let home = state
-                .db
-                .run(move |conn| Ok(crate::models::Membership::workspaces_of(conn, user.id)?.first().map(|w| w.0)))
-                .await?
-                .map(|id| format!("/w/{id}/billing"))
-                .unwrap_or_else(|| "/pricing".into());
+    match accounts::sign_in(&state, &email, &password).await {
+        Ok(signed_in) => {
+            start_session(&viewer, signed_in.user.id)?;
+            let home = signed_in.home.map_or_else(|| "/pricing".to_owned(), |id| format!("/w/{id}/billing"));
             Ok(redirect(&next.unwrap_or(home)))
         }
-        Err(AccountError::Database(cause)) => Err(AppError::internal(cause)),
+        Err(AccountError::Internal(cause)) => Err(AppError::internal(cause)),
         Err(e) => render(
             &LoginPage {
                 layout: Layout::for_form("Sign in", &viewer),
@@ -140,10 +133,10 @@ pub async fn logout(viewer: Viewer, _form: CsrfForm<serde::de::IgnoredAny>) -> H
 
 /// A new session for the signed-in user: a fresh cookie and a fresh CSRF token, so
 /// nothing planted before sign-in survives it.
-fn start_session(viewer: &Viewer, user_id: i64) -> AppResult<()> {
+fn start_session(viewer: &Viewer, user_id: UserId) -> AppResult<()> {
     let session = &viewer.session;
     session.renew();
     session.remove(keys::CSRF);
     session.remove(keys::WORKSPACE);
-    session.insert(keys::USER_ID, user_id).map_err(|e| AppError::internal(format!("session insert failed: {e}")))
+    session.insert(keys::USER_ID, user_id.0).map_err(|e| AppError::internal(format!("session insert failed: {e}")))
 }

@@ -3,13 +3,18 @@
 
 use actix_web::{HttpResponse, web};
 use askama::Template;
+use chrono::Utc;
 
+use crate::domain::billing_state::{PlanNames, summary};
+use crate::domain::catalog::Addon;
+use crate::domain::ids::WorkspaceId;
 use crate::domain::money::{Interval, format_count, format_money, format_price};
 use crate::domain::pricing::{Cta, ViewerPlan, cta_for};
 use crate::error::AppResult;
-use crate::models::{Addon, CreditBalance, CreditEntry, CreditPack, Invoice, Membership, Plan, WorkspaceAddon};
+use crate::models::WorkspaceAddon;
 use crate::routes::pricing::{PlanCard, plan_card};
-use crate::startup::AppState;
+use crate::services::billing_overview::billing_overview;
+use crate::state::AppState;
 use crate::web::{Layout, WorkspaceAccess, format_date, page};
 
 /// A usage bar: `used` of `limit`, or unlimited.
@@ -60,7 +65,7 @@ pub struct InvoiceRow {
 #[template(path = "workspace/billing.html")]
 struct BillingPage {
     layout: Layout,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     workspace_name: String,
     plan_name: String,
     status: String,
@@ -82,89 +87,38 @@ struct BillingPage {
     cancel_at_period_end: bool,
 }
 
-struct Loaded {
-    balance: CreditBalance,
-    seats_used: i64,
-    plans: Vec<Plan>,
-    scheduled: Option<Plan>,
-    addons: Vec<Addon>,
-    owned_addons: Vec<(i64, Option<String>)>,
-    packs: Vec<CreditPack>,
-    invoices: Vec<Invoice>,
-}
-
 pub async fn show(state: web::Data<AppState>, access: WorkspaceAccess) -> AppResult<HttpResponse> {
-    let workspace_id = access.workspace.id;
-    let scheduled_id = access.workspace.scheduled_plan_id;
-    let data = state
-        .db
-        .run(move |conn| {
-            Ok(Loaded {
-                balance: CreditEntry::balance(conn, workspace_id)?,
-                seats_used: Membership::count_for_workspace(conn, workspace_id)?,
-                plans: Plan::active(conn)?,
-                scheduled: scheduled_id.map(|id| Plan::find(conn, id)).transpose()?,
-                addons: Addon::active(conn)?,
-                owned_addons: WorkspaceAddon::current_for(conn, workspace_id)?
-                    .into_iter()
-                    .map(|(w, _)| {
-                        let ending = w.cancel_at_period_end.then(|| match w.current_period_end {
-                            Some(d) => format!("Ends {}", format_date(&d)),
-                            None => "Ending".to_owned(),
-                        });
-                        (w.addon_id, ending)
-                    })
-                    .collect(),
-                packs: CreditPack::active(conn)?,
-                invoices: Invoice::for_workspace(conn, workspace_id, 24)?,
-            })
-        })
-        .await?;
-
     let ws = &access.workspace;
-    let plan = &access.plan;
-    let interval = ws.billing_interval.as_deref().and_then(Interval::parse).unwrap_or(Interval::Month);
-    let viewer = ViewerPlan { workspace_id, current: plan, can_manage: access.role.can_manage() };
-    let status = status_label(ws.subscription_status.as_deref(), plan);
-    let notice = match (&ws.current_period_end, ws.cancel_at_period_end, &data.scheduled) {
-        (Some(end), true, _) => {
-            Some(format!("Your subscription ends on {}. {} stays available until then.", format_date(end), plan.name))
-        }
-        (Some(end), false, Some(next)) => Some(format!("Changes to {} on {}.", next.name, format_date(end))),
-        _ => ws
-            .trial_end
-            .filter(|_| ws.subscription_status.as_deref() == Some("trialing"))
-            .map(|end| format!("Your free trial ends on {}.", format_date(&end))),
+    let data = billing_overview(&state, ws).await?;
+    let (plan, billing) = (&access.plan, &data.billing);
+    let now = Utc::now();
+    let names = PlanNames {
+        current: &plan.name,
+        current_is_free: plan.is_free(),
+        scheduled: data.scheduled.as_ref().map(|p| p.name.as_str()),
     };
-    let past_due = (ws.subscription_status.as_deref() == Some("past_due")).then(|| match &ws.grace_until {
-        Some(until) => format!(
-            "Your last payment failed. Update your payment method by {} to keep {}.",
-            format_date(until),
-            plan.name
-        ),
-        None => "Your last payment failed. Update your payment method to restore your plan.".to_owned(),
-    });
+    let summary = summary(billing, names, now);
+    let interval = ws.billing_interval.unwrap_or(Interval::Month);
+    let viewer = ViewerPlan { workspace_id: ws.id, current: plan, can_manage: access.role.can_manage() };
     let meters = vec![
         meter("Monthly credits left", data.balance.monthly, plan.monthly_credits, "credits"),
         meter("Purchased credits", data.balance.purchased, Some(data.balance.purchased.max(0)), "credits"),
         meter("Seats used", data.seats_used, plan.seat_limit.map(i64::from), "seats"),
     ];
-    let subscribed = ws.provider_subscription_id.is_some()
-        && matches!(ws.subscription_status.as_deref(), Some("active" | "trialing" | "past_due" | "non_renewing"));
     let page_data = BillingPage {
-        subscribed,
+        subscribed: billing.is_subscribed(now),
         cancel_at_period_end: ws.cancel_at_period_end,
         interval: interval.as_str(),
         trial_used: ws.had_trial,
         contact_url: state.config.sales_contact_url.clone(),
         layout: Layout::for_workspace("Billing", &access),
-        workspace_id,
+        workspace_id: ws.id,
         workspace_name: ws.name.clone(),
         plan_name: plan.name.clone(),
-        status,
-        next_billing: ws.current_period_end.filter(|_| !ws.cancel_at_period_end).map(|d| format_date(&d)),
-        notice,
-        past_due,
+        status: summary.status,
+        next_billing: summary.next_billing,
+        notice: summary.notice,
+        past_due: summary.past_due,
         can_manage: access.role.can_manage(),
         has_customer: ws.provider_customer_id.is_some(),
         meters,
@@ -174,18 +128,7 @@ pub async fn show(state: web::Data<AppState>, access: WorkspaceAccess) -> AppRes
             .filter(|p| p.price(interval).is_some() || p.contact_sales)
             .map(|p| plan_card(p, interval, cta_for(p, Some(&viewer))))
             .collect(),
-        addons: data
-            .addons
-            .iter()
-            .map(|a| AddonRow {
-                code: a.code.clone(),
-                name: a.name.clone(),
-                description: a.description.clone(),
-                price: format!("{} / {}", format_price(a.price_minor, &a.currency), a.billing_interval),
-                owned: data.owned_addons.iter().any(|(id, _)| *id == a.id),
-                ending: data.owned_addons.iter().find(|(id, _)| *id == a.id).and_then(|(_, e)| e.clone()),
-            })
-            .collect(),
+        addons: data.addons.iter().map(|a| addon_row(a, &data.owned_addons)).collect(),
         packs: data
             .packs
             .iter()
@@ -210,16 +153,17 @@ pub async fn show(state: web::Data<AppState>, access: WorkspaceAccess) -> AppRes
     page(&page_data)
 }
 
-fn status_label(status: Option<&str>, plan: &Plan) -> String {
-    match status {
-        Some("active") => "Active".into(),
-        Some("trialing") => "Free trial".into(),
-        Some("past_due") => "Past due".into(),
-        Some("non_renewing") => "Cancelling".into(),
-        Some("incomplete") => "Awaiting payment".into(),
-        Some("paused") => "Paused".into(),
-        Some("canceled") | None if plan.is_free() => "Free plan".into(),
-        Some(other) => other.replace('_', " "),
-        None => "No subscription".into(),
+fn addon_row(addon: &Addon, owned: &[WorkspaceAddon]) -> AddonRow {
+    let mine = owned.iter().find(|w| w.addon_id == addon.id);
+    AddonRow {
+        code: addon.code.clone(),
+        name: addon.name.clone(),
+        description: addon.description.clone(),
+        price: format!("{} / {}", format_price(addon.price_minor, &addon.currency), addon.interval.as_str()),
+        owned: mine.is_some(),
+        ending: mine.filter(|w| w.cancel_at_period_end).map(|w| match w.current_period_end {
+            Some(d) => format!("Ends {}", format_date(&d)),
+            None => "Ending".to_owned(),
+        }),
     }
 }

@@ -5,15 +5,30 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use crate::error::AppResult;
-use crate::flows::{self, Purchase};
-use crate::startup::AppState;
-use crate::web::{CsrfForm, FlashKind, SignedIn, WorkspaceAccess, client_ip, redirect, set_flash};
+use crate::domain::purchases::PlanChoice;
+use crate::error::{AppError, AppResult};
+use crate::services::checkout::{Buyer, Order, refused, start_checkout};
+use crate::services::complete_checkout::complete_checkout;
+use crate::state::AppState;
+use crate::web::{CsrfForm, FlashKind, SignedIn, Viewer, WorkspaceAccess, client_ip, redirect, set_flash};
 
+/// The plan form as posted by the pricing and billing pages.
 #[derive(Deserialize)]
 pub struct PlanForm {
     plan: String,
     interval: String,
+}
+
+impl TryFrom<PlanForm> for PlanChoice {
+    type Error = AppError;
+
+    fn try_from(form: PlanForm) -> Result<PlanChoice, AppError> {
+        PlanChoice::parse(&form.plan, &form.interval).map_err(refused)
+    }
+}
+
+fn buyer<'a>(access: &'a WorkspaceAccess, ip: &'a str) -> Buyer<'a> {
+    Buyer { workspace_id: access.workspace.id, role: access.role, email: &access.user.email, ip }
 }
 
 pub async fn plan(
@@ -22,8 +37,9 @@ pub async fn plan(
     req: HttpRequest,
     form: CsrfForm<PlanForm>,
 ) -> AppResult<HttpResponse> {
-    let PlanForm { plan, interval } = form.0;
-    let url = flows::start_checkout(&state, &access, Purchase::Plan { code: plan, interval }, &client_ip(&req)).await?;
+    let choice = PlanChoice::try_from(form.0)?;
+    let ip = client_ip(&req);
+    let url = start_checkout(&state, buyer(&access, &ip), Order::Plan(choice)).await?;
     Ok(redirect(&url))
 }
 
@@ -35,7 +51,8 @@ pub async fn credit_pack(
     _form: CsrfForm<serde::de::IgnoredAny>,
 ) -> AppResult<HttpResponse> {
     let code = path.into_inner().1;
-    let url = flows::start_checkout(&state, &access, Purchase::CreditPack { code }, &client_ip(&req)).await?;
+    let ip = client_ip(&req);
+    let url = start_checkout(&state, buyer(&access, &ip), Order::CreditPack { code }).await?;
     Ok(redirect(&url))
 }
 
@@ -47,7 +64,8 @@ pub async fn addon(
     _form: CsrfForm<serde::de::IgnoredAny>,
 ) -> AppResult<HttpResponse> {
     let code = path.into_inner().1;
-    let url = flows::start_checkout(&state, &access, Purchase::Addon { code }, &client_ip(&req)).await?;
+    let ip = client_ip(&req);
+    let url = start_checkout(&state, buyer(&access, &ip), Order::Addon { code }).await?;
     Ok(redirect(&url))
 }
 
@@ -64,12 +82,12 @@ pub async fn success(
     query: web::Query<ReturnQuery>,
 ) -> AppResult<HttpResponse> {
     let checkout_id = query.session_id.as_deref().or(query.id.as_deref()).unwrap_or_default();
-    let (workspace_id, fulfilment) = flows::complete_checkout(&state, &who.user, checkout_id).await?;
+    let (workspace_id, fulfilment) = complete_checkout(&state, who.user.id, checkout_id).await?;
     set_flash(&who.session, FlashKind::Success, fulfilment.welcome());
     Ok(redirect(&format!("/w/{workspace_id}/billing")))
 }
 
-pub async fn cancelled(who: crate::web::Viewer) -> HttpResponse {
+pub async fn cancelled(who: Viewer) -> HttpResponse {
     set_flash(
         &who.session,
         FlashKind::Info,

@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, web};
 use std::time::Duration;
 
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
     let backend = match state.db.backend() {

@@ -5,13 +5,14 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use chrono::Utc;
+
+use crate::domain::catalog::Plan;
 use crate::domain::money::{Interval, format_count, format_price};
 use crate::domain::pricing::{Cta, ViewerPlan, cta_for};
 use crate::error::AppResult;
-use crate::models::membership::Role;
-use crate::models::plan::Plan;
-use crate::models::workspace::Workspace;
-use crate::startup::AppState;
+use crate::services::pricing::pricing;
+use crate::state::AppState;
 use crate::web::{Layout, Viewer, page};
 
 #[derive(Deserialize)]
@@ -81,7 +82,7 @@ pub fn plan_card(plan: &Plan, interval: Interval, cta: Cta) -> PlanCard {
             Some(n) => format!("{n} seats"),
             None => "Unlimited seats".into(),
         },
-        features: plan.features().iter().map(|f| feature_label(f)).collect(),
+        features: plan.features.iter().map(|f| feature_label(f)).collect(),
         trial_days: plan.trial_days,
         highlighted: plan.trial_days > 0,
         cta,
@@ -95,20 +96,12 @@ pub async fn show(
 ) -> AppResult<HttpResponse> {
     let interval = query.interval.as_deref().and_then(Interval::parse).unwrap_or(Interval::Month);
     let workspace_id = viewer.current_workspace_id().filter(|_| viewer.user.is_some());
-    let role = workspace_id.and_then(|id| viewer.nav.iter().find(|w| w.id == id)).and_then(|w| Role::parse(&w.role));
-    let (plans, workspace) = state
-        .db
-        .run(move |conn| {
-            let plans = Plan::active(conn)?;
-            let workspace = workspace_id.map(|id| Workspace::find(conn, id)).transpose()?;
-            let current = workspace.as_ref().map(|w| Plan::find(conn, w.plan_id)).transpose()?;
-            Ok((plans, workspace.zip(current)))
-        })
-        .await?;
-    let viewer_plan = workspace.as_ref().map(|(w, plan)| ViewerPlan {
-        workspace_id: w.id,
-        current: plan,
-        can_manage: role.is_some_and(Role::can_manage),
+    let role = workspace_id.and_then(|id| viewer.nav.iter().find(|w| w.id == id)).map(|w| w.role);
+    let (plans, workspace) = pricing(&state, workspace_id).await?;
+    let viewer_plan = workspace.as_ref().map(|w| ViewerPlan {
+        workspace_id: w.workspace.id,
+        current: &w.plan,
+        can_manage: role.is_some_and(|r| r.can_manage()),
     });
     let cards = plans
         .iter()
@@ -119,11 +112,8 @@ pub async fn show(
         layout: Layout::for_viewer("Pricing", &viewer),
         interval: interval.as_str(),
         cards,
-        trial_used: workspace.as_ref().is_some_and(|(w, _)| w.had_trial),
+        trial_used: workspace.as_ref().is_some_and(|w| w.workspace.had_trial),
         contact_url: state.config.sales_contact_url.clone(),
-        subscribed: workspace.as_ref().is_some_and(|(w, _)| {
-            w.provider_subscription_id.is_some()
-                && matches!(w.subscription_status.as_deref(), Some("active" | "trialing" | "past_due" | "non_renewing"))
-        }),
+        subscribed: workspace.as_ref().is_some_and(|w| w.billing.is_subscribed(Utc::now())),
     })
 }

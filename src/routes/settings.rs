@@ -6,14 +6,15 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::domain::team::{self, TeamError};
+use crate::domain::ids::{UserId, WorkspaceId};
+use crate::domain::members::Role;
 use crate::error::{AppError, AppResult};
-use crate::models::membership::{Membership, Role};
-use crate::startup::AppState;
+use crate::services::team::{self, TeamError};
+use crate::state::AppState;
 use crate::web::{CsrfForm, FlashKind, Layout, WorkspaceAccess, page, redirect, set_flash};
 
 pub struct MemberRow {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub email: String,
     pub role: String,
     pub is_self: bool,
@@ -23,7 +24,7 @@ pub struct MemberRow {
 #[template(path = "workspace/settings.html")]
 struct SettingsPage {
     layout: Layout,
-    workspace_id: i64,
+    workspace_id: WorkspaceId,
     workspace_name: String,
     can_manage: bool,
     is_owner: bool,
@@ -34,7 +35,7 @@ struct SettingsPage {
 
 pub async fn show(state: web::Data<AppState>, access: WorkspaceAccess) -> AppResult<HttpResponse> {
     let workspace_id = access.workspace.id;
-    let members = state.db.run(move |conn| Ok(Membership::list_with_emails(conn, workspace_id)?)).await?;
+    let members = team::members(&state, workspace_id).await?;
     let seats = match access.plan.seat_limit {
         Some(limit) => format!("{} of {limit} seats used", members.len()),
         None => format!("{} seats used (unlimited)", members.len()),
@@ -50,7 +51,7 @@ pub async fn show(state: web::Data<AppState>, access: WorkspaceAccess) -> AppRes
             .map(|(m, email)| MemberRow {
                 user_id: m.user_id,
                 is_self: m.user_id == access.user.id,
-                role: m.role,
+                role: m.role.as_str().to_owned(),
                 email,
             })
             .collect(),
@@ -75,7 +76,7 @@ pub struct RoleForm {
     role: String,
 }
 
-fn settings_url(workspace_id: i64) -> String {
+fn settings_url(workspace_id: WorkspaceId) -> String {
     format!("/w/{workspace_id}/settings")
 }
 
@@ -106,8 +107,7 @@ pub async fn rename(
     access: WorkspaceAccess,
     form: CsrfForm<RenameForm>,
 ) -> AppResult<HttpResponse> {
-    let (id, actor) = (access.workspace.id, access.role);
-    let result = state.db.run(move |conn| Ok(team::rename(conn, id, actor, &form.0.name))).await?;
+    let result = team::rename(&state, access.workspace.id, access.role, &form.0.name).await?;
     outcome(&access, result.map(|name| format!("Workspace renamed to \u{201c}{name}\u{201d}.")))
 }
 
@@ -117,8 +117,7 @@ pub async fn add_member(
     form: CsrfForm<AddMemberForm>,
 ) -> AppResult<HttpResponse> {
     let role = parse_role(&form.0.role)?;
-    let (id, actor) = (access.workspace.id, access.role);
-    let result = state.db.run(move |conn| Ok(team::add_member(conn, id, actor, &form.0.email, role))).await?;
+    let result = team::add_member(&state, access.workspace.id, access.role, &form.0.email, role).await?;
     outcome(&access, result.map(|user| format!("{} added as {}.", user.email, role.as_str())))
 }
 
@@ -129,8 +128,7 @@ pub async fn change_role(
     form: CsrfForm<RoleForm>,
 ) -> AppResult<HttpResponse> {
     let role = parse_role(&form.0.role)?;
-    let (id, actor, user_id) = (access.workspace.id, access.role, path.1);
-    let result = state.db.run(move |conn| Ok(team::change_role(conn, id, actor, user_id, role))).await?;
+    let result = team::change_role(&state, access.workspace.id, access.role, UserId(path.1), role).await?;
     outcome(&access, result.map(|()| format!("Role changed to {}.", role.as_str())))
 }
 
@@ -140,8 +138,8 @@ pub async fn remove_member(
     path: web::Path<(i64, i64)>,
     _form: CsrfForm<serde::de::IgnoredAny>,
 ) -> AppResult<HttpResponse> {
-    let (id, actor, actor_id, user_id) = (access.workspace.id, access.role, access.user.id, path.1);
-    let result = state.db.run(move |conn| Ok(team::remove_member(conn, id, actor, actor_id, user_id))).await?;
+    let (actor_id, user_id) = (access.user.id, UserId(path.1));
+    let result = team::remove_member(&state, access.workspace.id, access.role, actor_id, user_id).await?;
     if result.is_ok() && actor_id == user_id {
         set_flash(&access.session, FlashKind::Success, format!("You left {}.", access.workspace.name));
         return Ok(redirect("/"));

@@ -2,11 +2,15 @@
 //! `/subscription/cancel`, `/subscription/resume`, `/addons/{code}/cancel`.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::Deserialize;
 
+use super::checkout::PlanForm;
+use crate::domain::purchases::PlanChoice;
 use crate::error::AppResult;
-use crate::flows;
-use crate::startup::AppState;
+use crate::services::cancel_addon::cancel_addon as end_addon;
+use crate::services::change_plan::change_plan as change;
+use crate::services::portal::open_portal;
+use crate::services::subscription::{cancel_subscription, resume_subscription};
+use crate::state::AppState;
 use crate::web::{CsrfForm, FlashKind, WorkspaceAccess, client_ip, redirect, set_flash};
 
 fn back_to_billing(access: &WorkspaceAccess, kind: FlashKind, message: String) -> HttpResponse {
@@ -20,7 +24,7 @@ pub async fn portal(
     req: HttpRequest,
     _form: CsrfForm<serde::de::IgnoredAny>,
 ) -> AppResult<HttpResponse> {
-    match flows::open_portal(&state, &access, &client_ip(&req)).await? {
+    match open_portal(&state, access.workspace.id, access.role, &client_ip(&req)).await? {
         Some(url) => Ok(redirect(&url)),
         None => {
             set_flash(&access.session, FlashKind::Info, "There is nothing to manage yet: choose a plan to upgrade.");
@@ -29,19 +33,13 @@ pub async fn portal(
     }
 }
 
-#[derive(Deserialize)]
-pub struct ChangeForm {
-    plan: String,
-    interval: String,
-}
-
 pub async fn change_plan(
     state: web::Data<AppState>,
     access: WorkspaceAccess,
-    form: CsrfForm<ChangeForm>,
+    form: CsrfForm<PlanForm>,
 ) -> AppResult<HttpResponse> {
-    let outcome = flows::change_plan(&state, &access, &form.0.plan, &form.0.interval).await?;
-    Ok(match outcome {
+    let choice = PlanChoice::try_from(form.0)?;
+    Ok(match change(&state, access.workspace.id, access.role, choice).await? {
         Ok(notice) => back_to_billing(&access, FlashKind::Success, notice),
         Err(declined) => back_to_billing(&access, FlashKind::Error, declined),
     })
@@ -52,7 +50,7 @@ pub async fn cancel(
     access: WorkspaceAccess,
     _form: CsrfForm<serde::de::IgnoredAny>,
 ) -> AppResult<HttpResponse> {
-    let notice = flows::cancel_subscription(&state, &access).await?;
+    let notice = cancel_subscription(&state, access.workspace.id, access.role).await?;
     Ok(back_to_billing(&access, FlashKind::Success, notice))
 }
 
@@ -61,7 +59,7 @@ pub async fn resume(
     access: WorkspaceAccess,
     _form: CsrfForm<serde::de::IgnoredAny>,
 ) -> AppResult<HttpResponse> {
-    let notice = flows::resume_subscription(&state, &access).await?;
+    let notice = resume_subscription(&state, access.workspace.id, access.role).await?;
     Ok(back_to_billing(&access, FlashKind::Success, notice))
 }
 
@@ -71,6 +69,6 @@ pub async fn cancel_addon(
     path: web::Path<(i64, String)>,
     _form: CsrfForm<serde::de::IgnoredAny>,
 ) -> AppResult<HttpResponse> {
-    let notice = flows::cancel_addon(&state, &access, &path.1).await?;
+    let notice = end_addon(&state, access.workspace.id, access.role, &path.1).await?;
     Ok(back_to_billing(&access, FlashKind::Success, notice))
 }

@@ -1,23 +1,23 @@
 //! `POST /webhooks/stripe` (also the sandbox's) and `POST /webhooks/chargebee`: check the
-//! sender, then hand the raw body to `fulfilment::process_webhook`. Nothing is written for
+//! sender, then hand the raw body to `services::webhooks::process_webhook`. Nothing is written for
 //! a request that fails the check; the raw bytes are verified before any parsing.
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
 
+use crate::billing::BillingProvider;
 use crate::billing::signature::{DEFAULT_TOLERANCE_SECS, basic_auth_matches, stripe_verify};
-use crate::billing::{BillingProvider, Provider};
 use crate::config::ProviderKind;
+use crate::domain::normalized::Provider;
 use crate::error::{AppError, AppResult};
-use crate::fulfilment::{WebhookOutcome, process_webhook};
-use crate::startup::AppState;
+use crate::services::webhooks::{WebhookError, WebhookOutcome, process_webhook};
+use crate::state::AppState;
 
 /// Provider events are small; Stripe caps payloads well below this.
 pub const WEBHOOK_LIMIT: usize = 256 * 1024;
 
-fn answer(result: Result<WebhookOutcome, crate::fulfilment::WebhookError>) -> AppResult<HttpResponse> {
-    use crate::fulfilment::WebhookError;
+fn answer(result: Result<WebhookOutcome, WebhookError>) -> AppResult<HttpResponse> {
     match result {
         Ok(outcome) => {
             let (status, note) = match outcome {

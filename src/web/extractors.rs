@@ -9,40 +9,37 @@ use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
 use super::keys;
+use crate::domain::catalog::Plan;
+use crate::domain::ids::{UserId, WorkspaceId};
+use crate::domain::members::Role;
 use crate::error::AppError;
-use crate::models::membership::{Membership, Role};
-use crate::models::plan::Plan;
+use crate::models::membership::MemberWorkspace;
 use crate::models::user::User;
-use crate::models::workspace::Workspace;
-use crate::startup::AppState;
+use crate::models::{Membership, Workspace};
+use crate::state::AppState;
 
 /// A workspace in the header's switcher.
-#[derive(Debug, Clone)]
-pub struct NavWorkspace {
-    pub id: i64,
-    pub name: String,
-    pub role: String,
-}
+pub type NavWorkspace = MemberWorkspace;
 
 fn state(req: &HttpRequest) -> Result<web::Data<AppState>, AppError> {
     req.app_data::<web::Data<AppState>>().cloned().ok_or_else(|| AppError::internal("AppState missing from app data"))
 }
 
-fn session_user_id(session: &Session) -> Option<i64> {
-    session.get::<i64>(keys::USER_ID).ok().flatten()
+fn session_user_id(session: &Session) -> Option<UserId> {
+    session.get::<i64>(keys::USER_ID).ok().flatten().map(UserId)
 }
 
 /// Loads the user and their workspaces; a session naming a deleted user is anonymous.
-fn load_user(conn: &mut crate::db::DbConnection, user_id: i64) -> Result<Option<(User, Vec<NavWorkspace>)>, AppError> {
+fn load_user(
+    conn: &mut crate::db::DbConnection,
+    user_id: UserId,
+) -> Result<Option<(User, Vec<NavWorkspace>)>, AppError> {
     let user = match User::find(conn, user_id) {
         Ok(user) => user,
         Err(diesel::result::Error::NotFound) => return Ok(None),
         Err(e) => return Err(e.into()),
     };
-    let nav = Membership::workspaces_of(conn, user.id)?
-        .into_iter()
-        .map(|(id, name, role)| NavWorkspace { id, name, role })
-        .collect();
+    let nav = Membership::workspaces_of(conn, user.id)?;
     Ok(Some((user, nav)))
 }
 
@@ -78,8 +75,8 @@ impl FromRequest for Viewer {
 impl Viewer {
     /// The workspace pages act on when the URL names none: the one last visited if the
     /// user still belongs to it, else their first.
-    pub fn current_workspace_id(&self) -> Option<i64> {
-        let remembered = self.session.get::<i64>(keys::WORKSPACE).ok().flatten();
+    pub fn current_workspace_id(&self) -> Option<WorkspaceId> {
+        let remembered = self.session.get::<i64>(keys::WORKSPACE).ok().flatten().map(WorkspaceId);
         remembered.filter(|id| self.nav.iter().any(|w| w.id == *id)).or_else(|| self.nav.first().map(|w| w.id))
     }
 }
@@ -119,11 +116,7 @@ pub struct WorkspaceAccess {
 impl WorkspaceAccess {
     /// Owners and admins only; members get a 403 that says who can do it.
     pub fn require_manager(&self) -> Result<(), AppError> {
-        if self.role.can_manage() {
-            Ok(())
-        } else {
-            Err(AppError::forbidden("Only workspace owners and admins can do that. Ask one of them."))
-        }
+        crate::services::require_manager(self.role)
     }
 }
 
@@ -132,7 +125,7 @@ impl FromRequest for WorkspaceAccess {
     type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let workspace_id = req.match_info().get("workspace_id").and_then(|id| id.parse::<i64>().ok());
+        let workspace_id = req.match_info().get("workspace_id").and_then(|id| id.parse::<WorkspaceId>().ok());
         let signed_in = SignedIn::from_request(req, payload);
         let state = state(req);
         Box::pin(async move {
@@ -145,10 +138,10 @@ impl FromRequest for WorkspaceAccess {
                     let membership = Membership::find(conn, workspace_id, user_id)?.ok_or(AppError::NotFound)?;
                     let workspace = Workspace::find(conn, workspace_id)?;
                     let plan = Plan::find(conn, workspace.plan_id)?;
-                    Ok((workspace, plan, membership.role()))
+                    Ok((workspace, plan, membership.role))
                 })
                 .await?;
-            if let Err(e) = signed_in.session.insert(keys::WORKSPACE, workspace.id) {
+            if let Err(e) = signed_in.session.insert(keys::WORKSPACE, workspace.id.0) {
                 log::warn!("could not remember current workspace: {e}");
             }
             Ok(WorkspaceAccess {

@@ -5,12 +5,13 @@ use actix_session::Session;
 
 use super::extractors::NavWorkspace;
 use super::{Flash, Viewer, WorkspaceAccess, csrf_token, take_flash};
+use crate::domain::ids::WorkspaceId;
 
 pub struct Layout {
     pub title: String,
     pub email: Option<String>,
     pub nav: Vec<NavWorkspace>,
-    pub current_workspace: Option<i64>,
+    pub current_workspace: Option<WorkspaceId>,
     pub csrf: String,
     pub flash: Option<Flash>,
 }
@@ -21,7 +22,7 @@ impl Layout {
         session: &Session,
         email: Option<String>,
         nav: Vec<NavWorkspace>,
-        current: Option<i64>,
+        current: Option<WorkspaceId>,
     ) -> Layout {
         // Anonymous pages without forms get no token, so browsing pricing sets no cookie.
         let csrf = if email.is_some() { csrf_token(session) } else { String::new() };
@@ -55,7 +56,7 @@ impl Layout {
         )
     }
 
-    pub fn is_current(&self, workspace_id: &i64) -> bool {
+    pub fn is_current(&self, workspace_id: &WorkspaceId) -> bool {
         self.current_workspace == Some(*workspace_id)
     }
 }

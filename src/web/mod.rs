@@ -5,8 +5,8 @@ mod csrf;
 mod extractors;
 mod flash;
 mod layout;
-pub mod rate_limit;
 
+pub use crate::urls::{encode_component, login_url, safe_next};
 pub use csrf::{CsrfForm, FORM_LIMIT, csrf_token};
 pub use extractors::{SignedIn, Viewer, WorkspaceAccess};
 pub use flash::{Flash, FlashKind, set_flash, take_flash};
@@ -23,40 +23,7 @@ pub mod keys {
     pub const WORKSPACE: &str = "ws";
 }
 
-/// `next` is only honoured when it is a path on this site: an absolute URL,
-/// a protocol-relative `//host` or a backslash trick would send people elsewhere.
-pub fn safe_next(next: Option<&str>) -> Option<String> {
-    let next = next?.trim();
-    let local = next.starts_with('/')
-        && !next.starts_with("//")
-        && !next.starts_with("/\\")
-        && !next.chars().any(|c| c.is_control() || c == '\\');
-    local.then(|| next.to_owned())
-}
-
-pub fn login_url(next: &str) -> String {
-    match safe_next(Some(next)) {
-        Some(path) if path != "/" => format!("/login?next={}", encode_component(&path)),
-        _ => "/login".to_owned(),
-    }
-}
-
-/// Percent-encodes a query-string component.
-pub fn encode_component(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => out.push(b as char),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
-/// Dates as people read them on billing pages: `12 Jan 2027`.
-pub fn format_date(at: &chrono::NaiveDateTime) -> String {
-    at.format("%-d %b %Y").to_string()
-}
+pub use crate::domain::dates::format_date;
 
 /// The client's address for rate limiting (the proxy's view when behind one).
 pub fn client_ip(req: &actix_web::HttpRequest) -> String {
@@ -79,29 +46,4 @@ pub fn render<T: askama::Template>(
 
 pub fn page<T: askama::Template>(page: &T) -> crate::error::AppResult<HttpResponse> {
     render(page, actix_web::http::StatusCode::OK)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn next_must_be_local() {
-        assert_eq!(safe_next(Some("/w/1/billing?x=1")), Some("/w/1/billing?x=1".into()));
-        for bad in [
-            "https://evil.example",
-            "//evil.example",
-            "/\\evil.example",
-            "evil",
-            "",
-            "javascript:alert(1)",
-            "/a\\b",
-            "/\nSet-Cookie",
-        ] {
-            assert_eq!(safe_next(Some(bad)), None, "{bad:?}");
-        }
-        assert_eq!(login_url("/pricing"), "/login?next=/pricing");
-        assert_eq!(login_url("/w/1/billing?a=b&c"), "/login?next=/w/1/billing%3Fa%3Db%26c");
-        assert_eq!(login_url("https://evil.example"), "/login");
-    }
 }

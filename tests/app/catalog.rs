@@ -2,7 +2,7 @@ use std::process::Command;
 
 use diesel::prelude::*;
 use tollgate::domain::catalog;
-use tollgate::models::Plan;
+use tollgate::domain::catalog::Plan;
 use tollgate::schema::workspaces;
 
 use crate::common::*;
@@ -41,7 +41,7 @@ async fn resync_updates_by_code_archives_missing_and_keeps_plans_in_use() {
     app.set_plan(workspace_id, "starter");
 
     let edited = catalog::parse("edited.toml", &edited_catalog()).unwrap();
-    let report = app.with_db(|conn| catalog::sync(conn, &edited).unwrap());
+    let report = app.with_db(|conn| tollgate::services::catalog::sync(conn, &edited).unwrap());
     assert_eq!(report.created, ["team"]);
     assert_eq!(report.updated, ["pro", "enterprise"], "enterprise moved up a place");
     assert_eq!(report.archived, ["starter"]);
@@ -54,7 +54,7 @@ async fn resync_updates_by_code_archives_missing_and_keeps_plans_in_use() {
     assert_eq!(pro.price_month_minor, Some(5500));
     let plan_id: i64 =
         app.with_db(|conn| workspaces::table.find(workspace_id).select(workspaces::plan_id).first(conn).unwrap());
-    assert_eq!(plan_id, starter.id, "the workspace keeps its plan");
+    assert_eq!(plan_id, starter.id.0, "the workspace keeps its plan");
 
     // Pricing no longer offers Starter, but its workspace still works.
     let (_, html) = app.get_html("/pricing").await;
@@ -64,10 +64,10 @@ async fn resync_updates_by_code_archives_missing_and_keeps_plans_in_use() {
     assert_eq!(select_all(&html, "[data-testid=current-plan]"), ["Starter"]);
 
     // Syncing the same catalog again changes nothing; restoring the old one un-archives.
-    let again = app.with_db(|conn| catalog::sync(conn, &edited).unwrap());
+    let again = app.with_db(|conn| tollgate::services::catalog::sync(conn, &edited).unwrap());
     assert_eq!(again, catalog::SyncReport::default());
     let original = catalog::parse("catalog.toml", BASE).unwrap();
-    let back = app.with_db(|conn| catalog::sync(conn, &original).unwrap());
+    let back = app.with_db(|conn| tollgate::services::catalog::sync(conn, &original).unwrap());
     assert_eq!(back.updated, ["starter", "pro", "enterprise"]);
     assert_eq!(back.archived, ["team"]);
 }

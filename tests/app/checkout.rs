@@ -17,7 +17,7 @@ async fn refused_checkouts_explain_why_and_reach_no_provider() {
         ("platinum", "month", 404, "couldn't find"),
         ("free", "month", 422, "free plan needs no checkout"),
         ("enterprise", "month", 422, "contact sales"),
-        ("pro", "fortnight", 422, "monthly or annual"),
+        ("pro", "fortnight", 400, "monthly or annual"),
     ] {
         let res = checkout(&app, ws, plan, interval).await;
         assert_eq!(res.status().as_u16(), status, "{plan}/{interval}");

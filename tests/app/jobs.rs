@@ -3,9 +3,9 @@
 
 use diesel::prelude::*;
 use tollgate::billing::Provider;
-use tollgate::jobs;
 use tollgate::models::now;
 use tollgate::schema::{capacity_snapshots, job_leases, workspaces};
+use tollgate::services::jobs;
 
 use crate::common::*;
 use crate::stripe_shapes::*;
@@ -74,7 +74,7 @@ async fn an_expired_grace_period_moves_the_workspace_to_free() {
     });
     assert_eq!(app.plan_code(ws), "free");
     assert_eq!(
-        app.workspace(ws).subscription_status.as_deref(),
+        app.workspace(ws).subscription_status.map(|s| s.as_str()),
         Some("past_due"),
         "the provider decides the subscription's fate"
     );
@@ -97,7 +97,7 @@ async fn a_lost_cancellation_webhook_is_covered_after_the_period_ends() {
     });
     let w = app.workspace(ws);
     assert_eq!(app.plan_code(ws), "free");
-    assert_eq!((w.subscription_status.as_deref(), w.provider_subscription_id), (Some("canceled"), None));
+    assert_eq!((w.subscription_status.map(|s| s.as_str()), w.provider_subscription_id), (Some("canceled"), None));
 }
 
 #[actix_web::test]
@@ -114,7 +114,7 @@ async fn free_workspaces_get_their_monthly_credits_once_a_month() {
             .execute(conn)
             .unwrap();
     });
-    app.spend(ws, tollgate::models::CreditBucket::Monthly, 40);
+    app.spend(ws, tollgate::domain::credits::CreditBucket::Monthly, 40);
     app.with_db(|conn| {
         assert_eq!(jobs::reset_free_monthly_credits(conn).unwrap(), 1);
         assert_eq!(jobs::reset_free_monthly_credits(conn).unwrap(), 0);

@@ -3,8 +3,8 @@
 //! sandbox being refused when another provider is configured.
 
 use serde_json::Value;
-use tollgate::billing::normalized::{CheckoutMode, EventKind, SubscriptionStatus};
 use tollgate::billing::{BillingError, BillingProvider, ChangeTiming, CheckoutRequest, Purchase};
+use tollgate::domain::normalized::{CheckoutMode, EventKind, SubscriptionStatus};
 
 use crate::common::{spawn_app, spawn_app_with};
 use crate::sandbox::{FAILS_LATER, GOOD, buy, parsed, plan_checkout, provider, types};

@@ -3,7 +3,9 @@
 
 use diesel::prelude::*;
 use serde_json::json;
-use tollgate::models::{BillingEvent, CreditEntry, Plan, Workspace};
+use tollgate::domain::catalog::Plan;
+use tollgate::domain::ids::WorkspaceId;
+use tollgate::models::{BillingEvent, CreditEntry, Workspace};
 use tollgate::schema::{billing_events, credit_ledger, invoices};
 
 use crate::common::*;
@@ -26,12 +28,12 @@ impl TestApp {
     }
 
     pub fn workspace(&self, id: i64) -> Workspace {
-        self.with_db(|conn| Workspace::find(conn, id).unwrap())
+        self.with_db(|conn| Workspace::find(conn, WorkspaceId(id)).unwrap())
     }
 
     pub fn plan_code(&self, workspace_id: i64) -> String {
         let ws = self.workspace(workspace_id);
-        self.with_db(|conn| Plan::find(conn, ws.plan_id).unwrap().code)
+        self.with_db(|conn| Plan::find(conn, ws.plan_id).unwrap().code.clone())
     }
 
     pub fn events(&self) -> Vec<BillingEvent> {
@@ -39,10 +41,10 @@ impl TestApp {
     }
 
     /// Records usage straight in the ledger (what metered usage would write).
-    pub fn spend(&self, workspace_id: i64, bucket: tollgate::models::CreditBucket, amount: i64) {
+    pub fn spend(&self, workspace_id: i64, bucket: tollgate::domain::credits::CreditBucket, amount: i64) {
         self.with_db(|conn| {
             tollgate::models::credit_ledger::NewCreditEntry {
-                workspace_id,
+                workspace_id: WorkspaceId(workspace_id),
                 bucket,
                 delta: -amount,
                 reason: "usage",
@@ -55,7 +57,7 @@ impl TestApp {
     }
 
     pub fn credits(&self, workspace_id: i64) -> (i64, i64) {
-        let b = self.with_db(|conn| CreditEntry::balance(conn, workspace_id).unwrap());
+        let b = self.with_db(|conn| CreditEntry::balance(conn, WorkspaceId(workspace_id)).unwrap());
         (b.monthly, b.purchased)
     }
 }
@@ -130,7 +132,7 @@ async fn a_subscription_update_grants_the_plan_and_is_logged() {
 
     let workspace = app.workspace(ws);
     assert_eq!(app.plan_code(ws), "pro");
-    assert_eq!(workspace.subscription_status.as_deref(), Some("active"));
+    assert_eq!(workspace.subscription_status.map(|s| s.as_str()), Some("active"));
     assert_eq!(workspace.provider_subscription_id.as_deref(), Some("sub_1"));
     assert_eq!(workspace.provider_customer_id.as_deref(), Some("cus_test"));
     assert!(workspace.current_period_end.is_some());
@@ -145,7 +147,7 @@ async fn a_subscription_update_grants_the_plan_and_is_logged() {
     );
     assert!(e.processed_at.is_some());
     assert_eq!(e.attempts, 1);
-    assert_eq!(e.workspace_id, Some(ws));
+    assert_eq!(e.workspace_id, Some(WorkspaceId(ws)));
     assert_eq!(e.payload, body, "the payload is kept verbatim");
 }
 
@@ -189,11 +191,11 @@ async fn a_late_update_never_resurrects_a_deleted_subscription() {
     }
     let workspace = app.workspace(ws);
     assert_eq!(app.plan_code(ws), "free");
-    assert_eq!(workspace.subscription_status.as_deref(), Some("canceled"));
+    assert_eq!(workspace.subscription_status.map(|s| s.as_str()), Some("canceled"));
     assert_eq!(workspace.provider_subscription_id, None, "subscription id cleared");
     assert_eq!(workspace.provider_customer_id.as_deref(), Some("cus_test"), "customer kept");
     let late = app.events().into_iter().find(|e| e.event_id == "evt_u").unwrap();
-    assert_eq!(late.status, "ignored");
+    assert_eq!(late.status.as_str(), "ignored");
     assert!(late.error.unwrap().contains("older"));
 }
 
@@ -312,7 +314,7 @@ async fn events_for_unknown_customers_wait_and_are_retried() {
     assert_eq!(res.status().as_u16(), 200);
     assert_eq!(res.json::<serde_json::Value>().await.unwrap()["status"], "pending");
     let e = &app.events()[0];
-    assert_eq!(e.status, "pending");
+    assert_eq!(e.status.as_str(), "pending");
     assert!(e.next_attempt_at.is_some());
     assert_eq!(app.plan_code(ws), "free");
 
@@ -328,7 +330,7 @@ async fn events_for_unknown_customers_wait_and_are_retried() {
             .execute(conn)
             .unwrap();
     });
-    let retried = tollgate::fulfilment::retry_due_events(&app.state, 10).await.unwrap();
+    let retried = tollgate::services::retry_events::retry_due_events(&app.state, 10).await.unwrap();
     assert_eq!(retried, 1);
     assert_eq!(app.plan_code(ws), "pro");
     let e = &app.events()[0];
@@ -370,7 +372,7 @@ async fn payment_failure_starts_grace_and_payment_recovers() {
     let res = app.post_stripe(&inv_for(ws, "in_fail", "sub_g", "open", now())).await;
     assert_eq!(res.status().as_u16(), 200);
     let w = app.workspace(ws);
-    assert_eq!(w.subscription_status.as_deref(), Some("past_due"));
+    assert_eq!(w.subscription_status.map(|s| s.as_str()), Some("past_due"));
     assert_eq!(app.plan_code(ws), "pro", "kept during grace");
     let grace = w.grace_until.unwrap() - tollgate::models::now();
     assert!(grace.num_hours() > 7 * 24 - 2 && grace.num_hours() <= 7 * 24, "{grace:?}");
@@ -382,7 +384,7 @@ async fn payment_failure_starts_grace_and_payment_recovers() {
 
     app.post_stripe(&inv_for(ws, "in_ok", "sub_g", "paid", now())).await;
     let w = app.workspace(ws);
-    assert_eq!(w.subscription_status.as_deref(), Some("active"));
+    assert_eq!(w.subscription_status.map(|s| s.as_str()), Some("active"));
     assert_eq!(w.grace_until, None);
     let recorded: Vec<(String, String)> = app.with_db(|conn| {
         invoices::table
@@ -404,7 +406,7 @@ async fn zero_grace_days_downgrade_at_once() {
     subscribe_to_pro(&app, ws, "sub_z").await;
     app.post_stripe(&inv_for(ws, "in_z", "sub_z", "open", now())).await;
     assert_eq!(app.plan_code(ws), "free");
-    assert_eq!(app.workspace(ws).subscription_status.as_deref(), Some("past_due"));
+    assert_eq!(app.workspace(ws).subscription_status.map(|s| s.as_str()), Some("past_due"));
 }
 
 #[actix_web::test]
@@ -413,14 +415,14 @@ async fn a_renewal_resets_monthly_credits_once_per_period() {
     let ws = app.signup("renew@example.com").await;
     subscribe_to_pro(&app, ws, "sub_r").await;
     // Spend some monthly credits.
-    app.spend(ws, tollgate::models::CreditBucket::Monthly, 1200);
+    app.spend(ws, tollgate::domain::credits::CreditBucket::Monthly, 1200);
     assert_eq!(app.credits(ws).0, 3800);
     let next_period = now() + 29 * DAY;
     let renewal = inv_for(ws, "in_next", "sub_r", "paid", next_period);
     app.post_stripe(&renewal).await;
     assert_eq!(app.credits(ws).0, 5000, "reset to Pro's 5,000");
     // The same period's invoice again (a different event) does not reset twice.
-    app.spend(ws, tollgate::models::CreditBucket::Monthly, 100);
+    app.spend(ws, tollgate::domain::credits::CreditBucket::Monthly, 100);
     app.post_stripe(&renewal.replace("evt_in_next", "evt_in_next_again")).await;
     assert_eq!(app.credits(ws).0, 4900);
 }
@@ -447,7 +449,7 @@ async fn a_credit_pack_checkout_grants_once_and_a_refund_takes_back_the_unspent_
     assert_eq!(app.workspace(ws).provider_customer_id.as_deref(), Some("cus_pack"));
 
     // 200 of them are spent (purchased credits go after the monthly ones).
-    app.spend(ws, tollgate::models::CreditBucket::Purchased, 200);
+    app.spend(ws, tollgate::domain::credits::CreditBucket::Purchased, 200);
     let refund = event("evt_refund", "charge.refunded", now(), charge("ch_pack", "cus_pack", "pi_pack", 999, 999));
     assert_eq!(app.post_stripe(&refund).await.status().as_u16(), 200);
     assert_eq!(app.credits(ws), (100, 0), "the 300 unspent credits are taken back, no more");
@@ -465,19 +467,19 @@ async fn the_retry_job_gives_up_after_many_attempts_but_redelivery_still_works()
     app.with_db(|conn| {
         diesel::update(billing_events::table)
             .set((
-                billing_events::attempts.eq(tollgate::fulfilment::MAX_ATTEMPTS - 1),
+                billing_events::attempts.eq(tollgate::services::retry_events::MAX_ATTEMPTS - 1),
                 billing_events::next_attempt_at.eq(tollgate::models::now()),
             ))
             .execute(conn)
             .unwrap();
     });
-    assert_eq!(tollgate::fulfilment::retry_due_events(&app.state, 10).await.unwrap(), 1);
+    assert_eq!(tollgate::services::retry_events::retry_due_events(&app.state, 10).await.unwrap(), 1);
     let e = &app.events()[0];
     assert_eq!(
         (e.status.as_str(), e.attempts, e.next_attempt_at),
-        ("pending", tollgate::fulfilment::MAX_ATTEMPTS, None)
+        ("pending", tollgate::services::retry_events::MAX_ATTEMPTS, None)
     );
-    assert_eq!(tollgate::fulfilment::retry_due_events(&app.state, 10).await.unwrap(), 0, "no more retries");
+    assert_eq!(tollgate::services::retry_events::retry_due_events(&app.state, 10).await.unwrap(), 0, "no more retries");
 
     // The customer appears; the provider's own redelivery is still processed.
     app.with_db(|conn| {

@@ -13,7 +13,7 @@ use super::form::StripeForm;
 use super::store::{Customer, Invoice, PortalSession, Session, new_id, sandbox_now};
 use super::{checkout, events, ops, page_url, shapes, subscriptions, transaction};
 use crate::billing::SANDBOX_SECRET_KEY;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 type Answer = Result<HttpResponse, SandboxError>;
 

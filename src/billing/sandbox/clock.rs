@@ -18,7 +18,7 @@ use super::store::{Item, Subscription, clock_offset, sandbox_now, set_clock_offs
 use super::{subscriptions, transaction};
 use crate::db::DbConnection;
 use crate::error::AppResult;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::web::{CsrfForm, csrf_token, redirect, render};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -18,7 +18,7 @@ use super::store::new_id;
 use crate::billing::signature::stripe_sign;
 use crate::db::DbConnection;
 use crate::schema::sandbox_events;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Automatic retries stop here, so a missing endpoint does not cost every action more and more.
 pub const AUTO_ATTEMPTS: i32 = 5;

@@ -28,7 +28,7 @@ pub use error::SandboxError;
 
 use crate::config::ProviderKind;
 use crate::db::{DbConnection, write_transaction};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Registers the sandbox's routes under `/sandbox/`.
 pub fn configure(cfg: &mut web::ServiceConfig) {

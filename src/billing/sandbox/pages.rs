@@ -16,7 +16,7 @@ use super::store::{Customer, Invoice, Item, PortalSession, Price, Session, Subsc
 use super::{events, subscriptions, transaction};
 use crate::domain::money::format_money;
 use crate::error::{AppError, AppResult};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::web::{CsrfForm, csrf_token, redirect, render};
 
 /// A sandbox date as the pages show it: `12 Jan 2027`.

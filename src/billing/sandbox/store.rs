@@ -60,6 +60,9 @@ pub fn unix(t: NaiveDateTime) -> i64 {
     t.and_utc().timestamp()
 }
 
+/// A plan's monthly price id, monthly and yearly amounts, currency, code and name.
+type PlanPrices = (Option<String>, Option<i64>, Option<i64>, String, String, String);
+
 // ---- prices, from Tollgate's own catalog ---------------------------------------------------
 
 /// What the sandbox needs to know about a price id.
@@ -91,27 +94,37 @@ impl Price {
                 product_name: name,
             })
         };
-        let plan: Option<crate::models::Plan> = plans::table
+        let plan: Option<PlanPrices> = plans::table
             .filter(plans::stripe_price_month.eq(price_id).or(plans::stripe_price_year.eq(price_id)))
+            .select((
+                plans::stripe_price_month,
+                plans::price_month_minor,
+                plans::price_year_minor,
+                plans::currency,
+                plans::code,
+                plans::name,
+            ))
             .first(conn)
             .optional()?;
-        if let Some(p) = plan {
-            let (amount, interval) = if p.stripe_price_month.as_deref() == Some(price_id) {
-                (p.price_month_minor, "month")
-            } else {
-                (p.price_year_minor, "year")
-            };
-            return Ok(price(amount, p.currency, Some(interval), p.code, p.name));
+        if let Some((month_price, month, year, currency, code, name)) = plan {
+            let (amount, interval) =
+                if month_price.as_deref() == Some(price_id) { (month, "month") } else { (year, "year") };
+            return Ok(price(amount, currency, Some(interval), code, name));
         }
-        let addon: Option<crate::models::Addon> =
-            addons::table.filter(addons::stripe_price.eq(price_id)).first(conn).optional()?;
-        if let Some(a) = addon {
-            let interval = a.billing_interval.clone();
-            return Ok(price(Some(a.price_minor), a.currency, Some(&interval), a.code, a.name));
+        let addon: Option<(i64, String, String, String, String)> = addons::table
+            .filter(addons::stripe_price.eq(price_id))
+            .select((addons::price_minor, addons::currency, addons::billing_interval, addons::code, addons::name))
+            .first(conn)
+            .optional()?;
+        if let Some((amount, currency, interval, code, name)) = addon {
+            return Ok(price(Some(amount), currency, Some(&interval), code, name));
         }
-        let pack: Option<crate::models::CreditPack> =
-            credit_packs::table.filter(credit_packs::stripe_price.eq(price_id)).first(conn).optional()?;
-        Ok(pack.and_then(|p| price(Some(p.price_minor), p.currency, None, p.code, p.name)))
+        let pack: Option<(i64, String, String, String)> = credit_packs::table
+            .filter(credit_packs::stripe_price.eq(price_id))
+            .select((credit_packs::price_minor, credit_packs::currency, credit_packs::code, credit_packs::name))
+            .first(conn)
+            .optional()?;
+        Ok(pack.and_then(|(amount, currency, code, name)| price(Some(amount), currency, None, code, name)))
     }
 }
 

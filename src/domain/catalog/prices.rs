@@ -1,8 +1,6 @@
 //! Whether the catalog carries a price id at the configured provider for everything it sells.
 
-use crate::models::addon::Addon;
-use crate::models::credit_pack::CreditPack;
-use crate::models::plan::Plan;
+use super::{Addon, CreditPack, Plan};
 
 /// Which provider's price ids a catalog must carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,13 +1,19 @@
-//! Our own, provider-neutral view of a billing webhook event. Provider parsers
-//! (Stripe, Chargebee) fill this in from the raw JSON; the subscription state
-//! machine and the fulfilment code only ever see this type.
-//! THIS FILE IS THE FIXED INTERFACE: do not rename or remove fields/variants;
-//! adding a field or helper method is fine if you note it in your report.
+//! Our own, provider-neutral view of billing facts: subscription, invoice, checkout and
+//! refund data, and the events that carry them. The provider adapters in `billing/` fill
+//! these in from the providers' JSON; the subscription state machine and the services only
+//! ever see these types, so neither knows a provider's wire format.
 
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+use super::sql::text_enum_sql;
+
+/// The provider a workspace's customer and subscription live at (stored in
+/// `workspaces.billing_provider`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, diesel::expression::AsExpression, diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum Provider {
     /// Stripe, and our offline sandbox which speaks Stripe's API and event shapes.
     Stripe,
@@ -21,10 +27,23 @@ impl Provider {
             Provider::Chargebee => "chargebee",
         }
     }
+
+    pub fn parse(s: &str) -> Option<Provider> {
+        match s {
+            "stripe" => Some(Provider::Stripe),
+            "chargebee" => Some(Provider::Chargebee),
+            _ => None,
+        }
+    }
 }
 
+text_enum_sql!(Provider);
+
 /// Our normalized subscription status (both providers map onto this).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, diesel::expression::AsExpression, diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum SubscriptionStatus {
     /// Stripe `trialing`, Chargebee `in_trial`.
     Trialing,
@@ -46,6 +65,10 @@ pub enum SubscriptionStatus {
 }
 
 impl SubscriptionStatus {
+    /// Statuses of a subscription that is being paid for (capacity figures, MRR).
+    pub const PAYING: [SubscriptionStatus; 3] =
+        [SubscriptionStatus::Active, SubscriptionStatus::PastDue, SubscriptionStatus::NonRenewing];
+
     pub fn as_str(self) -> &'static str {
         match self {
             SubscriptionStatus::Trialing => "trialing",
@@ -72,6 +95,8 @@ impl SubscriptionStatus {
         })
     }
 }
+
+text_enum_sql!(SubscriptionStatus);
 
 /// What kind of thing happened, independent of the provider's event name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

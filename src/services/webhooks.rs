@@ -1,19 +1,19 @@
 //! Provider webhooks, end to end after the signature check: parse, record the event and
 //! apply it in one transaction (the unique provider+event id makes redelivery harmless),
 //! and record a failure separately so the state change rolls back but the event and its
-//! error stay for the retry job. Also the retry job itself.
+//! error stay for the retry job (`retry_events`).
 
 use chrono::{DateTime, TimeDelta, Utc};
-use diesel::prelude::*;
 
-use super::events::{EventResult, apply_event};
-use crate::billing::{BillingProvider, EventKind, NormalizedEvent, Provider, SubscriptionData};
-use crate::db::{DbConnection, is_unique_violation, write_transaction};
+use super::apply_event::{EventResult, apply_event};
+use crate::billing::BillingProvider;
+use crate::db::{DbConnection, write_transaction};
+use crate::domain::ids::WorkspaceId;
+use crate::domain::normalized::{EventKind, NormalizedEvent, Provider, SubscriptionData};
 use crate::error::AppError;
-use crate::models::billing_event::{BillingEvent, EventStatus};
+use crate::models::billing_event::{BillingEvent, EventFailure, EventOutcome, EventStatus, InsertEvent};
 use crate::models::now;
-use crate::schema::billing_events;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// How a delivery ended, as answered to the provider.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,7 +67,7 @@ pub async fn process_webhook(
     process_event(state, event, payload).await
 }
 
-async fn process_event(
+pub(super) async fn process_event(
     state: &AppState,
     event: NormalizedEvent,
     payload: String,
@@ -171,15 +171,10 @@ fn attempt(
     fetched: Option<&SubscriptionData>,
     grace_days: i64,
 ) -> Result<Step, TxError> {
-    let provider = event.provider.as_str();
     write_transaction(conn, |conn| {
-        let existing = BillingEvent::find(conn, provider, &event.event_id)?;
+        let existing = BillingEvent::find(conn, event.provider, &event.event_id)?;
         let (row_id, attempts) = match existing {
-            Some(row)
-                if row.status == EventStatus::Processed.as_str() || row.status == EventStatus::Ignored.as_str() =>
-            {
-                return Ok(Step::Done(WebhookOutcome::Duplicate));
-            }
+            Some(row) if row.status.is_final() => return Ok(Step::Done(WebhookOutcome::Duplicate)),
             Some(row) => (row.id, row.attempts),
             None => (insert_event(conn, event, payload)?, 0),
         };
@@ -206,22 +201,21 @@ fn mark(
     conn: &mut DbConnection,
     row_id: i64,
     status: EventStatus,
-    workspace: Option<i64>,
+    workspace: Option<WorkspaceId>,
     note: Option<String>,
     attempts: i32,
     at: DateTime<Utc>,
-) -> QueryResult<usize> {
+) -> diesel::QueryResult<usize> {
     let done = status != EventStatus::Pending;
-    diesel::update(billing_events::table.find(row_id))
-        .set((
-            billing_events::status.eq(status.as_str()),
-            billing_events::workspace_id.eq(workspace),
-            billing_events::error.eq(note),
-            billing_events::attempts.eq(attempts + 1),
-            billing_events::processed_at.eq(done.then(now)),
-            billing_events::next_attempt_at.eq(if done { None } else { next_attempt(attempts, at) }),
-        ))
-        .execute(conn)
+    let outcome = EventOutcome {
+        status,
+        workspace_id: workspace,
+        error: note,
+        attempts: attempts + 1,
+        processed_at: done.then(now),
+        next_attempt_at: if done { None } else { next_attempt(attempts, at) },
+    };
+    BillingEvent::record_outcome(conn, row_id, &outcome)
 }
 
 /// Events that arrived before the subscription they concern was linked wait as pending on
@@ -229,19 +223,13 @@ fn mark(
 /// first by the provider's clock, so the final state does not depend on delivery order.
 fn apply_waiting_events(
     conn: &mut DbConnection,
-    ws: i64,
+    ws: WorkspaceId,
     just_applied: i64,
     grace_days: i64,
     at: DateTime<Utc>,
 ) -> Result<(), TxError> {
-    let waiting: Vec<BillingEvent> = billing_events::table
-        .filter(billing_events::workspace_id.eq(ws))
-        .filter(billing_events::status.eq(EventStatus::Pending.as_str()))
-        .filter(billing_events::id.ne(just_applied))
-        .order((billing_events::provider_created_at.asc(), billing_events::id.asc()))
-        .load(conn)?;
-    for row in waiting {
-        let Ok(event) = parse(provider_of(&row.provider), row.payload.as_bytes()) else { continue };
+    for row in BillingEvent::waiting_for(conn, ws, just_applied)? {
+        let Ok(event) = parse(row.provider, row.payload.as_bytes()) else { continue };
         let (status, workspace, note) = match apply_event(conn, &event, None, grace_days, at)? {
             EventResult::Processed(w) => (EventStatus::Processed, Some(w), None),
             EventResult::Ignored(w, why) => (EventStatus::Ignored, w, Some(why)),
@@ -253,31 +241,10 @@ fn apply_waiting_events(
     Ok(())
 }
 
-fn provider_of(name: &str) -> Provider {
-    match name {
-        "chargebee" => Provider::Chargebee,
-        _ => Provider::Stripe,
-    }
-}
-
 fn insert_event(conn: &mut DbConnection, event: &NormalizedEvent, payload: &str) -> Result<i64, TxError> {
-    let inserted = diesel::insert_into(billing_events::table)
-        .values((
-            billing_events::provider.eq(event.provider.as_str()),
-            billing_events::event_id.eq(&event.event_id),
-            billing_events::event_type.eq(&event.event_type),
-            billing_events::status.eq(EventStatus::Pending.as_str()),
-            billing_events::provider_created_at.eq(event.created_at.naive_utc()),
-            billing_events::received_at.eq(now()),
-            billing_events::attempts.eq(0),
-            billing_events::payload.eq(payload),
-        ))
-        .returning(billing_events::id)
-        .get_result(conn);
-    match inserted {
-        Ok(id) => Ok(id),
-        Err(e) if is_unique_violation(&e) => Err(TxError::Race),
-        Err(e) => Err(e.into()),
+    match BillingEvent::insert_received(conn, event, payload)? {
+        InsertEvent::Inserted(id) => Ok(id),
+        InsertEvent::AlreadyThere => Err(TxError::Race),
     }
 }
 
@@ -303,45 +270,16 @@ async fn record_failure(state: &AppState, event: &NormalizedEvent, payload: &str
 }
 
 fn mark_failed(conn: &mut DbConnection, event: &NormalizedEvent, payload: &str, error: &str) -> Result<(), TxError> {
-    let (id, attempts) = match BillingEvent::find(conn, event.provider.as_str(), &event.event_id)? {
+    let (id, attempts) = match BillingEvent::find(conn, event.provider, &event.event_id)? {
         Some(row) => (row.id, row.attempts),
         None => (insert_event(conn, event, payload)?, 0),
     };
-    diesel::update(billing_events::table.find(id))
-        .set((
-            billing_events::status.eq(EventStatus::Failed.as_str()),
-            billing_events::error.eq(error),
-            billing_events::attempts.eq(attempts + 1),
-            billing_events::next_attempt_at.eq(next_attempt(attempts, Utc::now())),
-        ))
-        .execute(conn)?;
+    let failure = EventFailure {
+        status: EventStatus::Failed,
+        error,
+        attempts: attempts + 1,
+        next_attempt_at: next_attempt(attempts, Utc::now()),
+    };
+    BillingEvent::record_failure(conn, id, &failure)?;
     Ok(())
-}
-
-/// The retry job: events stored as pending or failed whose time has come are processed
-/// again from their stored payload. Returns how many were retried.
-pub async fn retry_due_events(state: &AppState, limit: i64) -> Result<usize, AppError> {
-    let due: Vec<BillingEvent> = state
-        .db
-        .run(move |conn| {
-            Ok(billing_events::table
-                .filter(billing_events::status.eq_any([EventStatus::Pending.as_str(), EventStatus::Failed.as_str()]))
-                .filter(billing_events::next_attempt_at.le(now()))
-                .order(billing_events::next_attempt_at.asc())
-                .limit(limit)
-                .load(conn)?)
-        })
-        .await?;
-    let count = due.len();
-    for row in due {
-        match parse(provider_of(&row.provider), row.payload.as_bytes()) {
-            Ok(event) => {
-                if let Err(e) = process_event(state, event, row.payload.clone()).await {
-                    log::info!("retry of event {} did not succeed yet: {e}", row.event_id);
-                }
-            }
-            Err(e) => log::warn!("stored event {} no longer parses: {e}", row.event_id),
-        }
-    }
-    Ok(count)
 }

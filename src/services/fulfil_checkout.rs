@@ -1,20 +1,21 @@
 //! Granting what a completed checkout bought: a plan (through the state machine), a credit
-//! pack (a purchased-credits grant) or an add-on. Keyed by the provider's checkout id.
+//! pack (a purchased-credits grant) or an add-on. The one fulfilment path: the success-page
+//! redirect and the provider's webhook both end here, keyed by the provider's checkout id,
+//! so a purchase is granted exactly once whichever arrives first.
 
 use chrono::{DateTime, Utc};
-use diesel::prelude::*;
 
-use super::plans::PlanBook;
-use super::state::{apply_decision, billing_state};
-use crate::billing::{ConfirmedCheckout, Provider, Purchase, metadata};
+use super::billing_state::{apply_decision, state_for};
+use crate::billing::{ConfirmedCheckout, Purchase, metadata};
 use crate::db::{DbConnection, is_unique_violation};
+use crate::domain::billing_state::{Decision, on_fetched_subscription};
+use crate::domain::catalog::PlanBook;
+use crate::domain::credits::CreditBucket;
 use crate::domain::plan_changes::hold_downgrade;
-use crate::domain::subscription_state::{Decision, on_fetched_subscription};
 use crate::error::AppError;
-use crate::models::credit_ledger::NewCreditEntry;
-use crate::models::workspace::Workspace;
-use crate::models::{CreditBucket, now};
-use crate::schema::{checkout_fulfilments, workspace_addons, workspaces};
+use crate::models::checkout_fulfilment::{self, NewCheckoutFulfilment};
+use crate::models::workspace_addon::NewWorkspaceAddon;
+use crate::models::{NewCreditEntry, Workspace};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fulfilled {
@@ -59,7 +60,7 @@ pub fn fulfil_checkout(
     let code = checkout.metadata.get(metadata::CODE).cloned().unwrap_or_default();
     let what = describe(book, purchase, &code, confirmed)?;
 
-    if already_fulfilled(conn, book.provider, &checkout.id)? {
+    if checkout_fulfilment::is_fulfilled(conn, book.provider, &checkout.id)? {
         return Ok(Fulfilment { what, first_time: false });
     }
     match purchase {
@@ -67,8 +68,19 @@ pub fn fulfil_checkout(
         Purchase::CreditPack => grant_pack(conn, ws, book, confirmed, &code)?,
         Purchase::Addon => grant_addon(conn, ws, book, confirmed, &code)?,
     }
-    record_fulfilment(conn, book.provider, &checkout.id, ws.id, purchase, &code)?;
-    Ok(Fulfilment { what, first_time: true })
+    let record = NewCheckoutFulfilment {
+        provider: book.provider.as_str(),
+        checkout_id: &checkout.id,
+        workspace_id: ws.id,
+        purchase: purchase.as_str(),
+        code: &code,
+    };
+    match record.insert(conn) {
+        Ok(_) => Ok(Fulfilment { what, first_time: true }),
+        // The workspace lock makes this unreachable; if it happens, roll back rather than grant twice.
+        Err(e) if is_unique_violation(&e) => Err(AppError::Conflict("This checkout was already fulfilled.".into())),
+        Err(e) => Err(e.into()),
+    }
 }
 
 fn describe(
@@ -86,49 +98,14 @@ fn describe(
             Fulfilled::Plan { name: plan.name.clone() }
         }
         Purchase::CreditPack => {
-            let pack = book.packs.iter().find(|p| p.code == code).ok_or_else(unknown)?;
+            let pack = book.pack_by_code(code).ok_or_else(unknown)?;
             Fulfilled::CreditPack { name: pack.name.clone(), credits: pack.credits }
         }
         Purchase::Addon => {
-            let addon = book.addons.iter().find(|a| a.code == code).ok_or_else(unknown)?;
+            let addon = book.addon_by_code(code).ok_or_else(unknown)?;
             Fulfilled::Addon { name: addon.name.clone() }
         }
     })
-}
-
-fn already_fulfilled(conn: &mut DbConnection, provider: Provider, checkout_id: &str) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(
-        checkout_fulfilments::table
-            .filter(checkout_fulfilments::provider.eq(provider.as_str()))
-            .filter(checkout_fulfilments::checkout_id.eq(checkout_id)),
-    ))
-    .get_result(conn)
-}
-
-fn record_fulfilment(
-    conn: &mut DbConnection,
-    provider: Provider,
-    checkout_id: &str,
-    workspace_id: i64,
-    purchase: Purchase,
-    code: &str,
-) -> Result<(), AppError> {
-    let inserted = diesel::insert_into(checkout_fulfilments::table)
-        .values((
-            checkout_fulfilments::provider.eq(provider.as_str()),
-            checkout_fulfilments::checkout_id.eq(checkout_id),
-            checkout_fulfilments::workspace_id.eq(workspace_id),
-            checkout_fulfilments::purchase.eq(purchase.as_str()),
-            checkout_fulfilments::code.eq(code),
-            checkout_fulfilments::created_at.eq(now()),
-        ))
-        .execute(conn);
-    match inserted {
-        Ok(_) => Ok(()),
-        // The workspace lock makes this unreachable; if it happens, roll back rather than grant twice.
-        Err(e) if is_unique_violation(&e) => Err(AppError::Conflict("This checkout was already fulfilled.".into())),
-        Err(e) => Err(e.into()),
-    }
 }
 
 fn grant_plan(
@@ -143,7 +120,7 @@ fn grant_plan(
         AppError::internal(format!("checkout {} has no subscription to fulfil", confirmed.checkout.id))
     })?;
     let default = book.default_plan().map(PlanBook::plan_ref).ok_or_else(|| AppError::internal("no default plan"))?;
-    let state = billing_state(ws, book);
+    let state = state_for(conn, ws, book, Some(&subscription.id))?;
     let resolve = |price: &str| book.resolve(price);
     let decision = on_fetched_subscription(&state, subscription, &resolve, &default, grace_days, at)
         .map_err(|e| AppError::internal(format!("checkout {}: {e}", confirmed.checkout.id)))?;
@@ -154,7 +131,7 @@ fn grant_plan(
     {
         log::warn!("checkout {} for workspace {} changed no plan: {reason}", confirmed.checkout.id, ws.id);
     }
-    apply_decision(conn, ws, book, decision)?;
+    apply_decision(conn, ws, book, &state, decision)?;
     Ok(())
 }
 
@@ -162,13 +139,11 @@ fn grant_plan(
 fn link_customer(
     conn: &mut DbConnection,
     ws: &Workspace,
-    provider: Provider,
+    book: &PlanBook,
     customer_id: Option<&str>,
-) -> QueryResult<()> {
+) -> diesel::QueryResult<()> {
     if let (None, Some(customer)) = (&ws.provider_customer_id, customer_id) {
-        diesel::update(workspaces::table.find(ws.id))
-            .set((workspaces::provider_customer_id.eq(customer), workspaces::billing_provider.eq(provider.as_str())))
-            .execute(conn)?;
+        Workspace::link_customer(conn, ws.id, book.provider, customer)?;
     }
     Ok(())
 }
@@ -180,8 +155,7 @@ fn grant_pack(
     confirmed: &ConfirmedCheckout,
     code: &str,
 ) -> Result<(), AppError> {
-    let pack =
-        book.packs.iter().find(|p| p.code == code).ok_or_else(|| AppError::bad_request("Unknown credit pack."))?;
+    let pack = book.pack_by_code(code).ok_or_else(|| AppError::bad_request("Unknown credit pack."))?;
     let checkout = &confirmed.checkout;
     let key = format!("checkout:{}:{}", book.provider.as_str(), checkout.id);
     // The payment id is what a later refund names, so the grant is found by it.
@@ -195,7 +169,7 @@ fn grant_pack(
         reference: Some(&reference),
     }
     .insert(conn)?;
-    link_customer(conn, ws, book.provider, checkout.customer_id.as_deref())?;
+    link_customer(conn, ws, book, checkout.customer_id.as_deref())?;
     Ok(())
 }
 
@@ -206,26 +180,22 @@ fn grant_addon(
     confirmed: &ConfirmedCheckout,
     code: &str,
 ) -> Result<(), AppError> {
-    let addon = book.addons.iter().find(|a| a.code == code).ok_or_else(|| AppError::bad_request("Unknown add-on."))?;
+    let addon = book.addon_by_code(code).ok_or_else(|| AppError::bad_request("Unknown add-on."))?;
     let checkout = &confirmed.checkout;
     let subscription_id =
         checkout.subscription_id.clone().or_else(|| confirmed.subscription.as_ref().map(|s| s.id.clone()));
-    let period_end = confirmed.subscription.as_ref().and_then(|s| s.current_period_end).map(|t| t.naive_utc());
-    let stamp = now();
-    diesel::insert_into(workspace_addons::table)
-        .values((
-            workspace_addons::workspace_id.eq(ws.id),
-            workspace_addons::addon_id.eq(addon.id),
-            workspace_addons::status.eq("active"),
-            workspace_addons::provider_subscription_id.eq(subscription_id),
-            workspace_addons::checkout_id.eq(&checkout.id),
-            workspace_addons::current_period_end.eq(period_end),
-            workspace_addons::cancel_at_period_end.eq(false),
-            workspace_addons::created_at.eq(stamp),
-            workspace_addons::updated_at.eq(stamp),
-            workspace_addons::addon_price_id.eq(book.addon_price(addon)),
-        ))
-        .execute(conn)?;
-    link_customer(conn, ws, book.provider, checkout.customer_id.as_deref())?;
+    let price = book.addon_price(addon);
+    NewWorkspaceAddon {
+        workspace_id: ws.id,
+        addon_id: addon.id,
+        status: "active",
+        provider_subscription_id: subscription_id.as_deref(),
+        checkout_id: &checkout.id,
+        current_period_end: confirmed.subscription.as_ref().and_then(|s| s.current_period_end).map(|t| t.naive_utc()),
+        cancel_at_period_end: false,
+        addon_price_id: price.as_deref(),
+    }
+    .insert(conn)?;
+    link_customer(conn, ws, book, checkout.customer_id.as_deref())?;
     Ok(())
 }

@@ -1,13 +1,12 @@
-//! The catalog as fulfilment needs it: plans by id and code, and which plan or add-on a
-//! provider price id belongs to. Loaded once per webhook; the catalog is small.
+//! The loaded catalog as billing decisions need it: plans by id and code, and which plan or
+//! add-on a provider price id stands for. It holds archived products too: an archived
+//! plan's price still arrives on the renewals of the workspaces that kept it.
 
-use diesel::QueryResult;
-
-use crate::billing::Provider;
-use crate::db::DbConnection;
+use super::{Addon, CreditPack, Plan};
+use crate::domain::billing_state::PlanRef;
+use crate::domain::ids::PlanId;
 use crate::domain::money::Interval;
-use crate::domain::subscription_state::PlanRef;
-use crate::models::{Addon, CreditPack, Plan};
+use crate::domain::normalized::Provider;
 
 pub struct PlanBook {
     pub plans: Vec<Plan>,
@@ -17,13 +16,7 @@ pub struct PlanBook {
 }
 
 impl PlanBook {
-    /// Loads every plan, add-on and pack, archived ones too: an archived plan's price still
-    /// arrives on the renewals of the workspaces that kept it.
-    pub fn load(conn: &mut DbConnection, provider: Provider) -> QueryResult<PlanBook> {
-        Ok(PlanBook { plans: Plan::all(conn)?, addons: Addon::all(conn)?, packs: CreditPack::all(conn)?, provider })
-    }
-
-    pub fn by_id(&self, id: i64) -> Option<&Plan> {
+    pub fn by_id(&self, id: PlanId) -> Option<&Plan> {
         self.plans.iter().find(|p| p.id == id)
     }
 
@@ -77,6 +70,14 @@ impl PlanBook {
         }
     }
 
+    pub fn addon_by_code(&self, code: &str) -> Option<&Addon> {
+        self.addons.iter().find(|a| a.code == code)
+    }
+
+    pub fn pack_by_code(&self, code: &str) -> Option<&CreditPack> {
+        self.packs.iter().find(|p| p.code == code)
+    }
+
     pub fn plan_ref(plan: &Plan) -> PlanRef {
         PlanRef { code: plan.code.clone(), is_free: plan.is_free(), monthly_credits: plan.monthly_credits }
     }
@@ -87,6 +88,6 @@ impl PlanBook {
     }
 
     pub fn rank(&self, code: &str) -> i64 {
-        self.by_code(code).map(Plan::rank).unwrap_or(0)
+        self.by_code(code).map(|p| p.rank()).unwrap_or(0)
     }
 }

@@ -1,0 +1,206 @@
+//! Applying one normalized provider event to the database: find the workspace it concerns,
+//! lock it, and run the state machine (or record the invoice, refund, add-on change; see
+//! `invoices_and_refunds`). Runs inside the caller's transaction; returns what happened for
+//! the event log.
+
+use chrono::{DateTime, Utc};
+
+use super::billing_state::{Applied, apply_decision, state_for};
+use super::catalog::plan_book;
+use super::fulfil_checkout::fulfil_checkout;
+use crate::billing::ConfirmedCheckout;
+use crate::db::DbConnection;
+use crate::domain::billing_state::{
+    Decision, PlanRef, on_fetched_subscription, on_subscription_deleted, on_subscription_snapshot,
+};
+use crate::domain::catalog::PlanBook;
+use crate::domain::ids::WorkspaceId;
+use crate::domain::normalized::{EventKind, NormalizedEvent, SubscriptionData, SubscriptionStatus};
+use crate::domain::plan_changes::hold_downgrade;
+use crate::error::AppError;
+use crate::models::Workspace;
+use crate::models::workspace_addon::{WorkspaceAddon, WorkspaceAddonChanges};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventResult {
+    /// Applied to this workspace.
+    Processed(WorkspaceId),
+    /// Recorded; nothing to change (unknown type, stale, no-op), with the reason.
+    Ignored(Option<WorkspaceId>, String),
+    /// Names a customer or subscription we don't know yet: retry later. Carries the
+    /// workspace when it is known (then the event is re-applied as soon as a later event
+    /// links its subscription).
+    Pending(Option<WorkspaceId>, String),
+    /// The event alone is ambiguous: fetch this subscription from the provider and apply
+    /// the event again with the fetched state. Nothing has been written.
+    NeedsFetch(String),
+}
+
+/// The subscription, invoice or checkout id an event is about, for finding its workspace.
+fn subscription_id(event: &NormalizedEvent) -> Option<&str> {
+    event
+        .subscription
+        .as_ref()
+        .map(|s| s.id.as_str())
+        .or_else(|| event.invoice.as_ref().and_then(|i| i.subscription_id.as_deref()))
+        .or_else(|| event.checkout.as_ref().and_then(|c| c.subscription_id.as_deref()))
+}
+
+fn find_workspace(conn: &mut DbConnection, event: &NormalizedEvent) -> diesel::QueryResult<Option<WorkspaceId>> {
+    let provider = event.provider;
+    if let Some(id) = event.workspace_ref.as_deref().and_then(|r| r.parse::<WorkspaceId>().ok())
+        && Workspace::exists(conn, id)?
+    {
+        return Ok(Some(id));
+    }
+    if let Some(sub) = subscription_id(event) {
+        if let Some(ws) = Workspace::find_by_subscription(conn, provider, sub)? {
+            return Ok(Some(ws.id));
+        }
+        if let Some(owner) = WorkspaceAddon::owner_of_subscription(conn, sub)? {
+            return Ok(Some(owner));
+        }
+    }
+    match event.customer_id.as_deref() {
+        Some(customer) => Ok(Workspace::find_by_customer(conn, provider, customer)?.map(|w| w.id)),
+        None => Ok(None),
+    }
+}
+
+/// Applies `event`. `fetched` is the subscription as the provider reports it now, when the
+/// caller had to ask (checkout completions, ambiguous events).
+pub fn apply_event(
+    conn: &mut DbConnection,
+    event: &NormalizedEvent,
+    fetched: Option<&SubscriptionData>,
+    grace_days: i64,
+    at: DateTime<Utc>,
+) -> Result<EventResult, AppError> {
+    if event.kind == EventKind::Ignored {
+        return Ok(EventResult::Ignored(None, format!("{} is not handled", event.event_type)));
+    }
+    let Some(workspace_id) = find_workspace(conn, event)? else {
+        return Ok(EventResult::Pending(None, "no workspace knows this customer or subscription yet".into()));
+    };
+    let ws = Workspace::lock(conn, workspace_id)?;
+    let book = plan_book(conn, event.provider)?;
+    let default = book.default_plan().map(PlanBook::plan_ref).ok_or_else(|| AppError::internal("no default plan"))?;
+    let ctx = Ctx { ws: &ws, book: &book, default: &default, grace_days, at };
+
+    let outcome = match event.kind {
+        EventKind::CheckoutCompleted => ctx.checkout_completed(conn, event, fetched)?,
+        EventKind::SubscriptionUpdated | EventKind::SubscriptionDeleted => {
+            let Some(sub) = fetched.or(event.subscription.as_ref()) else {
+                return Ok(EventResult::Ignored(Some(ws.id), "event carries no subscription".into()));
+            };
+            if let Some(result) = ctx.addon_subscription(conn, sub, event.kind)? {
+                return Ok(result);
+            }
+            let state = state_for(conn, &ws, &book, Some(&sub.id))?;
+            let resolve = |price: &str| book.resolve(price);
+            // A fetched state is the provider's truth now; an event's is as of when it was sent.
+            let decision = if fetched.is_some() {
+                on_fetched_subscription(&state, sub, &resolve, &default, grace_days, at)
+            } else if event.kind == EventKind::SubscriptionDeleted {
+                on_subscription_deleted(&state, sub, event.created_at, &default)
+            } else {
+                on_subscription_snapshot(&state, sub, event.created_at, &resolve, &default, grace_days, at)
+            }
+            .map_err(|e| AppError::internal(format!("event {}: {e}", event.event_id)))?;
+            if decision == Decision::Ambiguous {
+                return Ok(EventResult::NeedsFetch(sub.id.clone()));
+            }
+            apply_decision(conn, &ws, &book, &state, hold_downgrade(&state, decision, &|c| book.rank(c), at))?
+        }
+        EventKind::InvoicePaid | EventKind::InvoicePaymentFailed | EventKind::InvoiceGenerated => {
+            let Some(invoice) = event.invoice.as_ref() else {
+                return Ok(EventResult::Ignored(Some(ws.id), "event carries no invoice".into()));
+            };
+            ctx.record_invoice(conn, invoice)?;
+            match ctx.invoice_subscription(conn, invoice)? {
+                InvoiceFor::Current => ctx.invoice_state(conn, event, invoice)?,
+                InvoiceFor::Other(reason) => Applied::Unchanged(reason),
+                InvoiceFor::NotYetLinked => {
+                    return Ok(EventResult::Pending(Some(ws.id), "invoice for a subscription not linked yet".into()));
+                }
+            }
+        }
+        EventKind::Refunded => match event.refund.as_ref() {
+            Some(refund) => ctx.refund(conn, refund)?,
+            None => Applied::Unchanged("event carries no refund".into()),
+        },
+        EventKind::Ignored => Applied::Unchanged("not handled".into()),
+    };
+    Ok(match outcome {
+        Applied::Changed => EventResult::Processed(ws.id),
+        Applied::Stale => EventResult::Ignored(Some(ws.id), "older than the state already applied".into()),
+        Applied::Unchanged(reason) => EventResult::Ignored(Some(ws.id), reason),
+    })
+}
+
+pub(super) enum InvoiceFor {
+    /// The workspace's current plan subscription.
+    Current,
+    /// Nothing for the plan state to do (one-off invoice, add-on, ended subscription).
+    Other(String),
+    /// A subscription the workspace does not have yet: its creation event is still to come.
+    NotYetLinked,
+}
+
+pub(super) struct Ctx<'a> {
+    pub(super) ws: &'a Workspace,
+    pub(super) book: &'a PlanBook,
+    pub(super) default: &'a PlanRef,
+    pub(super) grace_days: i64,
+    pub(super) at: DateTime<Utc>,
+}
+
+impl Ctx<'_> {
+    fn checkout_completed(
+        &self,
+        conn: &mut DbConnection,
+        event: &NormalizedEvent,
+        fetched: Option<&SubscriptionData>,
+    ) -> Result<Applied, AppError> {
+        let Some(checkout) = event.checkout.clone() else {
+            return Ok(Applied::Unchanged("event carries no checkout".into()));
+        };
+        let confirmed = ConfirmedCheckout { checkout, subscription: fetched.cloned() };
+        if !confirmed.is_paid() {
+            return Ok(Applied::Unchanged("checkout completed but not paid yet".into()));
+        }
+        let fulfilment = fulfil_checkout(conn, self.ws, self.book, &confirmed, self.grace_days, self.at)?;
+        Ok(if fulfilment.first_time {
+            Applied::Changed
+        } else {
+            Applied::Unchanged("checkout already fulfilled".into())
+        })
+    }
+
+    /// Subscription events about an add-on's own subscription update that add-on.
+    fn addon_subscription(
+        &self,
+        conn: &mut DbConnection,
+        sub: &SubscriptionData,
+        kind: EventKind,
+    ) -> Result<Option<EventResult>, AppError> {
+        let is_addon = !sub.price_ids.is_empty()
+            && sub.price_ids.iter().all(|p| self.book.addon_for_price(p).is_some())
+            && self.ws.provider_subscription_id.as_deref() != Some(sub.id.as_str());
+        if !is_addon {
+            return Ok(None);
+        }
+        let ended = kind == EventKind::SubscriptionDeleted || sub.status == Some(SubscriptionStatus::Canceled);
+        let changes = WorkspaceAddonChanges {
+            status: if ended { "canceled" } else { "active" },
+            cancel_at_period_end: sub.cancel_at_period_end.unwrap_or(false),
+            current_period_end: sub.current_period_end.map(|t| t.naive_utc()),
+        };
+        let changed = WorkspaceAddon::update_for_subscription(conn, self.ws.id, &sub.id, &changes)?;
+        Ok(Some(if changed > 0 {
+            EventResult::Processed(self.ws.id)
+        } else {
+            EventResult::Ignored(Some(self.ws.id), "add-on subscription not bought through Tollgate".into())
+        }))
+    }
+}

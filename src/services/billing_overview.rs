@@ -1,0 +1,52 @@
+//! What the billing page shows, read on one pooled connection: the billing state, balances,
+//! seats, the plans on offer, the workspace's add-ons and invoices.
+
+use super::billing_state::state_of;
+use super::catalog::plan_book;
+use crate::billing::BillingProvider;
+use crate::domain::billing_state::BillingState;
+use crate::domain::catalog::{Addon, CreditPack, Plan};
+use crate::domain::credits::CreditBalance;
+use crate::error::AppResult;
+use crate::models::{CreditEntry, Invoice, Membership, Workspace, WorkspaceAddon};
+use crate::state::AppState;
+
+/// How many invoices the billing page lists.
+const INVOICES_SHOWN: i64 = 24;
+
+pub struct BillingOverview {
+    pub billing: BillingState,
+    pub balance: CreditBalance,
+    pub seats_used: i64,
+    /// Active plans, in display order.
+    pub plans: Vec<Plan>,
+    /// The plan a scheduled downgrade moves to.
+    pub scheduled: Option<Plan>,
+    pub addons: Vec<Addon>,
+    /// Add-ons the workspace has now (active or ending at period end).
+    pub owned_addons: Vec<WorkspaceAddon>,
+    pub packs: Vec<CreditPack>,
+    pub invoices: Vec<Invoice>,
+}
+
+pub async fn billing_overview(state: &AppState, ws: &Workspace) -> AppResult<BillingOverview> {
+    let provider = state.billing.provider();
+    let ws = ws.clone();
+    state
+        .db
+        .run(move |conn| {
+            let book = plan_book(conn, provider)?;
+            Ok(BillingOverview {
+                billing: state_of(&ws, &book),
+                balance: CreditEntry::balance(conn, ws.id)?,
+                seats_used: Membership::count_for_workspace(conn, ws.id)?,
+                scheduled: ws.scheduled_plan_id.and_then(|id| book.by_id(id)).cloned(),
+                owned_addons: WorkspaceAddon::current_for(conn, ws.id)?.into_iter().map(|(w, _)| w).collect(),
+                invoices: Invoice::for_workspace(conn, ws.id, INVOICES_SHOWN)?,
+                plans: book.plans.into_iter().filter(|p| p.is_active).collect(),
+                addons: book.addons.into_iter().filter(|a| a.is_active).collect(),
+                packs: book.packs.into_iter().filter(|p| p.is_active).collect(),
+            })
+        })
+        .await
+}

@@ -1,0 +1,195 @@
+//! Moves billing state between the workspace row and the pure state machine, and carries
+//! out a decision: the row update, the ended-subscription record and the effects (credit
+//! resets, notices), all in the caller's transaction.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+
+use crate::db::{DbConnection, write_transaction};
+use crate::domain::billing_state::{BillingState, Decision, Effect, Transition, on_fetched_subscription};
+use crate::domain::catalog::PlanBook;
+use crate::domain::credits::{CreditBucket, monthly_reset_delta};
+use crate::domain::ids::{PlanId, WorkspaceId};
+use crate::domain::normalized::SubscriptionData;
+use crate::domain::plan_changes::hold_downgrade;
+use crate::error::AppError;
+use crate::models::workspace::WorkspaceBillingChanges;
+use crate::models::{CreditEntry, NewCreditEntry, Workspace, ended_subscription};
+
+pub fn utc(at: NaiveDateTime) -> DateTime<Utc> {
+    DateTime::from_naive_utc_and_offset(at, Utc)
+}
+
+/// The workspace's billing state as the state machine sees it, without history: for pages
+/// and flows that only ask what the workspace has now.
+pub fn state_of(ws: &Workspace, book: &PlanBook) -> BillingState {
+    BillingState {
+        plan_code: book.by_id(ws.plan_id).map(|p| p.code.clone()).unwrap_or_default(),
+        status: ws.subscription_status,
+        customer_id: ws.provider_customer_id.clone(),
+        subscription_id: ws.provider_subscription_id.clone(),
+        interval: ws.billing_interval,
+        current_period_end: ws.current_period_end.map(utc),
+        cancel_at_period_end: ws.cancel_at_period_end,
+        trial_end: ws.trial_end.map(utc),
+        had_trial: ws.had_trial,
+        grace_until: ws.grace_until.map(utc),
+        scheduled_plan_code: ws.scheduled_plan_id.and_then(|id| book.by_id(id)).map(|p| p.code.clone()),
+        upgraded_at: ws.upgraded_at.map(utc),
+        state_at: ws.subscription_state_at.map(utc),
+        ended_subscription_ids: Vec::new(),
+    }
+}
+
+/// The state for a decision about `subscription_id`: with whether that subscription has
+/// already ended (one indexed lookup, whatever the workspace's history).
+pub fn state_for(
+    conn: &mut DbConnection,
+    ws: &Workspace,
+    book: &PlanBook,
+    subscription_id: Option<&str>,
+) -> diesel::QueryResult<BillingState> {
+    let mut state = state_of(ws, book);
+    if let Some(id) = subscription_id
+        && ended_subscription::contains(conn, ws.id, id)?
+    {
+        state.ended_subscription_ids.push(id.to_owned());
+    }
+    Ok(state)
+}
+
+fn changes(next: &BillingState, book: &PlanBook, ws: &Workspace) -> Result<WorkspaceBillingChanges, AppError> {
+    let plan = book
+        .by_code(&next.plan_code)
+        .ok_or_else(|| AppError::internal(format!("state machine chose unknown plan {}", next.plan_code)))?;
+    let linked = next.customer_id.is_some() || next.subscription_id.is_some();
+    Ok(WorkspaceBillingChanges {
+        plan_id: plan.id,
+        billing_provider: if linked { Some(book.provider) } else { ws.billing_provider },
+        provider_customer_id: next.customer_id.clone(),
+        provider_subscription_id: next.subscription_id.clone(),
+        subscription_status: next.status,
+        billing_interval: next.interval,
+        current_period_end: next.current_period_end.map(|t| t.naive_utc()),
+        cancel_at_period_end: next.cancel_at_period_end,
+        trial_end: next.trial_end.map(|t| t.naive_utc()),
+        had_trial: next.had_trial,
+        grace_until: next.grace_until.map(|t| t.naive_utc()),
+        upgraded_at: next.upgraded_at.map(|t| t.naive_utc()),
+        scheduled_plan_id: next.scheduled_plan_code.as_deref().and_then(|c| book.by_code(c)).map(|p| p.id),
+        subscription_state_at: next.state_at.map(|t| t.naive_utc()),
+    })
+}
+
+/// What applying a decision did, for the event log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applied {
+    Changed,
+    Unchanged(String),
+    Stale,
+}
+
+/// Writes a decision to the workspace (the caller holds its lock, inside a transaction).
+/// `prev` is the state the decision was made from. `Ambiguous` must have been resolved by
+/// the caller before this point.
+pub fn apply_decision(
+    conn: &mut DbConnection,
+    ws: &Workspace,
+    book: &PlanBook,
+    prev: &BillingState,
+    decision: Decision,
+) -> Result<Applied, AppError> {
+    match decision {
+        Decision::Apply(Transition { next, effects }) => {
+            Workspace::apply_billing(conn, ws.id, &changes(&next, book, ws)?)?;
+            for ended in next.ended_subscription_ids.iter().filter(|id| !prev.ended_subscription_ids.contains(id)) {
+                ended_subscription::record(conn, ws.id, ended)?;
+            }
+            for effect in effects {
+                carry_out(conn, ws.id, &effect)?;
+            }
+            Ok(Applied::Changed)
+        }
+        Decision::Stale => Ok(Applied::Stale),
+        Decision::Ignore(reason) => Ok(Applied::Unchanged(reason)),
+        Decision::Ambiguous => Err(AppError::internal("an ambiguous event reached apply_decision unresolved")),
+    }
+}
+
+fn carry_out(conn: &mut DbConnection, workspace_id: WorkspaceId, effect: &Effect) -> Result<(), AppError> {
+    match effect {
+        Effect::ResetMonthlyCredits { amount: Some(amount), period_key } => {
+            let balance = CreditEntry::balance(conn, workspace_id)?;
+            let key = format!("workspace:{workspace_id}:reset:{period_key}");
+            NewCreditEntry {
+                workspace_id,
+                bucket: CreditBucket::Monthly,
+                delta: monthly_reset_delta(balance, *amount),
+                reason: "monthly credits reset for a new billing period",
+                idempotency_key: Some(&key),
+                reference: Some(period_key),
+            }
+            .insert(conn)?;
+        }
+        Effect::ResetMonthlyCredits { amount: None, .. } => {}
+        Effect::PlanChanged { from, to } => log::info!("workspace {workspace_id}: plan {from} → {to}"),
+        Effect::EnteredGrace { until } => {
+            log::info!("email to the owners of workspace {workspace_id}: payment failed, plan kept until {until}")
+        }
+        Effect::Downgraded { to, reason } => {
+            log::info!("email to the owners of workspace {workspace_id}: moved to {to} ({reason})")
+        }
+        Effect::Notify(what) => log::info!("email to the owners of workspace {workspace_id}: {what}"),
+    }
+    Ok(())
+}
+
+/// Applies a subscription the provider just returned (after a plan change, cancel or
+/// resume) as the newest truth, in one transaction with the workspace locked.
+/// `scheduled_plan` records a downgrade the provider schedules without showing it yet.
+pub fn apply_fetched_subscription(
+    conn: &mut DbConnection,
+    workspace_id: WorkspaceId,
+    book: &PlanBook,
+    sub: &SubscriptionData,
+    scheduled_plan: Option<PlanId>,
+    grace_days: i64,
+    at: DateTime<Utc>,
+) -> Result<Applied, AppError> {
+    write_transaction(conn, |conn| {
+        let ws = Workspace::lock(conn, workspace_id)?;
+        let default =
+            book.default_plan().map(PlanBook::plan_ref).ok_or_else(|| AppError::internal("no default plan"))?;
+        let state = state_for(conn, &ws, book, Some(&sub.id))?;
+        let resolve = |price: &str| book.resolve(price);
+        let decision = on_fetched_subscription(&state, sub, &resolve, &default, grace_days, at)
+            .map_err(|e| AppError::internal(format!("subscription {}: {e}", sub.id)))?;
+        let decision = hold_downgrade(&state, decision, &|code| book.rank(code), at);
+        let applied = match decision {
+            Decision::Ambiguous => Applied::Unchanged("ambiguous".into()),
+            other => apply_decision(conn, &ws, book, &state, other)?,
+        };
+        if let Some(plan_id) = scheduled_plan {
+            Workspace::set_scheduled_plan(conn, workspace_id, Some(plan_id))?;
+        }
+        Ok(applied)
+    })
+}
+
+/// The catalog and the workspace's row, read together for a flow that then calls the provider.
+pub async fn load(
+    state: &crate::state::AppState,
+    workspace_id: WorkspaceId,
+) -> Result<(PlanBook, Workspace), AppError> {
+    let provider = crate::billing::BillingProvider::provider(&state.billing);
+    state
+        .db
+        .run(move |conn| Ok((super::catalog::plan_book(conn, provider)?, Workspace::find(conn, workspace_id)?)))
+        .await
+}
+
+/// The subscription a flow acts on, or a sentence saying there is none.
+pub fn subscription_of(ws: &Workspace) -> Result<String, AppError> {
+    ws.provider_subscription_id
+        .clone()
+        .ok_or_else(|| AppError::validation("Your workspace has no subscription. Upgrade from the pricing page."))
+}

@@ -1,0 +1,85 @@
+//! Background jobs: retrying pending and failed webhook events, ending expired grace
+//! periods, the period-end safety net for a lost cancellation webhook, monthly credits for
+//! free workspaces, and hourly capacity snapshots. With several instances on one
+//! PostgreSQL database only the holder of the `scheduler` lease runs them, so each job
+//! runs once per tick, not once per instance. Every job is idempotent anyway.
+
+mod capacity;
+mod free_credits;
+mod lapsed;
+
+use std::time::Duration;
+
+use chrono::TimeDelta;
+use rand::Rng;
+
+pub use capacity::take_capacity_snapshot;
+pub use free_credits::reset_free_monthly_credits;
+pub use lapsed::{end_expired_grace, end_lapsed_cancellations};
+
+use super::retry_events::retry_due_events;
+use crate::db::{DbConnection, write_transaction};
+use crate::error::AppError;
+use crate::models::{job_lease, now};
+use crate::state::AppState;
+
+const LEASE: &str = "scheduler";
+/// How long a lease lasts without renewal: a crashed holder is replaced after this.
+const LEASE_TTL: TimeDelta = TimeDelta::seconds(90);
+const TICK: Duration = Duration::from_secs(30);
+
+/// A name for this process in the lease table.
+pub fn instance_id() -> String {
+    format!("{}-{}", std::process::id(), rand::thread_rng().gen_range(0..u32::MAX))
+}
+
+/// Takes or renews the lease for `holder`. True when `holder` now holds it.
+pub fn acquire_lease(conn: &mut DbConnection, holder: &str) -> Result<bool, AppError> {
+    write_transaction(conn, |conn| {
+        let stamp = now();
+        let expires = stamp + LEASE_TTL;
+        if job_lease::renew_or_take(conn, LEASE, holder, stamp, expires)? {
+            return Ok(true);
+        }
+        if job_lease::exists(conn, LEASE)? {
+            return Ok(false);
+        }
+        // Another instance creating the lease at the same moment holds it.
+        Ok(job_lease::create(conn, LEASE, holder, expires)?)
+    })
+}
+
+/// Runs the jobs every `TICK` while this instance holds the lease. Never returns.
+pub async fn run_scheduler(state: actix_web::web::Data<AppState>) {
+    let holder = instance_id();
+    let mut interval = actix_web::rt::time::interval(TICK);
+    loop {
+        interval.tick().await;
+        let who = holder.clone();
+        match state.db.run(move |conn| acquire_lease(conn, &who)).await {
+            Ok(true) => {
+                if let Err(e) = run_all(&state).await {
+                    log::error!("background jobs failed: {}", e.detail());
+                }
+            }
+            Ok(false) => {}
+            Err(e) => log::warn!("could not take the job lease: {}", e.detail()),
+        }
+    }
+}
+
+/// One round of every job (tests call this directly).
+pub async fn run_all(state: &AppState) -> Result<(), AppError> {
+    retry_due_events(state, 50).await?;
+    let provider = crate::billing::BillingProvider::provider(&state.billing);
+    state
+        .db
+        .run(move |conn| {
+            end_expired_grace(conn, provider)?;
+            end_lapsed_cancellations(conn, provider)?;
+            reset_free_monthly_credits(conn)?;
+            take_capacity_snapshot(conn, TimeDelta::hours(1))?;
+            Ok(())
+        })
+        .await
+}

@@ -1,0 +1,121 @@
+//! Workspace team changes, each one transaction that locks the workspace row first, so two
+//! admins acting at once cannot both remove "the other" owner or overfill the seats.
+
+use crate::db::{DbConnection, write_transaction};
+use crate::domain::catalog::Plan;
+use crate::domain::ids::{UserId, WorkspaceId};
+use crate::domain::members::{MemberRuleError, Role, check_add, check_remove, check_role_change};
+use crate::error::AppResult;
+use crate::models::user::User;
+use crate::models::{Membership, Workspace};
+use crate::state::AppState;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TeamError {
+    #[error(transparent)]
+    Rule(#[from] MemberRuleError),
+    #[error("There is no Tollgate account for {0}. Ask them to sign up first, then add them.")]
+    NoSuchUser(String),
+    #[error("That person is not a member of this workspace.")]
+    NotAMember,
+    #[error("Workspace names must be 1 to 80 characters.")]
+    BadName,
+    #[error("database: {0}")]
+    Database(#[from] diesel::result::Error),
+}
+
+/// A team change either happened, or was refused by a rule (with nothing written).
+pub type TeamResult<T> = AppResult<Result<T, TeamError>>;
+
+/// The workspace's members with their emails, owners first.
+pub async fn members(state: &AppState, workspace_id: WorkspaceId) -> AppResult<Vec<(Membership, String)>> {
+    state.db.run(move |conn| Ok(Membership::list_with_emails(conn, workspace_id)?)).await
+}
+
+pub async fn rename(state: &AppState, workspace_id: WorkspaceId, actor: Role, name: &str) -> TeamResult<String> {
+    let name = name.trim().to_owned();
+    state.db.run(move |conn| Ok(rename_in(conn, workspace_id, actor, &name))).await
+}
+
+fn rename_in(conn: &mut DbConnection, workspace_id: WorkspaceId, actor: Role, name: &str) -> Result<String, TeamError> {
+    if !actor.can_manage() {
+        return Err(MemberRuleError::NotAManager.into());
+    }
+    if name.is_empty() || name.chars().count() > 80 {
+        return Err(TeamError::BadName);
+    }
+    Workspace::rename(conn, workspace_id, name)?;
+    Ok(name.to_owned())
+}
+
+pub async fn add_member(
+    state: &AppState,
+    workspace_id: WorkspaceId,
+    actor: Role,
+    email: &str,
+    role: Role,
+) -> TeamResult<User> {
+    let email = email.trim().to_lowercase();
+    state
+        .db
+        .run(move |conn| {
+            Ok(write_transaction(conn, |conn| {
+                let workspace = Workspace::lock(conn, workspace_id)?;
+                let plan = Plan::find(conn, workspace.plan_id)?;
+                let user = User::find_by_email(conn, &email)?.ok_or_else(|| TeamError::NoSuchUser(email.clone()))?;
+                if Membership::find(conn, workspace_id, user.id)?.is_some() {
+                    return Err(MemberRuleError::AlreadyMember.into());
+                }
+                let seats_used = Membership::count_for_workspace(conn, workspace_id)?;
+                check_add(actor, role, seats_used, plan.seat_limit)?;
+                Membership::insert(conn, workspace_id, user.id, role)?;
+                Ok(user)
+            }))
+        })
+        .await
+}
+
+pub async fn change_role(
+    state: &AppState,
+    workspace_id: WorkspaceId,
+    actor: Role,
+    user_id: UserId,
+    role: Role,
+) -> TeamResult<()> {
+    state
+        .db
+        .run(move |conn| {
+            Ok(write_transaction(conn, |conn| {
+                Workspace::lock(conn, workspace_id)?;
+                let target = Membership::find(conn, workspace_id, user_id)?.ok_or(TeamError::NotAMember)?;
+                let owners = Membership::count_owners(conn, workspace_id)?;
+                check_role_change(actor, target.role, role, owners)?;
+                Membership::set_role(conn, workspace_id, user_id, role)?;
+                Ok(())
+            }))
+        })
+        .await
+}
+
+/// Removes `user_id`; `actor_id` removing themselves is leaving.
+pub async fn remove_member(
+    state: &AppState,
+    workspace_id: WorkspaceId,
+    actor: Role,
+    actor_id: UserId,
+    user_id: UserId,
+) -> TeamResult<()> {
+    state
+        .db
+        .run(move |conn| {
+            Ok(write_transaction(conn, |conn| {
+                Workspace::lock(conn, workspace_id)?;
+                let target = Membership::find(conn, workspace_id, user_id)?.ok_or(TeamError::NotAMember)?;
+                let owners = Membership::count_owners(conn, workspace_id)?;
+                check_remove(actor, target.role, actor_id == user_id, owners)?;
+                Membership::delete(conn, workspace_id, user_id)?;
+                Ok(())
+            }))
+        })
+        .await
+}
