@@ -7,12 +7,11 @@ use std::io::Write;
 
 use actix_web::cookie::Key;
 use base64::Engine;
-use diesel::prelude::*;
 use rand::RngCore;
 
 use crate::config::Config;
-use crate::db::{Backend, DbConnection, is_unique_violation, sqlite_path};
-use crate::schema::app_secrets;
+use crate::db::{Backend, DbConnection, sqlite_path};
+use crate::models::app_secret;
 
 fn random_secret() -> String {
     let mut bytes = [0u8; 64];
@@ -67,31 +66,19 @@ fn secret_file(path: &str) -> Result<String, String> {
 
 fn secret_row(conn: &mut DbConnection, name: &str) -> Result<String, String> {
     let read = |conn: &mut DbConnection| {
-        app_secrets::table
-            .find(name)
-            .select(app_secrets::value)
-            .first::<String>(conn)
-            .optional()
-            .map_err(|e| format!("cannot read app secret {name}: {e}"))
+        app_secret::find(conn, name).map_err(|e| format!("cannot read app secret {name}: {e}"))
     };
     if let Some(existing) = read(conn)? {
         return Ok(existing);
     }
     let secret = random_secret();
-    let inserted = diesel::insert_into(app_secrets::table)
-        .values((
-            app_secrets::name.eq(name),
-            app_secrets::value.eq(&secret),
-            app_secrets::created_at.eq(crate::models::now()),
-        ))
-        .execute(conn);
-    match inserted {
-        Ok(_) => {
+    match app_secret::insert(conn, name, &secret) {
+        Ok(true) => {
             log::warn!("generated secret {name:?} and stored it in the app_secrets table");
             Ok(secret)
         }
         // Another instance starting at the same moment won the race: use its secret.
-        Err(e) if is_unique_violation(&e) => read(conn)?.ok_or_else(|| format!("app secret {name} vanished")),
+        Ok(false) => read(conn)?.ok_or_else(|| format!("app secret {name} vanished")),
         Err(e) => Err(format!("cannot store app secret {name}: {e}")),
     }
 }

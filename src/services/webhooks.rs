@@ -143,6 +143,21 @@ impl From<diesel::result::Error> for TxError {
     }
 }
 
+/// Records and applies one event on a connection the caller holds, when the event needs
+/// nothing from the provider (`None` when it does: the caller must go through
+/// [`process_webhook`]). What one event costs in statements is measured through this.
+pub fn record_and_apply_on(
+    conn: &mut DbConnection,
+    event: &NormalizedEvent,
+    payload: &str,
+    grace_days: i64,
+) -> Result<Option<WebhookOutcome>, AppError> {
+    Ok(match record_and_apply(conn, event, payload, None, grace_days)? {
+        Step::Done(outcome) => Some(outcome),
+        Step::NeedsFetch(_) => None,
+    })
+}
+
 /// Records the event and applies it, all in one transaction. A concurrent delivery of the
 /// same event loses the unique-key race, tries again, and finds it done.
 fn record_and_apply(

@@ -12,6 +12,7 @@ mod chargebee_provider;
 mod chargebee_webhooks;
 mod checkout;
 mod errors;
+mod event_cost;
 mod flows;
 mod jobs;
 mod migrations;

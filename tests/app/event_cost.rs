@@ -1,0 +1,110 @@
+//! What one webhook costs must not grow with a workspace's history: the 10,000th ended
+//! subscription is processed with the same statements as the 10th, and nothing on the
+//! workspace row grows. Counted with diesel's instrumentation, not timed.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use diesel::connection::{Instrumentation, InstrumentationEvent};
+use diesel::prelude::*;
+use tollgate::domain::normalized::Provider;
+use tollgate::schema::ended_subscriptions;
+use tollgate::services::webhooks::{parse, record_and_apply_on};
+
+use crate::common::*;
+use crate::stripe_shapes::*;
+
+/// Counts the statements a connection starts.
+struct Counter(Arc<AtomicUsize>);
+
+impl Instrumentation for Counter {
+    fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+        if let InstrumentationEvent::StartQuery { .. } = event {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
+
+fn deleted(ws: i64, n: usize) -> String {
+    let sub = Sub {
+        id: &format!("sub_{n}"),
+        customer: "cus_cost",
+        workspace_id: ws,
+        status: "canceled",
+        price: "price_pro_monthly",
+        period_start: now() - 30 * DAY,
+        period_end: now(),
+        cancel_at_period_end: false,
+        trial_end: None,
+    };
+    event(&format!("evt_del_{n}"), "customer.subscription.deleted", now(), subscription(&sub))
+}
+
+/// Applies one deletion on an instrumented connection; returns how many statements it ran.
+fn statements_for(app: &TestApp, body: &str) -> usize {
+    let event = parse(Provider::Stripe, body.as_bytes()).unwrap();
+    let count = Arc::new(AtomicUsize::new(0));
+    app.with_db(|conn| {
+        conn.set_instrumentation(Counter(count.clone()));
+        let outcome = record_and_apply_on(conn, &event, body, 7).unwrap();
+        conn.set_instrumentation(Counter(Arc::new(AtomicUsize::new(0))));
+        assert!(outcome.is_some(), "a deletion needs nothing from the provider");
+    });
+    count.load(Ordering::SeqCst)
+}
+
+#[actix_web::test]
+async fn the_ten_thousandth_ended_subscription_costs_what_the_tenth_does() {
+    let app = spawn_app().await;
+    let ws = app.signup("history@example.com").await;
+    for n in 1..10 {
+        assert_eq!(app.post_stripe(&deleted(ws, n)).await.status().as_u16(), 200);
+    }
+    let tenth = statements_for(&app, &deleted(ws, 10));
+    assert!(tenth >= 5, "the counter sees the statements ({tenth})");
+
+    // 9,990 more subscriptions ended (rows written directly: history, not the subject).
+    app.with_db(|conn| {
+        conn.transaction(|conn| {
+            for chunk in (11..10_001).collect::<Vec<i64>>().chunks(500) {
+                let ended: Vec<String> =
+                    chunk.iter().map(|n| format!("({ws}, 'sub_{n}', CURRENT_TIMESTAMP)")).collect();
+                diesel::sql_query(format!(
+                    "INSERT INTO ended_subscriptions (workspace_id, subscription_id, ended_at) VALUES {}",
+                    ended.join(", ")
+                ))
+                .execute(conn)?;
+                let events: Vec<String> = chunk
+                    .iter()
+                    .map(|n| {
+                        format!(
+                            "('stripe', 'evt_del_{n}', 'customer.subscription.deleted', 'processed', {ws}, \
+                             CURRENT_TIMESTAMP, 1, '{{}}')"
+                        )
+                    })
+                    .collect();
+                diesel::sql_query(format!(
+                    "INSERT INTO billing_events (provider, event_id, event_type, status, workspace_id, received_at, \
+                     attempts, payload) VALUES {}",
+                    events.join(", ")
+                ))
+                .execute(conn)?;
+            }
+            diesel::QueryResult::Ok(())
+        })
+        .unwrap();
+    });
+    let ten_thousandth = statements_for(&app, &deleted(ws, 10_001));
+    assert_eq!(ten_thousandth, tenth, "statements per event must not grow with history");
+
+    let ended: i64 = app.with_db(|conn| {
+        ended_subscriptions::table.filter(ended_subscriptions::workspace_id.eq(ws)).count().get_result(conn).unwrap()
+    });
+    assert_eq!(ended, 10_001, "each ended subscription is one row");
+    // A redelivery of the newest is a duplicate, and the first ones stay ended.
+    assert_eq!(
+        app.post_stripe(&deleted(ws, 10_001)).await.json::<serde_json::Value>().await.unwrap()["status"],
+        "duplicate"
+    );
+    assert_eq!(app.plan_code(ws), "free");
+}
