@@ -67,6 +67,9 @@ pub struct Config {
     /// Whether this instance takes part in running background jobs (one lease holder at a
     /// time runs them); `RUN_JOBS=false` leaves them to other instances.
     pub run_jobs: bool,
+    /// Instance administrators by email (lower-cased), besides those granted with
+    /// `tollgate admin grant`.
+    pub admin_emails: Vec<String>,
 }
 
 impl std::fmt::Debug for Config {
@@ -165,6 +168,13 @@ impl Config {
             Some(_) => return Err(invalid("RUN_JOBS", "true or false")),
         };
 
+        let admin_emails: Vec<String> = get("ADMIN_EMAILS")
+            .map(|list| list.split(',').map(|e| e.trim().to_lowercase()).filter(|e| !e.is_empty()).collect())
+            .unwrap_or_default();
+        if admin_emails.iter().any(|e| !e.contains('@') || e.chars().any(char::is_whitespace)) {
+            return Err(invalid("ADMIN_EMAILS", "a comma-separated list of email addresses"));
+        }
+
         let stripe = StripeSettings {
             secret_key: get("STRIPE_SECRET_KEY").unwrap_or_default(),
             publishable_key: get("STRIPE_PUBLISHABLE_KEY"),
@@ -218,6 +228,7 @@ impl Config {
             db_pool_size,
             sales_contact_url: get("SALES_CONTACT_URL").unwrap_or_else(|| "mailto:sales@example.com".to_owned()),
             run_jobs,
+            admin_emails,
         })
     }
 

@@ -8,7 +8,8 @@ use tollgate::db::{build_pool, run_migrations};
 use tollgate::domain::catalog;
 use tollgate::startup::Application;
 
-const USAGE: &str = "usage: tollgate [serve | catalog sync | migrate]";
+const USAGE: &str =
+    "usage: tollgate [serve | catalog sync | migrate | admin grant EMAIL | admin revoke EMAIL | admin list]";
 
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info,stripe=warn")).init();
@@ -22,6 +23,9 @@ fn main() -> ExitCode {
         [] | ["serve"] => serve(config),
         ["catalog", "sync"] => catalog_sync(&config),
         ["migrate"] => migrate(&config),
+        ["admin", "grant", email] => set_admin(&config, email, true),
+        ["admin", "revoke", email] => set_admin(&config, email, false),
+        ["admin", "list"] => list_admins(&config),
         ["-h" | "--help" | "help"] => {
             println!("{USAGE}");
             ExitCode::SUCCESS
@@ -74,6 +78,40 @@ fn migrate(config: &Config) -> ExitCode {
     match open_database(config) {
         Ok(_) => {
             println!("database is up to date");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+fn set_admin(config: &Config, email: &str, grant: bool) -> ExitCode {
+    let result = open_database(config).and_then(|pool| {
+        let mut conn = pool.get().map_err(|e| format!("no database connection: {e}"))?;
+        tollgate::services::admins::set_admin(&mut conn, email, grant).map_err(|e| e.to_string())
+    });
+    match (result, grant) {
+        (Ok(true), true) => println!("{email} is now an administrator"),
+        (Ok(false), true) => println!("{email} already was an administrator"),
+        (Ok(true), false) => println!("{email} is no longer an administrator"),
+        (Ok(false), false) => println!("{email} was not an administrator granted from the command line"),
+        (Err(e), _) => return fail(&e),
+    }
+    ExitCode::SUCCESS
+}
+
+fn list_admins(config: &Config) -> ExitCode {
+    let result = open_database(config).and_then(|pool| {
+        let mut conn = pool.get().map_err(|e| format!("no database connection: {e}"))?;
+        tollgate::models::instance_admin::emails(&mut conn).map_err(|e| e.to_string())
+    });
+    match result {
+        Ok(granted) => {
+            for email in &config.admin_emails {
+                println!("{email} (ADMIN_EMAILS)");
+            }
+            for email in granted {
+                println!("{email}");
+            }
             ExitCode::SUCCESS
         }
         Err(e) => fail(&e),

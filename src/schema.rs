@@ -226,7 +226,31 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    instance_admins (user_id) {
+        user_id -> BigInt,
+        granted_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        actor -> Text,
+        actor_user_id -> Nullable<BigInt>,
+        action -> Text,
+        subject_type -> Text,
+        subject_id -> Text,
+        workspace_id -> Nullable<BigInt>,
+        before_json -> Nullable<Text>,
+        after_json -> Nullable<Text>,
+        reason -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(workspaces -> plans (plan_id));
+diesel::joinable!(instance_admins -> users (user_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(memberships -> workspaces (workspace_id));
 diesel::joinable!(workspace_addons -> addons (addon_id));
@@ -250,6 +274,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     checkout_fulfilments,
     job_leases,
     ended_subscriptions,
+    instance_admins,
+    audit_log,
 );
 
 // ---- the offline sandbox (src/billing/sandbox): its own tables, never joined with ours ----

@@ -5,12 +5,14 @@
 
 pub mod addon;
 pub mod app_secret;
+pub mod audit_entry;
 pub mod billing_event;
 pub mod capacity_snapshot;
 pub mod checkout_fulfilment;
 pub mod credit_ledger;
 pub mod credit_pack;
 pub mod ended_subscription;
+pub mod instance_admin;
 pub mod invoice;
 pub mod job_lease;
 pub mod membership;
@@ -19,6 +21,7 @@ pub mod user;
 pub mod workspace;
 pub mod workspace_addon;
 
+pub use audit_entry::{AuditEntry, NewAuditEntry};
 pub use billing_event::{BillingEvent, EventStatus};
 pub use capacity_snapshot::CapacitySnapshot;
 pub use credit_ledger::{CreditEntry, NewCreditEntry};

@@ -1,6 +1,7 @@
 //! The route table, in one place, and the handlers grouped by area. Handlers stay thin:
 //! extract, authorize, call one domain function, render or redirect.
 
+mod admin;
 mod api;
 mod assets;
 mod auth;
@@ -53,6 +54,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/chargebee", web::post().to(webhooks::chargebee)),
         )
         .service(web::scope("/api").route("/me", web::get().to(api::me)))
+        .configure(admin::configure)
         .configure(crate::billing::sandbox::configure);
 }
 

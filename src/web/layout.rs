@@ -56,6 +56,11 @@ impl Layout {
         )
     }
 
+    /// For the admin console: signed in, no workspace selected.
+    pub fn for_admin(title: &str, admin: &super::AdminAccess) -> Layout {
+        Layout::build(title, &admin.session, Some(admin.user.email.clone()), admin.nav.clone(), None)
+    }
+
     pub fn is_current(&self, workspace_id: &WorkspaceId) -> bool {
         self.current_workspace == Some(*workspace_id)
     }

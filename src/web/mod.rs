@@ -1,12 +1,14 @@
 //! Request plumbing shared by every page: the signed-in user and workspace extractors,
 //! CSRF-checked forms, one-shot flash notices, and the layout every page renders in.
 
+pub mod admin;
 mod csrf;
 mod extractors;
 mod flash;
 mod layout;
 
 pub use crate::urls::{encode_component, login_url, safe_next};
+pub use admin::AdminAccess;
 pub use csrf::{CsrfForm, FORM_LIMIT, csrf_token};
 pub use extractors::{SignedIn, Viewer, WorkspaceAccess};
 pub use flash::{Flash, FlashKind, set_flash, take_flash};

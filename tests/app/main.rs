@@ -7,6 +7,7 @@
 mod common;
 
 mod accounts;
+mod admin;
 mod catalog;
 mod chargebee_provider;
 mod chargebee_webhooks;
