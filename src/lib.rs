@@ -16,5 +16,6 @@ pub mod models;
 pub mod routes;
 pub mod schema;
 pub mod secrets;
+pub mod signature;
 pub mod startup;
 pub mod web;

@@ -9,7 +9,6 @@ pub mod chargebee_events;
 mod json;
 pub mod normalized;
 pub mod sandbox;
-pub mod signature;
 pub mod stripe;
 pub mod stripe_events;
 

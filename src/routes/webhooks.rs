@@ -6,11 +6,11 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
 
-use crate::billing::signature::{DEFAULT_TOLERANCE_SECS, basic_auth_matches, stripe_verify};
 use crate::billing::{BillingProvider, Provider};
 use crate::config::ProviderKind;
 use crate::error::{AppError, AppResult};
 use crate::fulfilment::{WebhookOutcome, process_webhook};
+use crate::signature::{DEFAULT_TOLERANCE_SECS, basic_auth_matches, stripe_verify};
 use crate::startup::AppState;
 
 /// Provider events are small; Stripe caps payloads well below this.

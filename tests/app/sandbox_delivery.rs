@@ -10,7 +10,7 @@ use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use chrono::Utc;
 use tollgate::billing::BillingProvider;
 use tollgate::billing::sandbox::events::deliver_pending;
-use tollgate::billing::signature::{DEFAULT_TOLERANCE_SECS, stripe_verify};
+use tollgate::signature::{DEFAULT_TOLERANCE_SECS, stripe_verify};
 use tollgate::startup::AppState;
 
 use crate::common::spawn_app;

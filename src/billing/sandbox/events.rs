@@ -15,9 +15,9 @@ use serde_json::{Value, json};
 use super::error::SandboxError;
 use super::shapes::API_VERSION;
 use super::store::new_id;
-use crate::billing::signature::stripe_sign;
 use crate::db::DbConnection;
 use crate::schema::sandbox_events;
+use crate::signature::stripe_sign;
 use crate::startup::AppState;
 
 /// Automatic retries stop here, so a missing endpoint does not cost every action more and more.
