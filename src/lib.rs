@@ -14,6 +14,7 @@ pub mod fulfilment;
 pub mod jobs;
 pub mod models;
 pub mod routes;
+pub mod sandbox;
 pub mod schema;
 pub mod secrets;
 pub mod signature;

@@ -20,6 +20,7 @@ use crate::config::{Config, ProviderKind};
 use crate::db::{Backend, Db, build_pool, run_migrations};
 use crate::domain::catalog;
 use crate::error::{ErrorInfo, ErrorPage};
+use crate::sandbox::SandboxState;
 use crate::secrets;
 
 /// Everything handlers share, handed to them as `web::Data<AppState>`.
@@ -38,6 +39,8 @@ pub struct Application {
     port: u16,
     server: Server,
     state: web::Data<AppState>,
+    /// The offline sandbox's state, when it is the provider (and so mounted under `/sandbox/`).
+    sandbox: Option<web::Data<SandboxState>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -95,6 +98,15 @@ impl Application {
             config.provider.as_str(),
         );
 
+        let sandbox = (config.provider == ProviderKind::Sandbox).then(|| {
+            web::Data::new(SandboxState::new(
+                db.clone(),
+                &config.base_url,
+                &config.base_url,
+                crate::billing::SANDBOX_SECRET_KEY.to_owned(),
+                stripe_webhook_secret.clone(),
+            ))
+        });
         let state = web::Data::new(AppState {
             db,
             config: Arc::new(config),
@@ -102,8 +114,9 @@ impl Application {
             stripe_webhook_secret,
             limiter: Default::default(),
         });
-        let server = serve(listener, state.clone(), session_key).map_err(|e| StartupError(e.to_string()))?;
-        Ok(Application { port, server, state })
+        let server =
+            serve(listener, state.clone(), session_key, sandbox.clone()).map_err(|e| StartupError(e.to_string()))?;
+        Ok(Application { port, server, state, sandbox })
     }
 
     pub fn port(&self) -> u16 {
@@ -113,6 +126,11 @@ impl Application {
     /// The shared state, for tests that inspect or hold the database.
     pub fn state(&self) -> web::Data<AppState> {
         self.state.clone()
+    }
+
+    /// The sandbox's state when it is the provider (its API key, for tests that call it).
+    pub fn sandbox(&self) -> Option<web::Data<SandboxState>> {
+        self.sandbox.clone()
     }
 
     /// Serves until stopped, running the background jobs alongside when enabled.
@@ -162,7 +180,12 @@ pub fn describe_database(url: &str) -> String {
     }
 }
 
-fn serve(listener: TcpListener, state: web::Data<AppState>, key: Key) -> std::io::Result<Server> {
+fn serve(
+    listener: TcpListener,
+    state: web::Data<AppState>,
+    key: Key,
+    sandbox: Option<web::Data<SandboxState>>,
+) -> std::io::Result<Server> {
     let secure = state.config.secure_cookies();
     let server = HttpServer::new(move || {
         App::new()
@@ -171,6 +194,12 @@ fn serve(listener: TcpListener, state: web::Data<AppState>, key: Key) -> std::io
             .app_data(web::FormConfig::default().limit(crate::web::FORM_LIMIT))
             .app_data(web::JsonConfig::default().limit(crate::web::FORM_LIMIT))
             .configure(crate::routes::configure)
+            // Only with the sandbox as provider does anything exist under `/sandbox/`.
+            .configure(|cfg| {
+                if let Some(sandbox) = &sandbox {
+                    crate::sandbox::configure(cfg, sandbox.clone());
+                }
+            })
             .default_service(web::to(crate::routes::not_found))
             .wrap(
                 SessionMiddleware::builder(CookieSessionStore::default(), key.clone())

@@ -1,6 +1,7 @@
 //! Everything provider-specific lives here, behind the [`BillingProvider`] trait: Stripe
-//! (through async-stripe), Chargebee (its REST API over reqwest), and the offline sandbox,
-//! which is a Stripe-compatible server inside the app that the Stripe provider talks to.
+//! (through async-stripe) and Chargebee (its REST API over reqwest). The offline sandbox is not
+//! here: it is a Stripe-compatible server of its own (`crate::sandbox`) that the Stripe provider
+//! talks to over HTTP.
 //! Nothing outside this module sees a provider's JSON: webhooks are parsed into
 //! [`normalized::NormalizedEvent`], API answers into the same normalized data types.
 
@@ -8,7 +9,6 @@ pub mod chargebee;
 pub mod chargebee_events;
 mod json;
 pub mod normalized;
-pub mod sandbox;
 pub mod stripe;
 pub mod stripe_events;
 

@@ -52,8 +52,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/stripe", web::post().to(webhooks::stripe))
                 .route("/chargebee", web::post().to(webhooks::chargebee)),
         )
-        .service(web::scope("/api").route("/me", web::get().to(api::me)))
-        .configure(crate::billing::sandbox::configure);
+        .service(web::scope("/api").route("/me", web::get().to(api::me)));
 }
 
 pub async fn not_found() -> Result<actix_web::HttpResponse, AppError> {

@@ -6,7 +6,8 @@
 use serde_json::{Map, Value, json};
 
 use super::error::SandboxError;
-use super::store::{Customer, Invoice, Item, PortalSession, Session, Subscription, unix};
+use super::store::{Customer, Invoice, Item, PortalSession, Session, Subscription};
+use super::time::unix;
 
 /// The API version the sandbox speaks: async-stripe's pinned one, which it sends as
 /// `Stripe-Version`.

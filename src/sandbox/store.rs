@@ -2,15 +2,17 @@
 //! save"): the sandbox is small and single-purpose, and whole-row saves keep every operation
 //! a plain function over plain structs.
 
-use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use rand::Rng;
 
-use crate::db::DbConnection;
-use crate::schema::{
-    addons, credit_packs, plans, sandbox_checkout_sessions, sandbox_clock, sandbox_customers, sandbox_invoices,
-    sandbox_portal_sessions, sandbox_subscription_items, sandbox_subscriptions,
+use super::schema::{
+    sandbox_checkout_sessions, sandbox_customers, sandbox_invoices, sandbox_portal_sessions,
+    sandbox_subscription_items, sandbox_subscriptions,
 };
+use crate::db::DbConnection;
+// Temporary, until the sandbox learns prices through its own API (the next commit).
+use crate::schema::{addons, credit_packs, plans};
 
 /// A Stripe-looking id: `cus_` + 14 random letters and digits.
 pub fn new_id(prefix: &str) -> String {
@@ -18,46 +20,6 @@ pub fn new_id(prefix: &str) -> String {
     let mut rng = rand::thread_rng();
     let tail: String = (0..14).map(|_| char::from(CHARS[rng.gen_range(0..CHARS.len())])).collect();
     format!("{prefix}_{tail}")
-}
-
-// ---- the clock ------------------------------------------------------------------------------
-
-/// The clock is one row; none means no offset yet.
-const CLOCK_ROW: i64 = 1;
-
-pub fn clock_offset(conn: &mut DbConnection) -> QueryResult<i64> {
-    Ok(sandbox_clock::table.find(CLOCK_ROW).select(sandbox_clock::offset_seconds).first(conn).optional()?.unwrap_or(0))
-}
-
-pub fn set_clock_offset(conn: &mut DbConnection, offset: i64) -> QueryResult<()> {
-    let updated = diesel::update(sandbox_clock::table.find(CLOCK_ROW))
-        .set((sandbox_clock::offset_seconds.eq(offset), sandbox_clock::updated_at.eq(crate::models::now())))
-        .execute(conn)?;
-    if updated == 0 {
-        diesel::insert_into(sandbox_clock::table)
-            .values((
-                sandbox_clock::id.eq(CLOCK_ROW),
-                sandbox_clock::offset_seconds.eq(offset),
-                sandbox_clock::updated_at.eq(crate::models::now()),
-            ))
-            .execute(conn)?;
-    }
-    Ok(())
-}
-
-/// Sandbox time: real time plus the clock's offset, in whole seconds like Stripe's timestamps.
-pub fn sandbox_now(conn: &mut DbConnection) -> QueryResult<NaiveDateTime> {
-    let offset = clock_offset(conn)?;
-    Ok(whole_seconds(Utc::now() + Duration::seconds(offset)))
-}
-
-pub fn whole_seconds(t: DateTime<Utc>) -> NaiveDateTime {
-    DateTime::from_timestamp(t.timestamp(), 0).unwrap_or(t).naive_utc()
-}
-
-/// Unix seconds, as Stripe writes times.
-pub fn unix(t: NaiveDateTime) -> i64 {
-    t.and_utc().timestamp()
 }
 
 // ---- prices, from Tollgate's own catalog ---------------------------------------------------
@@ -113,12 +75,6 @@ impl Price {
             credit_packs::table.filter(credit_packs::stripe_price.eq(price_id)).first(conn).optional()?;
         Ok(pack.and_then(|p| price(Some(p.price_minor), p.currency, None, p.code, p.name)))
     }
-}
-
-/// The end of a period that starts at `start` and lasts one `interval`.
-pub fn period_end(start: NaiveDateTime, interval: &str) -> NaiveDateTime {
-    let months = if interval == "year" { 12 } else { 1 };
-    start.checked_add_months(chrono::Months::new(months)).unwrap_or(start + Duration::days(30 * i64::from(months)))
 }
 
 // ---- rows -----------------------------------------------------------------------------------
