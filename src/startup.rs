@@ -15,7 +15,7 @@ use actix_web::http::{StatusCode, header};
 use actix_web::middleware::{Compress, DefaultHeaders, Logger};
 use actix_web::{App, HttpResponse, HttpServer, web};
 
-use crate::billing::Billing;
+use crate::billing::{Billing, SandboxAccess};
 use crate::config::{Config, ProviderKind};
 use crate::db::{Backend, Db, build_pool, run_migrations};
 use crate::domain::catalog;
@@ -88,8 +88,20 @@ impl Application {
             },
             _ => config.stripe.webhook_secret.clone(),
         };
+        // The sandbox's API key is generated once per installation and kept like its webhook
+        // secret: a key in the source would open the API to anyone who can reach the port.
+        let sandbox_access = match config.provider {
+            ProviderKind::Sandbox => Some(SandboxAccess {
+                api_base: format!("{}/sandbox/", config.base_url),
+                api_key: format!(
+                    "sk_test_{}",
+                    secrets::persisted_secret(&config, &mut conn, "sandbox-api-key").map_err(StartupError)?
+                ),
+            }),
+            _ => None,
+        };
         drop(conn);
-        let billing = Billing::from_config(&config).map_err(StartupError)?;
+        let billing = Billing::from_config(&config, sandbox_access.as_ref()).map_err(StartupError)?;
 
         log::info!(
             "Tollgate listening on http://{}:{port} (database: {}, billing provider: {})",
@@ -98,12 +110,12 @@ impl Application {
             config.provider.as_str(),
         );
 
-        let sandbox = (config.provider == ProviderKind::Sandbox).then(|| {
+        let sandbox = sandbox_access.as_ref().map(|access| {
             web::Data::new(SandboxState::new(
                 db.clone(),
                 &config.base_url,
                 &config.base_url,
-                crate::billing::SANDBOX_SECRET_KEY.to_owned(),
+                access.api_key.clone(),
                 stripe_webhook_secret.clone(),
             ))
         });

@@ -185,6 +185,11 @@ impl TestApp {
         }
     }
 
+    /// The sandbox's API key, generated for this installation (the sandbox is the provider).
+    pub fn sandbox_key(&self) -> String {
+        self.sandbox.as_ref().expect("the sandbox is the provider").api_key.clone()
+    }
+
     pub fn db(&self) -> &Db {
         &self.state.db
     }

@@ -8,7 +8,6 @@ use stripe_billing::subscription::{RetrieveSubscription, UpdateSubscription};
 use stripe_checkout::checkout_session::RetrieveCheckoutSession;
 use stripe_core::customer::{CreateCustomer, RetrieveCustomer};
 use tollgate::billing::BillingProvider;
-use tollgate::billing::SANDBOX_SECRET_KEY;
 
 use crate::common::spawn_app;
 use crate::sandbox::{FAILS_LATER, GOOD, plan_checkout, provider};
@@ -16,7 +15,7 @@ use crate::sandbox::{FAILS_LATER, GOOD, plan_checkout, provider};
 #[actix_web::test]
 async fn sandbox_answers_parse_as_async_stripe_types() {
     let app = spawn_app().await;
-    let client = stripe::ClientBuilder::new(SANDBOX_SECRET_KEY).url(app.url("/sandbox/")).build().unwrap();
+    let client = stripe::ClientBuilder::new(app.sandbox_key()).url(app.url("/sandbox/")).build().unwrap();
 
     let customer = CreateCustomer::new().email("typed@example.com").send(&client).await.unwrap();
     RetrieveCustomer::new(customer.id.clone()).send(&client).await.unwrap();
