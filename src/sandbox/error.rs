@@ -22,6 +22,9 @@ pub enum SandboxError {
     /// 404: no such object.
     #[error("{0}")]
     NotFound(String),
+    /// 400: an object with this id exists already (Stripe's `resource_already_exists`).
+    #[error("{0}")]
+    AlreadyExists(String),
     /// 500: the sandbox itself failed (its database); logged once when answered.
     #[error("{0}")]
     Internal(String),
@@ -53,7 +56,7 @@ impl ResponseError for SandboxError {
     fn status_code(&self) -> StatusCode {
         match self {
             SandboxError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            SandboxError::Invalid(_) => StatusCode::BAD_REQUEST,
+            SandboxError::Invalid(_) | SandboxError::AlreadyExists(_) => StatusCode::BAD_REQUEST,
             SandboxError::NotFound(_) => StatusCode::NOT_FOUND,
             SandboxError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -68,8 +71,10 @@ impl ResponseError for SandboxError {
             other => ("invalid_request_error", other.to_string()),
         };
         let mut body = json!({ "error": { "type": kind, "message": message } });
-        if matches!(self, SandboxError::NotFound(_)) {
-            body["error"]["code"] = json!("resource_missing");
+        match self {
+            SandboxError::NotFound(_) => body["error"]["code"] = json!("resource_missing"),
+            SandboxError::AlreadyExists(_) => body["error"]["code"] = json!("resource_already_exists"),
+            _ => {}
         }
         HttpResponse::build(self.status_code()).json(body)
     }
@@ -122,7 +127,7 @@ impl ResponseError for PageError {
                 ("Something went wrong", "The sandbox failed; the cause is in the server log.".to_owned())
             }
             PageError::Sandbox(SandboxError::NotFound(_)) => ("Not found", "There is no such sandbox page.".to_owned()),
-            PageError::Sandbox(SandboxError::Invalid(_)) | PageError::BadForm => {
+            PageError::Sandbox(SandboxError::Invalid(_) | SandboxError::AlreadyExists(_)) | PageError::BadForm => {
                 ("Please check your request", self.to_string())
             }
             PageError::Sandbox(SandboxError::Unauthorized(_)) | PageError::Csrf => ("Not allowed", self.to_string()),

@@ -9,8 +9,9 @@
 //! templates (`templates/sandbox/`), so the app can change freely around it and the sandbox could
 //! become a crate without edits.
 //!
-//! * `api` — the Stripe REST subset (`/sandbox/v1/…`) in Stripe's shapes (`shapes`), behind
-//!   `auth` (the installation's API key).
+//! * `api`, `catalog_api` — the Stripe REST subset (`/sandbox/v1/…`) in Stripe's shapes
+//!   (`shapes`), behind `auth` (the installation's API key); `catalog` — the products and prices
+//!   merchants (the app) register there.
 //! * `pages` — the hosted checkout and portal; `clock` — time travel and the event log; `html` —
 //!   their CSRF tokens, rendering and redirects.
 //! * `checkout`, `subscriptions`, `ops` — what the operations do to the sandbox's rows (`store`).
@@ -20,6 +21,8 @@
 mod api;
 mod auth;
 pub mod cards;
+pub mod catalog;
+mod catalog_api;
 mod checkout;
 mod clock;
 mod error;
@@ -95,7 +98,13 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<SandboxState>) {
                     .route("/subscriptions/{id}", web::post().to(api::update_subscription))
                     .route("/subscriptions/{id}", web::delete().to(api::cancel_subscription))
                     .route("/invoices", web::get().to(api::list_invoices))
-                    .route("/invoices/create_preview", web::post().to(api::preview_invoice)),
+                    .route("/invoices/create_preview", web::post().to(api::preview_invoice))
+                    .route("/products", web::post().to(catalog_api::create_product))
+                    .route("/products/{id}", web::get().to(catalog_api::retrieve_product))
+                    .route("/products/{id}", web::post().to(catalog_api::update_product))
+                    .route("/prices", web::post().to(catalog_api::create_price))
+                    .route("/prices", web::get().to(catalog_api::list_prices))
+                    .route("/prices/{id}", web::get().to(catalog_api::retrieve_price)),
             )
             .route("/checkout/{id}", web::get().to(pages::checkout_page))
             .route("/checkout/{id}/pay", web::post().to(pages::pay))

@@ -134,3 +134,34 @@ diesel::table! {
 
 diesel::joinable!(sandbox_subscription_items -> sandbox_subscriptions (subscription_id));
 diesel::allow_tables_to_appear_in_same_query!(sandbox_subscriptions, sandbox_subscription_items);
+
+diesel::table! {
+    sandbox_products (id) {
+        id -> Text,
+        name -> Text,
+        description -> Nullable<Text>,
+        active -> Bool,
+        metadata_json -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sandbox_prices (id) {
+        id -> Text,
+        product_id -> Text,
+        unit_amount -> BigInt,
+        currency -> Text,
+        recurring_interval -> Nullable<Text>,
+        nickname -> Nullable<Text>,
+        lookup_key -> Nullable<Text>,
+        active -> Bool,
+        metadata_json -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(sandbox_prices -> sandbox_products (product_id));
+diesel::allow_tables_to_appear_in_same_query!(sandbox_prices, sandbox_products);

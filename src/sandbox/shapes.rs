@@ -5,6 +5,7 @@
 
 use serde_json::{Map, Value, json};
 
+use super::catalog::{PriceRow, Product};
 use super::error::SandboxError;
 use super::store::{Customer, Invoice, Item, PortalSession, Session, Subscription};
 use super::time::unix;
@@ -18,6 +19,8 @@ const CHECKOUT_SESSION: &str = include_str!("shapes/checkout_session.json");
 const PORTAL_SESSION: &str = include_str!("shapes/portal_session.json");
 const SUBSCRIPTION: &str = include_str!("shapes/subscription.json");
 const INVOICE: &str = include_str!("shapes/invoice.json");
+const PRODUCT: &str = include_str!("shapes/product.json");
+const PRICE: &str = include_str!("shapes/price.json");
 
 /// A JSON object under construction.
 struct Obj(Map<String, Value>);
@@ -62,7 +65,52 @@ pub fn metadata(raw: &str) -> Value {
 }
 
 pub fn list(data: Vec<Value>, url: &str) -> Value {
-    json!({ "object": "list", "data": data, "has_more": false, "url": url })
+    list_page(data, url, false)
+}
+
+/// One page of a list; `has_more` says whether `starting_after` the last one finds more.
+pub fn list_page(data: Vec<Value>, url: &str, has_more: bool) -> Value {
+    json!({ "object": "list", "data": data, "has_more": has_more, "url": url })
+}
+
+/// A price's `recurring` hash: the sandbox bills every one interval, per seat.
+fn recurring(interval: &str) -> Value {
+    json!({ "interval": interval, "interval_count": 1, "meter": null, "usage_type": "licensed",
+            "trial_period_days": null })
+}
+
+pub fn product(p: &Product) -> Result<Value, SandboxError> {
+    Ok(Obj::from_template(PRODUCT)?
+        .set("id", p.id.as_str())
+        .set("name", p.name.as_str())
+        .set("description", p.description.clone())
+        .set("active", p.active)
+        .set("metadata", metadata(&p.metadata_json))
+        .set("type", "service")
+        .set("created", unix(p.created_at))
+        .set("updated", unix(p.updated_at))
+        .done())
+}
+
+pub fn price(p: &PriceRow) -> Result<Value, SandboxError> {
+    let (kind, every) = match &p.recurring_interval {
+        Some(interval) => ("recurring", recurring(interval)),
+        None => ("one_time", Value::Null),
+    };
+    Ok(Obj::from_template(PRICE)?
+        .set("id", p.id.as_str())
+        .set("product", p.product_id.as_str())
+        .set("active", p.active)
+        .set("currency", p.currency.as_str())
+        .set("unit_amount", p.unit_amount)
+        .set("unit_amount_decimal", p.unit_amount.to_string())
+        .set("type", kind)
+        .set("recurring", every)
+        .set("nickname", p.nickname.clone())
+        .set("lookup_key", p.lookup_key.clone())
+        .set("metadata", metadata(&p.metadata_json))
+        .set("created", unix(p.created_at))
+        .done())
 }
 
 pub fn customer(c: &Customer) -> Result<Value, SandboxError> {
@@ -163,11 +211,7 @@ fn item(template: &Obj, i: &Item) -> Result<Value, SandboxError> {
         .set("unit_amount_decimal", i.unit_amount.to_string())
         .set("product", product.as_str())
         .set("nickname", i.product_name.as_str())
-        .set(
-            "recurring",
-            json!({ "interval": i.billing_interval, "interval_count": 1, "meter": null,
-                                  "usage_type": "licensed", "trial_period_days": null }),
-        )
+        .set("recurring", recurring(&i.billing_interval))
         .set("created", unix(i.created_at))
         .done();
     let plan = plan
@@ -276,7 +320,7 @@ mod tests {
 
     #[test]
     fn every_embedded_shape_is_an_object() {
-        for raw in [CUSTOMER, CHECKOUT_SESSION, PORTAL_SESSION, SUBSCRIPTION, INVOICE] {
+        for raw in [CUSTOMER, CHECKOUT_SESSION, PORTAL_SESSION, SUBSCRIPTION, INVOICE, PRODUCT, PRICE] {
             assert!(Obj::from_template(raw).is_ok());
         }
     }

@@ -18,6 +18,7 @@ mod migrations;
 mod pricing;
 mod races;
 mod sandbox;
+mod sandbox_catalog;
 mod sandbox_changes;
 mod sandbox_delivery;
 mod sandbox_shapes;
