@@ -9,6 +9,7 @@ pub mod chargebee;
 pub mod chargebee_events;
 mod json;
 pub mod normalized;
+pub mod sandbox_prices;
 pub mod stripe;
 pub mod stripe_events;
 

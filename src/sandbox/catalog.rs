@@ -78,6 +78,50 @@ pub struct PriceTerms {
     pub metadata_json: String,
 }
 
+/// A price as checkouts and subscriptions use it: its terms and its product's name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Price {
+    pub id: String,
+    pub product_id: String,
+    pub product_name: String,
+    pub unit_amount: i64,
+    pub currency: String,
+    /// `month` / `year`; `None` for a one-time price.
+    pub interval: Option<String>,
+    pub active: bool,
+}
+
+impl Price {
+    pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Price>> {
+        let found: Option<(PriceRow, String)> = sandbox_prices::table
+            .inner_join(sandbox_products::table)
+            .filter(sandbox_prices::id.eq(id))
+            .select((sandbox_prices::all_columns, sandbox_products::name))
+            .first(conn)
+            .optional()?;
+        Ok(found.map(|(row, product_name)| Price {
+            id: row.id,
+            product_id: row.product_id,
+            product_name,
+            unit_amount: row.unit_amount,
+            currency: row.currency,
+            interval: row.recurring_interval,
+            active: row.active,
+        }))
+    }
+
+    /// A price to sell now, with Stripe's refusals: unknown, or archived (`active=false`).
+    pub fn sellable(conn: &mut DbConnection, id: &str) -> Result<Price, SandboxError> {
+        match Price::find(conn, id)? {
+            None => Err(SandboxError::invalid(format!("No such price: '{id}'"))),
+            Some(price) if !price.active => Err(SandboxError::invalid(format!(
+                "The price specified is inactive ('{id}'). This field only accepts active prices."
+            ))),
+            Some(price) => Ok(price),
+        }
+    }
+}
+
 /// Which prices `GET /v1/prices` lists.
 #[derive(Debug, Clone, Default)]
 pub struct PriceFilter {

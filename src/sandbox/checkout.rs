@@ -7,12 +7,13 @@ use chrono::{Duration, NaiveDateTime};
 use serde_json::Value;
 
 use super::cards::Card;
+use super::catalog::Price;
 use super::error::SandboxError;
 use super::events;
 use super::form::StripeForm;
 use super::ops::{self, InvoiceLine, Result};
 use super::shapes;
-use super::store::{Customer, Invoice, Item, Price, Session, Subscription, new_id};
+use super::store::{Customer, Invoice, Item, Session, Subscription, new_id};
 use super::time::period_end;
 use crate::db::DbConnection;
 
@@ -24,8 +25,7 @@ fn json_map(map: &std::collections::BTreeMap<String, String>) -> String {
 pub fn create(conn: &mut DbConnection, form: &StripeForm, now: NaiveDateTime) -> Result<Session> {
     let mode = form.require("mode")?.to_owned();
     let price_id = form.require("line_items[0][price]")?;
-    let price =
-        Price::find(conn, price_id)?.ok_or_else(|| SandboxError::invalid(format!("No such price: '{price_id}'")))?;
+    let price = Price::sellable(conn, price_id)?;
     match (mode.as_str(), &price.interval) {
         ("subscription", Some(_)) | ("payment", None) => {}
         ("subscription", None) => {

@@ -10,11 +10,12 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::cards::{self, Card};
+use super::catalog::Price;
 use super::checkout::{self, PayOutcome};
 use super::error::{PageError, SandboxError};
 use super::html::{CsrfForm, csrf_token, redirect, render};
 use super::money::format_money;
-use super::store::{Customer, Invoice, Item, PortalSession, Price, Session, Subscription};
+use super::store::{Customer, Invoice, Item, PortalSession, Session, Subscription};
 use super::time::day;
 use super::{SandboxState, events, subscriptions, transaction};
 

@@ -163,12 +163,13 @@ pub fn portal_session(p: &PortalSession, page_url: &str) -> Result<Value, Sandbo
         .done())
 }
 
-pub fn subscription(sub: &Subscription, items: &[Item]) -> Result<Value, SandboxError> {
+/// `items` are the subscription's items, each with the id of its price's product.
+pub fn subscription(sub: &Subscription, items: &[(Item, String)]) -> Result<Value, SandboxError> {
     let mut template = Obj::from_template(SUBSCRIPTION)?;
     let item_template = template.take("/items/data/0")?;
-    let first = items.first();
+    let first = items.first().map(|(i, _)| i);
     let period_end = first.map(|i| i.current_period_end);
-    let data = items.iter().map(|i| item(&item_template, i)).collect::<Result<Vec<_>, _>>()?;
+    let data = items.iter().map(|(i, product)| item(&item_template, i, product)).collect::<Result<Vec<_>, _>>()?;
     let pending = sub.pending_price_id.as_ref().map(|_| {
         json!({ "billing_cycle_anchor": null, "discounts": null, "expires_at": ts(sub.pending_expires_at),
                 "subscription_items": null, "trial_end": null, "trial_from_plan": null })
@@ -199,17 +200,16 @@ pub fn subscription(sub: &Subscription, items: &[Item]) -> Result<Value, Sandbox
         .done())
 }
 
-fn item(template: &Obj, i: &Item) -> Result<Value, SandboxError> {
+fn item(template: &Obj, i: &Item, product: &str) -> Result<Value, SandboxError> {
     let mut base = Obj(template.0.clone());
     let price = base.take("/price")?;
     let plan = base.take("/plan")?;
-    let product = format!("prod_{}", slug(&i.product_name));
     let price = price
         .set("id", i.price_id.as_str())
         .set("currency", i.currency.as_str())
         .set("unit_amount", i.unit_amount)
         .set("unit_amount_decimal", i.unit_amount.to_string())
-        .set("product", product.as_str())
+        .set("product", product)
         .set("nickname", i.product_name.as_str())
         .set("recurring", recurring(&i.billing_interval))
         .set("created", unix(i.created_at))
@@ -221,7 +221,7 @@ fn item(template: &Obj, i: &Item) -> Result<Value, SandboxError> {
         .set("billing_scheme", "per_unit")
         .set("currency", i.currency.as_str())
         .set("interval", i.billing_interval.as_str())
-        .set("product", product.as_str())
+        .set("product", product)
         .set("created", unix(i.created_at))
         .done();
     Ok(base
@@ -236,17 +236,11 @@ fn item(template: &Obj, i: &Item) -> Result<Value, SandboxError> {
         .done())
 }
 
-/// A product id from its name: `Custom domain` → `custom_domain`.
-fn slug(name: &str) -> String {
-    name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect()
-}
-
-/// `product_name` names the line (the plan, add-on or pack bought).
-pub fn invoice(inv: &Invoice, product_name: &str) -> Result<Value, SandboxError> {
+/// `product` is the id of the product the line bills (the plan, add-on or pack bought).
+pub fn invoice(inv: &Invoice, product: &str) -> Result<Value, SandboxError> {
     let mut template = Obj::from_template(INVOICE)?;
     let line = template.take("/lines/data/0")?;
     let meta = metadata(&inv.metadata_json);
-    let product = format!("prod_{}", slug(product_name));
     let line_parent = match (&inv.subscription_id, &inv.subscription_item_id) {
         (Some(sub), Some(item)) => json!({
             "type": "subscription_item_details", "invoice_item_details": null,

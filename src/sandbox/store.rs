@@ -6,13 +6,12 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use rand::Rng;
 
+use super::catalog::Price;
 use super::schema::{
     sandbox_checkout_sessions, sandbox_customers, sandbox_invoices, sandbox_portal_sessions,
     sandbox_subscription_items, sandbox_subscriptions,
 };
 use crate::db::DbConnection;
-// Temporary, until the sandbox learns prices through its own API (the next commit).
-use crate::schema::{addons, credit_packs, plans};
 
 /// A Stripe-looking id: `cus_` + 14 random letters and digits.
 pub fn new_id(prefix: &str) -> String {
@@ -20,61 +19,6 @@ pub fn new_id(prefix: &str) -> String {
     let mut rng = rand::thread_rng();
     let tail: String = (0..14).map(|_| char::from(CHARS[rng.gen_range(0..CHARS.len())])).collect();
     format!("{prefix}_{tail}")
-}
-
-// ---- prices, from Tollgate's own catalog ---------------------------------------------------
-
-/// What the sandbox needs to know about a price id.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Price {
-    pub id: String,
-    pub unit_amount: i64,
-    pub currency: String,
-    /// `month` / `year`; `None` for one-time prices (credit packs).
-    pub interval: Option<String>,
-    /// The catalog code, used as the product id (`prod_<code>`).
-    pub product_code: String,
-    pub product_name: String,
-}
-
-impl Price {
-    pub fn product_id(&self) -> String {
-        format!("prod_{}", self.product_code)
-    }
-
-    pub fn find(conn: &mut DbConnection, price_id: &str) -> QueryResult<Option<Price>> {
-        let price = |amount: Option<i64>, currency: String, interval: Option<&str>, code: String, name: String| {
-            amount.map(|unit_amount| Price {
-                id: price_id.to_owned(),
-                unit_amount,
-                currency,
-                interval: interval.map(str::to_owned),
-                product_code: code,
-                product_name: name,
-            })
-        };
-        let plan: Option<crate::models::Plan> = plans::table
-            .filter(plans::stripe_price_month.eq(price_id).or(plans::stripe_price_year.eq(price_id)))
-            .first(conn)
-            .optional()?;
-        if let Some(p) = plan {
-            let (amount, interval) = if p.stripe_price_month.as_deref() == Some(price_id) {
-                (p.price_month_minor, "month")
-            } else {
-                (p.price_year_minor, "year")
-            };
-            return Ok(price(amount, p.currency, Some(interval), p.code, p.name));
-        }
-        let addon: Option<crate::models::Addon> =
-            addons::table.filter(addons::stripe_price.eq(price_id)).first(conn).optional()?;
-        if let Some(a) = addon {
-            let interval = a.billing_interval.clone();
-            return Ok(price(Some(a.price_minor), a.currency, Some(&interval), a.code, a.name));
-        }
-        let pack: Option<crate::models::CreditPack> =
-            credit_packs::table.filter(credit_packs::stripe_price.eq(price_id)).first(conn).optional()?;
-        Ok(pack.and_then(|p| price(Some(p.price_minor), p.currency, None, p.code, p.name)))
-    }
 }
 
 // ---- rows -----------------------------------------------------------------------------------

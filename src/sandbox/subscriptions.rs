@@ -7,10 +7,11 @@ use chrono::{Duration, NaiveDateTime};
 use serde_json::{Value, json};
 
 use super::cards::{self, Card};
+use super::catalog::Price;
 use super::error::SandboxError;
 use super::form::StripeForm;
 use super::ops::{self, InvoiceLine, Result};
-use super::store::{Customer, Invoice, Item, Price, Subscription};
+use super::store::{Customer, Invoice, Item, Subscription};
 use super::time::{period_end, unix};
 use crate::db::DbConnection;
 
@@ -68,8 +69,7 @@ fn change_price(
     before: &Value,
     now: NaiveDateTime,
 ) -> Result<Subscription> {
-    let price =
-        Price::find(conn, price_id)?.ok_or_else(|| SandboxError::invalid(format!("No such price: '{price_id}'")))?;
+    let price = Price::sellable(conn, price_id)?;
     if price.interval.is_none() {
         return Err(SandboxError::invalid(
             "The price specified is not recurring; subscriptions need recurring prices.",

@@ -98,7 +98,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut HashMap<String, String>)) ->
     let mut vars = base_vars(&url);
     tweak(&mut vars);
     let config = Config::from_vars(&vars).expect("test config");
-    let app = Application::build(config).expect("application starts");
+    let app = Application::build(config).await.expect("application starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     let state = app.state();
     let sandbox = app.sandbox();

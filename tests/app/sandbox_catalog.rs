@@ -1,11 +1,14 @@
 //! The sandbox's catalog API, as a merchant (or the app at start) uses it: products and prices
 //! created, retrieved, listed and updated with Stripe's parameters and answers, the price `id`
-//! extension with its idempotent re-registration, and Stripe-shaped refusals.
+//! extension with its idempotent re-registration, Stripe-shaped refusals, and the app's
+//! registration of its catalog at every start — the sandbox's only source of prices.
 
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::common::{TestApp, spawn_app};
+use tollgate::billing::BillingProvider;
+
+use crate::common::{TestApp, base_vars, spawn_app};
 
 /// Calls the sandbox's API with the installation's key: form body for POST, query otherwise.
 pub async fn api(app: &TestApp, method: Method, path: &str, params: &[(&str, &str)]) -> (u16, Value) {
@@ -161,4 +164,97 @@ async fn a_checkout_for_an_unregistered_price_is_a_stripe_shaped_400() {
     assert_eq!(status, 400);
     assert_eq!(err["error"]["type"], "invalid_request_error");
     assert_eq!(err["error"]["message"], "No such price: 'price_unregistered'");
+}
+
+/// Starts the app again on `app`'s database, as a restart would (it registers the catalog).
+async fn restart(app: &TestApp) {
+    let config = tollgate::config::Config::from_vars(&base_vars(&app.state.config.database_url)).unwrap();
+    let again = tollgate::startup::Application::build(config).await.unwrap();
+    assert_eq!(again.sandbox().unwrap().api_key, app.sandbox_key(), "the same installation");
+}
+
+fn set_pro_monthly_in_the_apps_table(app: &TestApp, amount: i64, active: bool) {
+    use diesel::prelude::*;
+    use tollgate::schema::plans;
+    app.with_db(|conn| {
+        diesel::update(plans::table.filter(plans::code.eq("pro")))
+            .set((plans::price_month_minor.eq(amount), plans::is_active.eq(active)))
+            .execute(conn)
+            .unwrap()
+    });
+}
+
+#[actix_web::test]
+async fn the_catalog_is_registered_at_start_and_again_at_every_start() {
+    let app = spawn_app().await;
+    let (_, list) = api(&app, Method::GET, "prices", &[("limit", "100")]).await;
+    let amounts: Vec<(String, i64)> = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["id"].as_str().unwrap().to_owned(), p["unit_amount"].as_i64().unwrap()))
+        .collect();
+    for expected in [
+        ("price_starter_monthly", 2000),
+        ("price_starter_yearly", 20000),
+        ("price_pro_monthly", 5000),
+        ("price_pro_yearly", 50000),
+        ("price_custom_domain_yearly", 1500),
+        ("price_email_5_monthly", 500),
+        ("price_credits_500", 999),
+        ("price_credits_2000", 2999),
+    ] {
+        assert!(amounts.contains(&(expected.0.to_owned(), expected.1)), "{expected:?} in {amounts:?}");
+    }
+    assert_eq!(amounts.len(), 11, "plans month and year, five add-ons, two packs");
+    let (_, pro) = api(&app, Method::GET, "prices/price_pro_yearly", &[]).await;
+    assert_eq!((pro["recurring"]["interval"].as_str(), pro["product"].as_str()), (Some("year"), Some("prod_plan_pro")));
+    let (_, product) = api(&app, Method::GET, "products/prod_plan_pro", &[]).await;
+    assert_eq!(product["name"], "Pro");
+    let (_, pack) = api(&app, Method::GET, "prices/price_credits_500", &[]).await;
+    assert_eq!(
+        (pack["type"].as_str(), pack["product"].as_str()),
+        (Some("one_time"), Some("prod_credit_pack_credits_500"))
+    );
+
+    // A restart with the same catalog changes nothing; a changed one (a `catalog sync` while the
+    // server ran) is what the next start registers.
+    let (_, starter) = api(&app, Method::GET, "prices/price_starter_monthly", &[]).await;
+    let (_, starter_product) = api(&app, Method::GET, "products/prod_plan_starter", &[]).await;
+    set_pro_monthly_in_the_apps_table(&app, 6000, true);
+    app.with_db(|conn| {
+        use diesel::prelude::*;
+        use tollgate::schema::plans;
+        diesel::update(plans::table.filter(plans::code.eq("pro"))).set(plans::name.eq("Pro Max")).execute(conn).unwrap()
+    });
+    restart(&app).await;
+    assert_eq!(api(&app, Method::GET, "prices/price_starter_monthly", &[]).await.1, starter);
+    assert_eq!(api(&app, Method::GET, "products/prod_plan_starter", &[]).await.1, starter_product);
+    let (_, pro) = api(&app, Method::GET, "prices/price_pro_monthly", &[]).await;
+    assert_eq!(pro["unit_amount"], 6000);
+    assert_eq!(api(&app, Method::GET, "products/prod_plan_pro", &[]).await.1["name"], "Pro Max");
+}
+
+#[actix_web::test]
+async fn the_sandbox_reads_no_app_table_only_what_was_registered() {
+    let app = spawn_app().await;
+    // Change and archive Pro in the app's own table, behind the sandbox's back.
+    set_pro_monthly_in_the_apps_table(&app, 7000, false);
+    let (_, price) = api(&app, Method::GET, "prices/price_pro_monthly", &[]).await;
+    assert_eq!((price["unit_amount"].as_i64(), price["active"].as_bool()), (Some(5000), Some(true)));
+    let pro = crate::sandbox::plan_checkout("pro", "price_pro_monthly", None);
+    let page = crate::sandbox::provider(&app).create_checkout(&pro).await.unwrap();
+    let path = page.url.strip_prefix(&app.address).unwrap().to_owned();
+    let (_, html) = app.get_html(&path).await;
+    assert_eq!(crate::common::select_all(&html, "[data-testid=price]"), ["$50.00 / month"]);
+
+    // Re-registered, the sandbox knows the new terms, and refuses the archived price as Stripe does.
+    restart(&app).await;
+    let (_, price) = api(&app, Method::GET, "prices/price_pro_monthly", &[]).await;
+    assert_eq!((price["unit_amount"].as_i64(), price["active"].as_bool()), (Some(7000), Some(false)));
+    let err = crate::sandbox::provider(&app).create_checkout(&pro).await.unwrap_err();
+    assert!(
+        matches!(&err, tollgate::billing::BillingError::Rejected { status: 400, message } if message.contains("inactive")),
+        "{err:?}"
+    );
 }

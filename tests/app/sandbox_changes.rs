@@ -134,15 +134,15 @@ async fn sandbox_is_refused_with_another_provider() {
 
 #[actix_web::test]
 async fn the_api_key_is_generated_per_installation_and_kept() {
-    let key_of = |url: &str| {
+    async fn key_of(url: &str) -> String {
         let config = tollgate::config::Config::from_vars(&base_vars(url)).unwrap();
-        let app = tollgate::startup::Application::build(config).unwrap();
+        let app = tollgate::startup::Application::build(config).await.unwrap();
         app.sandbox().unwrap().api_key.clone()
-    };
+    }
     let (url, _db) = test_database();
-    let key = key_of(&url);
+    let key = key_of(&url).await;
     assert!(key.starts_with("sk_test_") && key.len() > 40, "{key}");
-    assert_eq!(key_of(&url), key, "a restart keeps the installation's key");
+    assert_eq!(key_of(&url).await, key, "a restart keeps the installation's key");
     let (other, _other_db) = test_database();
-    assert_ne!(key_of(&other), key, "another installation has its own");
+    assert_ne!(key_of(&other).await, key, "another installation has its own");
 }
