@@ -42,7 +42,7 @@ fn fail(message: &str) -> ExitCode {
 
 fn serve(config: Config) -> ExitCode {
     let result = actix_web::rt::System::new().block_on(async move {
-        let app = Application::build(config).map_err(|e| e.to_string())?;
+        let app = Application::build(config).await.map_err(|e| e.to_string())?;
         app.run_until_stopped().await.map_err(|e| e.to_string())
     });
     match result {

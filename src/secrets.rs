@@ -1,7 +1,7 @@
 //! Secrets Tollgate generates for itself when the operator has not set them: the session
-//! key now, the sandbox webhook secret later. SQLite keeps them in a file next to the
-//! database file; PostgreSQL keeps them in the `app_secrets` table, so every instance
-//! behind a load balancer signs sessions with the same key.
+//! key, the sandbox's webhook secret and the sandbox's API key. SQLite keeps them in a file
+//! next to the database file; PostgreSQL keeps them in the `app_secrets` table, so every
+//! instance behind a load balancer signs sessions with the same key.
 
 use std::io::Write;
 

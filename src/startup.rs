@@ -2,7 +2,7 @@
 //! middleware and the route table. `main` and the integration tests both start the app
 //! through `Application::build`, so tests exercise exactly what production runs.
 
-use std::net::TcpListener;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
 use std::sync::Arc;
 
 use actix_session::SessionMiddleware;
@@ -13,21 +13,26 @@ use actix_web::cookie::{Key, SameSite, time::Duration as CookieDuration};
 use actix_web::dev::{Server, ServiceResponse};
 use actix_web::http::{StatusCode, header};
 use actix_web::middleware::{Compress, DefaultHeaders, Logger};
+use actix_web::rt::task::JoinHandle;
 use actix_web::{App, HttpResponse, HttpServer, web};
 
-use crate::billing::Billing;
+use crate::billing::{Billing, SandboxAccess, sandbox_prices};
 use crate::config::{Config, ProviderKind};
 use crate::db::{Backend, Db, build_pool, run_migrations};
 use crate::domain::catalog;
 use crate::error::{ErrorInfo, ErrorPage};
+use crate::sandbox::SandboxState;
 use crate::secrets;
 use crate::services::catalog::{check_price_ids, seed_if_empty};
 pub use crate::state::AppState;
 
 pub struct Application {
     port: u16,
-    server: Server,
+    /// The server, already serving (see `build`).
+    server: JoinHandle<std::io::Result<()>>,
     state: web::Data<AppState>,
+    /// The offline sandbox's state, when it is the provider (and so mounted under `/sandbox/`).
+    sandbox: Option<web::Data<SandboxState>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -35,14 +40,17 @@ pub struct Application {
 pub struct StartupError(pub String);
 
 impl Application {
-    /// Prepares everything and binds the port; `run` then serves until stopped.
-    pub fn build(mut config: Config) -> Result<Application, StartupError> {
+    /// Prepares everything, binds the port and starts serving. With the sandbox as provider,
+    /// the catalog's prices are registered with it over HTTP before this returns, so the app
+    /// never offers a price the sandbox does not know. `run_until_stopped` then adds the jobs.
+    pub async fn build(mut config: Config) -> Result<Application, StartupError> {
         // reqwest and async-stripe use rustls with ring; it must be the process default.
         let _ = rustls::crypto::ring::default_provider().install_default();
 
         let listener = TcpListener::bind((config.host.as_str(), config.port))
             .map_err(|e| StartupError(format!("cannot listen on {}:{}: {e}", config.host, config.port)))?;
-        let port = listener.local_addr().map_err(|e| StartupError(e.to_string()))?.port();
+        let bound = listener.local_addr().map_err(|e| StartupError(e.to_string()))?;
+        let port = bound.port();
         if !config.base_url_explicit {
             config.base_url = Config::derived_base_url(&config.host, port);
         }
@@ -80,8 +88,27 @@ impl Application {
             },
             _ => config.stripe.webhook_secret.clone(),
         };
+        // The sandbox's API key is generated once per installation and kept like its webhook
+        // secret: a key in the source would open the API to anyone who can reach the port.
+        // The app calls the sandbox, and the sandbox delivers events to the app, on the bound
+        // address itself: BASE_URL is for browsers and may name a proxy this host cannot reach.
+        let sandbox_access = match config.provider {
+            ProviderKind::Sandbox => Some(SandboxAccess {
+                api_base: format!("{}/sandbox/", local_url(bound)),
+                api_key: format!(
+                    "sk_test_{}",
+                    secrets::persisted_secret(&config, &mut conn, "sandbox-api-key").map_err(StartupError)?
+                ),
+            }),
+            _ => None,
+        };
+        let catalog_prices = match &sandbox_access {
+            Some(_) => crate::services::catalog::stripe_prices(&mut conn)
+                .map_err(|e| StartupError(format!("reading the catalog failed: {e}")))?,
+            None => Vec::new(),
+        };
         drop(conn);
-        let billing = Billing::from_config(&config).map_err(StartupError)?;
+        let billing = Billing::from_config(&config, sandbox_access.as_ref()).map_err(StartupError)?;
 
         log::info!(
             "Tollgate listening on http://{}:{port} (database: {}, billing provider: {})",
@@ -90,6 +117,15 @@ impl Application {
             config.provider.as_str(),
         );
 
+        let sandbox = sandbox_access.as_ref().map(|access| {
+            web::Data::new(SandboxState::new(
+                db.clone(),
+                &config.base_url,
+                &local_url(bound),
+                access.api_key.clone(),
+                stripe_webhook_secret.clone(),
+            ))
+        });
         let state = web::Data::new(AppState {
             db,
             config: Arc::new(config),
@@ -97,8 +133,21 @@ impl Application {
             stripe_webhook_secret,
             limiter: Default::default(),
         });
-        let server = serve(listener, state.clone(), session_key).map_err(|e| StartupError(e.to_string()))?;
-        Ok(Application { port, server, state })
+        let server =
+            serve(listener, state.clone(), session_key, sandbox.clone()).map_err(|e| StartupError(e.to_string()))?;
+        let handle = server.handle();
+        let server = actix_web::rt::spawn(server);
+        if let Some(access) = &sandbox_access {
+            // A merchant tells Stripe its prices; the app tells the sandbox, through the same API.
+            match sandbox_prices::register(access, &catalog_prices).await {
+                Ok(count) => log::info!("registered {count} catalog price(s) with the sandbox"),
+                Err(e) => {
+                    handle.stop(false).await;
+                    return Err(StartupError(format!("registering the catalog's prices with the sandbox failed: {e}")));
+                }
+            }
+        }
+        Ok(Application { port, server, state, sandbox })
     }
 
     pub fn port(&self) -> u16 {
@@ -110,13 +159,29 @@ impl Application {
         self.state.clone()
     }
 
+    /// The sandbox's state when it is the provider (its API key, for tests that call it).
+    pub fn sandbox(&self) -> Option<web::Data<SandboxState>> {
+        self.sandbox.clone()
+    }
+
     /// Serves until stopped, running the background jobs alongside when enabled.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         if self.state.config.run_jobs {
             actix_web::rt::spawn(crate::services::jobs::run_scheduler(self.state.clone()));
         }
-        self.server.await
+        self.server.await.map_err(|e| std::io::Error::other(format!("the server task failed: {e}")))?
     }
+}
+
+/// `http://IP:PORT` of the bound address, for calls this process makes to itself; an
+/// unspecified bind (`0.0.0.0`, `::`) is reached on loopback.
+fn local_url(bound: SocketAddr) -> String {
+    let ip = match bound.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    format!("http://{}", SocketAddr::new(ip, bound.port()))
 }
 
 /// "PostgreSQL db.example.com/tollgate" or "SQLite tollgate.db", never a password.
@@ -131,7 +196,12 @@ pub fn describe_database(url: &str) -> String {
     }
 }
 
-fn serve(listener: TcpListener, state: web::Data<AppState>, key: Key) -> std::io::Result<Server> {
+fn serve(
+    listener: TcpListener,
+    state: web::Data<AppState>,
+    key: Key,
+    sandbox: Option<web::Data<SandboxState>>,
+) -> std::io::Result<Server> {
     let secure = state.config.secure_cookies();
     let server = HttpServer::new(move || {
         App::new()
@@ -140,6 +210,12 @@ fn serve(listener: TcpListener, state: web::Data<AppState>, key: Key) -> std::io
             .app_data(web::FormConfig::default().limit(crate::web::FORM_LIMIT))
             .app_data(web::JsonConfig::default().limit(crate::web::FORM_LIMIT))
             .configure(crate::routes::configure)
+            // Only with the sandbox as provider does anything exist under `/sandbox/`.
+            .configure(|cfg| {
+                if let Some(sandbox) = &sandbox {
+                    crate::sandbox::configure(cfg, sandbox.clone());
+                }
+            })
             .default_service(web::to(crate::routes::not_found))
             .wrap(
                 SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
@@ -234,5 +310,13 @@ mod tests {
             describe_database("postgres://u:secret@db.internal:5432/tg?sslmode=require"),
             "PostgreSQL db.internal:5432/tg"
         );
+    }
+
+    #[test]
+    fn local_url_reaches_an_unspecified_bind_on_loopback() {
+        let at = |s: &str| local_url(s.parse().unwrap_or_else(|e| panic!("{e}")));
+        assert_eq!(at("0.0.0.0:8080"), "http://127.0.0.1:8080");
+        assert_eq!(at("[::]:8080"), "http://[::1]:8080");
+        assert_eq!(at("10.0.0.5:80"), "http://10.0.0.5:80");
     }
 }

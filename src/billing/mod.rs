@@ -1,14 +1,14 @@
 //! Everything provider-specific lives here, behind the [`BillingProvider`] trait: Stripe
-//! (through async-stripe), Chargebee (its REST API over reqwest), and the offline sandbox,
-//! which is a Stripe-compatible server inside the app that the Stripe provider talks to.
+//! (through async-stripe) and Chargebee (its REST API over reqwest). The offline sandbox is not
+//! here: it is a Stripe-compatible server of its own (`crate::sandbox`) that the Stripe provider
+//! talks to over HTTP.
 //! Nothing outside this module sees a provider's JSON: webhooks are parsed into
 //! [`crate::domain::normalized::NormalizedEvent`], API answers into the same normalized data types.
 
 pub mod chargebee;
 pub mod chargebee_events;
 mod json;
-pub mod sandbox;
-pub mod signature;
+pub mod sandbox_prices;
 pub mod stripe;
 pub mod stripe_events;
 
@@ -195,21 +195,30 @@ pub enum Billing {
     Chargebee(chargebee::ChargebeeProvider),
 }
 
+/// How the app reaches its own offline sandbox (`crate::sandbox`) as a Stripe client would:
+/// the sandbox's API base and this installation's generated secret key.
+#[derive(Clone)]
+pub struct SandboxAccess {
+    /// `http://…/sandbox/`, with the trailing slash async-stripe expects.
+    pub api_base: String,
+    pub api_key: String,
+}
+
 impl Billing {
     /// Builds the provider from config. The sandbox is the Stripe provider pointed at the
-    /// app's own `/sandbox/` API, so every local run exercises the real Stripe code path.
-    pub fn from_config(config: &Config) -> Result<Billing, String> {
+    /// sandbox's API with the installation's key (`sandbox`, required in sandbox mode), so every
+    /// local run exercises the real Stripe code path.
+    pub fn from_config(config: &Config, sandbox: Option<&SandboxAccess>) -> Result<Billing, String> {
         match config.provider {
             ProviderKind::Stripe => Ok(Billing::Stripe(stripe::StripeProvider::new(
                 &config.stripe.secret_key,
                 &config.stripe.api_base,
                 &config.base_url,
             )?)),
-            ProviderKind::Sandbox => Ok(Billing::Stripe(stripe::StripeProvider::new(
-                SANDBOX_SECRET_KEY,
-                &format!("{}/sandbox/", config.base_url),
-                &config.base_url,
-            )?)),
+            ProviderKind::Sandbox => {
+                let sandbox = sandbox.ok_or("the sandbox provider needs the sandbox's address and API key")?;
+                Ok(Billing::Stripe(stripe::StripeProvider::new(&sandbox.api_key, &sandbox.api_base, &config.base_url)?))
+            }
             ProviderKind::Chargebee => Ok(Billing::Chargebee(chargebee::ChargebeeProvider::new(
                 &config.chargebee.api_base,
                 &config.chargebee.api_key,
@@ -218,9 +227,6 @@ impl Billing {
         }
     }
 }
-
-/// The API key the Stripe provider sends to the sandbox (which accepts only this one).
-pub const SANDBOX_SECRET_KEY: &str = "sk_test_tollgate_sandbox";
 
 macro_rules! delegate {
     ($self:ident, $p:ident => $call:expr) => {

@@ -4,7 +4,7 @@
 
 mod pool;
 
-pub use pool::{Db, DbPool, build_pool};
+pub use pool::{Db, DbPool, DbUnavailable, build_pool};
 
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::prelude::*;

@@ -77,6 +77,11 @@ pub fn build_pool(url: &str, max_size: u32) -> Result<DbPool, String> {
         .map_err(|e| format!("cannot open the database: {e}"))
 }
 
+/// No connection could be had, or the blocking pool failed: the database is out of reach.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct DbUnavailable(pub String);
+
 /// The pool as handlers and jobs use it: diesel is synchronous, so every use runs on
 /// actix's blocking thread pool instead of stalling the async workers.
 #[derive(Clone)]
@@ -108,6 +113,24 @@ impl Db {
         })
         .await
         .map_err(|e| AppError::internal(format!("blocking task failed: {e}")))?
+    }
+
+    /// Like [`Db::run`], for a component with an error type of its own (the sandbox, which
+    /// knows nothing of `AppError`): failing to reach the database at all becomes a
+    /// [`DbUnavailable`] that `E` converts from.
+    pub async fn run_with<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbUnavailable> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        actix_web::web::block(move || {
+            let mut conn = pool.get().map_err(|e| DbUnavailable(format!("no database connection: {e}")))?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| DbUnavailable(format!("blocking task failed: {e}")))?
     }
 
     pub async fn run<T, F>(&self, f: F) -> Result<T, AppError>

@@ -54,8 +54,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/chargebee", web::post().to(webhooks::chargebee)),
         )
         .service(web::scope("/api").route("/me", web::get().to(api::me)))
-        .configure(admin::configure)
-        .configure(crate::billing::sandbox::configure);
+        .configure(admin::configure);
 }
 
 pub async fn not_found() -> Result<actix_web::HttpResponse, AppError> {

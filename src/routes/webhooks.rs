@@ -7,11 +7,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
 
 use crate::billing::BillingProvider;
-use crate::billing::signature::{DEFAULT_TOLERANCE_SECS, basic_auth_matches, stripe_verify};
 use crate::config::ProviderKind;
 use crate::domain::normalized::Provider;
 use crate::error::{AppError, AppResult};
 use crate::services::webhooks::{WebhookError, WebhookOutcome, process_webhook};
+use crate::signature::{DEFAULT_TOLERANCE_SECS, basic_auth_matches, stripe_verify};
 use crate::state::AppState;
 
 /// Provider events are small; Stripe caps payloads well below this.

@@ -10,6 +10,14 @@ use crate::domain::catalog::{
 };
 use crate::domain::normalized::Provider;
 
+/// The catalog's Stripe prices as the database holds them (after any `catalog sync`), for
+/// registering with the sandbox.
+pub fn stripe_prices(
+    conn: &mut DbConnection,
+) -> diesel::QueryResult<Vec<crate::billing::sandbox_prices::CatalogPrice>> {
+    Ok(crate::billing::sandbox_prices::catalog_prices(&Plan::all(conn)?, &Addon::all(conn)?, &CreditPack::all(conn)?))
+}
+
 /// Every plan, add-on and pack, archived ones too.
 pub fn plan_book(conn: &mut DbConnection, provider: Provider) -> diesel::QueryResult<PlanBook> {
     Ok(PlanBook { plans: Plan::all(conn)?, addons: Addon::all(conn)?, packs: CreditPack::all(conn)?, provider })

@@ -111,7 +111,7 @@ async fn a_malformed_catalog_stops_start_up_with_file_and_line() {
     let mut vars = base_vars(&url);
     vars.insert("CATALOG_PATH".into(), bad.to_string_lossy().into_owned());
     let config = tollgate::config::Config::from_vars(&vars).unwrap();
-    let err = tollgate::startup::Application::build(config).err().expect("start-up refuses").to_string();
+    let err = tollgate::startup::Application::build(config).await.err().expect("start-up refuses").to_string();
     assert!(
         err.contains(&format!("{}:1: plan \"free\": price_month_minor must not be negative", bad.display())),
         "{err}"
@@ -135,7 +135,7 @@ async fn a_paid_product_without_a_price_id_for_the_provider_stops_start_up() {
     vars.insert("STRIPE_SECRET_KEY".into(), "sk_test_x".into());
     vars.insert("STRIPE_WEBHOOK_SECRET".into(), "whsec_x".into());
     let config = tollgate::config::Config::from_vars(&vars).unwrap();
-    let err = tollgate::startup::Application::build(config).err().expect("start-up refuses").to_string();
+    let err = tollgate::startup::Application::build(config).await.err().expect("start-up refuses").to_string();
     assert!(err.contains("BILLING_PROVIDER=stripe"), "{err}");
     assert!(
         err.contains("plan \"pro\": stripe_price_year") && err.contains("credit pack \"credits_500\": stripe_price"),
@@ -148,5 +148,5 @@ async fn a_paid_product_without_a_price_id_for_the_provider_stops_start_up() {
     vars.insert("CHARGEBEE_API_KEY".into(), "key".into());
     vars.insert("CHARGEBEE_API_BASE".into(), "http://127.0.0.1:9/api/v2".into());
     let config = tollgate::config::Config::from_vars(&vars).unwrap();
-    assert!(tollgate::startup::Application::build(config).is_ok());
+    assert!(tollgate::startup::Application::build(config).await.is_ok());
 }

@@ -9,6 +9,7 @@ use reqwest::redirect::Policy;
 use scraper::{Html, Selector};
 use tollgate::config::Config;
 use tollgate::db::{Db, DbConnection};
+use tollgate::sandbox::SandboxState;
 use tollgate::startup::{AppState, Application};
 
 pub const PASSWORD: &str = "correct horse battery";
@@ -19,6 +20,8 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub state: actix_web::web::Data<AppState>,
+    /// The sandbox's state when it is the provider (the default in tests).
+    pub sandbox: Option<actix_web::web::Data<SandboxState>>,
     _database: std::sync::Arc<TestDatabase>,
 }
 
@@ -95,12 +98,13 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut HashMap<String, String>)) ->
     let mut vars = base_vars(&url);
     tweak(&mut vars);
     let config = Config::from_vars(&vars).expect("test config");
-    let app = Application::build(config).expect("application starts");
+    let app = Application::build(config).await.expect("application starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     let state = app.state();
+    let sandbox = app.sandbox();
     actix_web::rt::spawn(app.run_until_stopped());
     let client = reqwest::Client::builder().redirect(Policy::none()).cookie_store(true).build().expect("client");
-    TestApp { address, client, state, _database: std::sync::Arc::new(database) }
+    TestApp { address, client, state, sandbox, _database: std::sync::Arc::new(database) }
 }
 
 pub fn select_all(html: &str, selector: &str) -> Vec<String> {
@@ -176,8 +180,14 @@ impl TestApp {
             address: self.address.clone(),
             client: reqwest::Client::builder().redirect(Policy::none()).cookie_store(true).build().expect("client"),
             state: self.state.clone(),
+            sandbox: self.sandbox.clone(),
             _database: self._database.clone(),
         }
+    }
+
+    /// The sandbox's API key, generated for this installation (the sandbox is the provider).
+    pub fn sandbox_key(&self) -> String {
+        self.sandbox.as_ref().expect("the sandbox is the provider").api_key.clone()
     }
 
     pub fn db(&self) -> &Db {

@@ -8,6 +8,7 @@ mod common;
 
 mod accounts;
 mod admin;
+mod architecture;
 mod catalog;
 mod chargebee_provider;
 mod chargebee_webhooks;
@@ -20,6 +21,7 @@ mod migrations;
 mod pricing;
 mod races;
 mod sandbox;
+mod sandbox_catalog;
 mod sandbox_changes;
 mod sandbox_delivery;
 mod sandbox_shapes;

@@ -5,11 +5,11 @@
 
 use chrono::{Duration, Utc};
 use serde_json::{Value, json};
-use tollgate::billing::sandbox::events::Event;
 use tollgate::billing::stripe::StripeProvider;
 use tollgate::billing::stripe_events::parse_stripe_event;
 use tollgate::billing::{Billing, BillingProvider, CheckoutRequest, Purchase, metadata};
 use tollgate::domain::normalized::{CheckoutMode, EventKind, NormalizedEvent, SubscriptionStatus};
+use tollgate::sandbox::events::Event;
 
 use crate::common::{TestApp, location, select_all, spawn_app};
 

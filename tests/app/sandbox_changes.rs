@@ -6,7 +6,7 @@ use serde_json::Value;
 use tollgate::billing::{BillingError, BillingProvider, ChangeTiming, CheckoutRequest, Purchase};
 use tollgate::domain::normalized::{CheckoutMode, EventKind, SubscriptionStatus};
 
-use crate::common::{spawn_app, spawn_app_with};
+use crate::common::{base_vars, spawn_app, spawn_app_with, test_database};
 use crate::sandbox::{FAILS_LATER, GOOD, buy, parsed, plan_checkout, provider, types};
 
 #[actix_web::test]
@@ -103,7 +103,10 @@ async fn api_needs_the_sandbox_key_and_answers_like_stripe() {
         .await
         .unwrap();
     assert_eq!(res.status().as_u16(), 401);
-    assert!(!res.text().await.unwrap().contains("wrong_key"), "the key is not echoed");
+    let text = res.text().await.unwrap();
+    assert!(!text.contains("wrong_key"), "the key is not echoed");
+    assert!(text.contains("****1234"), "{text}");
+    assert!(!text.contains(&app.sandbox_key()), "the expected key is never shown");
 
     let missing = provider(&app).fetch_subscription("sub_nope").await.unwrap_err();
     assert!(matches!(missing, BillingError::NotFound(_)), "{missing:?}");
@@ -124,12 +127,22 @@ async fn sandbox_is_refused_with_another_provider() {
     {
         assert_eq!(app.get(path).await.status().as_u16(), 404, "{path}");
     }
-    let res = app
-        .client
-        .post(app.url("/sandbox/v1/customers"))
-        .bearer_auth(tollgate::billing::SANDBOX_SECRET_KEY)
-        .send()
-        .await
-        .unwrap();
+    let res =
+        app.client.post(app.url("/sandbox/v1/customers")).bearer_auth("sk_test_any_key_at_all").send().await.unwrap();
     assert_eq!(res.status().as_u16(), 404);
+}
+
+#[actix_web::test]
+async fn the_api_key_is_generated_per_installation_and_kept() {
+    async fn key_of(url: &str) -> String {
+        let config = tollgate::config::Config::from_vars(&base_vars(url)).unwrap();
+        let app = tollgate::startup::Application::build(config).await.unwrap();
+        app.sandbox().unwrap().api_key.clone()
+    }
+    let (url, _db) = test_database();
+    let key = key_of(&url).await;
+    assert!(key.starts_with("sk_test_") && key.len() > 40, "{key}");
+    assert_eq!(key_of(&url).await, key, "a restart keeps the installation's key");
+    let (other, _other_db) = test_database();
+    assert_ne!(key_of(&other).await, key, "another installation has its own");
 }

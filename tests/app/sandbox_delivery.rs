@@ -1,7 +1,7 @@
 //! Event delivery: signed as Stripe signs (`Stripe-Signature: t=…,v1=…` over the raw body,
 //! fresh real-time timestamp), sent in creation order, failures kept for retry. The events
 //! are made by the sandbox app; delivery is pointed at a local receiver by giving
-//! `deliver_pending` the app's state with another `base_url`.
+//! `deliver_pending` the sandbox's state with another `app_url`.
 
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
@@ -9,9 +9,9 @@ use std::sync::{Arc, Mutex};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use chrono::Utc;
 use tollgate::billing::BillingProvider;
-use tollgate::billing::sandbox::events::deliver_pending;
-use tollgate::billing::signature::{DEFAULT_TOLERANCE_SECS, stripe_verify};
-use tollgate::startup::AppState;
+use tollgate::sandbox::SandboxState;
+use tollgate::sandbox::events::deliver_pending;
+use tollgate::signature::{DEFAULT_TOLERANCE_SECS, stripe_verify};
 
 use crate::common::spawn_app;
 use crate::sandbox::{GOOD, plan_checkout, provider, stored_events};
@@ -43,7 +43,7 @@ async fn events_are_signed_sent_in_order_and_retried() {
     // Forget the deliveries, so they can be sent again to a receiver that inspects them.
     app.with_db(|conn| {
         use diesel::prelude::*;
-        use tollgate::schema::sandbox_events;
+        use tollgate::sandbox::schema::sandbox_events;
         diesel::update(sandbox_events::table)
             .set((sandbox_events::delivered_at.eq(None::<chrono::NaiveDateTime>), sandbox_events::attempts.eq(0)))
             .execute(conn)
@@ -60,15 +60,14 @@ async fn events_are_signed_sent_in_order_and_retried() {
         .unwrap()
         .run();
     actix_web::rt::spawn(server);
-    let mut config = (*app.state.config).clone();
-    config.base_url = format!("http://127.0.0.1:{port}");
-    let state = AppState {
-        db: app.state.db.clone(),
-        billing: tollgate::billing::Billing::from_config(&config).unwrap(),
-        config: Arc::new(config),
-        stripe_webhook_secret: app.state.stripe_webhook_secret.clone(),
-        limiter: Default::default(),
-    };
+    let sandbox = app.sandbox.as_ref().unwrap();
+    let state = SandboxState::new(
+        sandbox.db.clone(),
+        &sandbox.public_url,
+        &format!("http://127.0.0.1:{port}"),
+        sandbox.api_key.clone(),
+        sandbox.webhook_secret.clone(),
+    );
 
     // The endpoint fails: all stay pending, with the status recorded.
     let report = deliver_pending(&state, true).await.unwrap();
@@ -87,7 +86,7 @@ async fn events_are_signed_sent_in_order_and_retried() {
             let t = stripe_verify(
                 signature,
                 body.as_bytes(),
-                &state.stripe_webhook_secret,
+                &state.webhook_secret,
                 Utc::now().timestamp(),
                 DEFAULT_TOLERANCE_SECS,
             )

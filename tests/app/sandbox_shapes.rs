@@ -1,6 +1,6 @@
 //! The sandbox's answers parse in async-stripe's own strict types (every required field of
 //! the pinned API version present), not only in our lenient reader. If one of these fails,
-//! a shape in `src/billing/sandbox/shapes/` lost a field the crate requires.
+//! a shape in `src/sandbox/shapes/` lost a field the crate requires.
 
 use stripe_billing::billing_portal_session::CreateBillingPortalSession;
 use stripe_billing::invoice::{CreatePreviewInvoice, ListInvoice};
@@ -8,7 +8,6 @@ use stripe_billing::subscription::{RetrieveSubscription, UpdateSubscription};
 use stripe_checkout::checkout_session::RetrieveCheckoutSession;
 use stripe_core::customer::{CreateCustomer, RetrieveCustomer};
 use tollgate::billing::BillingProvider;
-use tollgate::billing::SANDBOX_SECRET_KEY;
 
 use crate::common::spawn_app;
 use crate::sandbox::{FAILS_LATER, GOOD, plan_checkout, provider};
@@ -16,7 +15,7 @@ use crate::sandbox::{FAILS_LATER, GOOD, plan_checkout, provider};
 #[actix_web::test]
 async fn sandbox_answers_parse_as_async_stripe_types() {
     let app = spawn_app().await;
-    let client = stripe::ClientBuilder::new(SANDBOX_SECRET_KEY).url(app.url("/sandbox/")).build().unwrap();
+    let client = stripe::ClientBuilder::new(app.sandbox_key()).url(app.url("/sandbox/")).build().unwrap();
 
     let customer = CreateCustomer::new().email("typed@example.com").send(&client).await.unwrap();
     RetrieveCustomer::new(customer.id.clone()).send(&client).await.unwrap();
@@ -64,4 +63,51 @@ async fn sandbox_answers_parse_as_async_stripe_types() {
     assert!(!change.applied);
     let parked = RetrieveSubscription::new(failing.as_str()).send(&client).await.unwrap();
     assert!(parked.pending_update.is_some());
+}
+
+/// Parses an answer into async-stripe's own type for it, as strictly as the crate would.
+fn strict<T: miniserde::Deserialize>(value: &serde_json::Value) -> T {
+    miniserde::json::from_str(&value.to_string()).unwrap_or_else(|_| panic!("not a strict Stripe object: {value}"))
+}
+
+#[actix_web::test]
+async fn catalog_answers_parse_as_async_stripe_types() {
+    let app = spawn_app().await;
+    let call = |method: reqwest::Method, path: &str| {
+        app.client.request(method, app.url(&format!("/sandbox/v1/{path}"))).bearer_auth(app.sandbox_key())
+    };
+    let product: serde_json::Value = call(reqwest::Method::POST, "products")
+        .form(&[("id", "prod_typed"), ("name", "Typed"), ("description", "A product"), ("metadata[a]", "1")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let typed: stripe_shared::Product = strict(&product);
+    assert_eq!((typed.id.as_str(), typed.name.as_str()), ("prod_typed", "Typed"));
+    let again: serde_json::Value =
+        call(reqwest::Method::GET, "products/prod_typed").send().await.unwrap().json().await.unwrap();
+    strict::<stripe_shared::Product>(&again);
+
+    for form in [
+        vec![("id", "price_typed_month"), ("recurring[interval]", "month"), ("nickname", "Typed monthly")],
+        vec![("id", "price_typed_once"), ("lookup_key", "typed_once")],
+    ] {
+        let mut form = form;
+        form.extend([("product", "prod_typed"), ("unit_amount", "1200"), ("currency", "usd"), ("metadata[k]", "v")]);
+        let price: serde_json::Value =
+            call(reqwest::Method::POST, "prices").form(&form).send().await.unwrap().json().await.unwrap();
+        let typed: stripe_shared::Price = strict(&price);
+        assert_eq!(typed.unit_amount, Some(1200));
+        assert_eq!(typed.recurring.is_some(), form[0].1 == "price_typed_month");
+    }
+    let one: serde_json::Value =
+        call(reqwest::Method::GET, "prices/price_typed_once").send().await.unwrap().json().await.unwrap();
+    strict::<stripe_shared::Price>(&one);
+    let list: serde_json::Value =
+        call(reqwest::Method::GET, "prices?product=prod_typed").send().await.unwrap().json().await.unwrap();
+    let data = list["data"].as_array().unwrap();
+    assert_eq!(data.len(), 2);
+    data.iter().for_each(|p| drop(strict::<stripe_shared::Price>(p)));
 }

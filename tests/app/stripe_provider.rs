@@ -11,9 +11,9 @@ use serde_json::{Value, json};
 use tollgate::billing::stripe::StripeProvider;
 use tollgate::billing::{BillingError, BillingProvider, ChangeTiming, CheckoutRequest, Purchase, SubscriptionStatus};
 
-const SUBSCRIPTION: &str = include_str!("../../src/billing/sandbox/shapes/subscription.json");
-const CHECKOUT: &str = include_str!("../../src/billing/sandbox/shapes/checkout_session.json");
-const INVOICE: &str = include_str!("../../src/billing/sandbox/shapes/invoice.json");
+const SUBSCRIPTION: &str = include_str!("../../src/sandbox/shapes/subscription.json");
+const CHECKOUT: &str = include_str!("../../src/sandbox/shapes/checkout_session.json");
+const INVOICE: &str = include_str!("../../src/sandbox/shapes/invoice.json");
 const KEY: &str = "sk_test_fake_key";
 
 #[derive(Debug, Clone)]

@@ -2,15 +2,16 @@
 //! save"): the sandbox is small and single-purpose, and whole-row saves keep every operation
 //! a plain function over plain structs.
 
-use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use rand::Rng;
 
-use crate::db::DbConnection;
-use crate::schema::{
-    addons, credit_packs, plans, sandbox_checkout_sessions, sandbox_clock, sandbox_customers, sandbox_invoices,
-    sandbox_portal_sessions, sandbox_subscription_items, sandbox_subscriptions,
+use super::catalog::Price;
+use super::schema::{
+    sandbox_checkout_sessions, sandbox_customers, sandbox_invoices, sandbox_portal_sessions,
+    sandbox_subscription_items, sandbox_subscriptions,
 };
+use crate::db::DbConnection;
 
 /// A Stripe-looking id: `cus_` + 14 random letters and digits.
 pub fn new_id(prefix: &str) -> String {
@@ -18,120 +19,6 @@ pub fn new_id(prefix: &str) -> String {
     let mut rng = rand::thread_rng();
     let tail: String = (0..14).map(|_| char::from(CHARS[rng.gen_range(0..CHARS.len())])).collect();
     format!("{prefix}_{tail}")
-}
-
-// ---- the clock ------------------------------------------------------------------------------
-
-/// The clock is one row; none means no offset yet.
-const CLOCK_ROW: i64 = 1;
-
-pub fn clock_offset(conn: &mut DbConnection) -> QueryResult<i64> {
-    Ok(sandbox_clock::table.find(CLOCK_ROW).select(sandbox_clock::offset_seconds).first(conn).optional()?.unwrap_or(0))
-}
-
-pub fn set_clock_offset(conn: &mut DbConnection, offset: i64) -> QueryResult<()> {
-    let updated = diesel::update(sandbox_clock::table.find(CLOCK_ROW))
-        .set((sandbox_clock::offset_seconds.eq(offset), sandbox_clock::updated_at.eq(crate::models::now())))
-        .execute(conn)?;
-    if updated == 0 {
-        diesel::insert_into(sandbox_clock::table)
-            .values((
-                sandbox_clock::id.eq(CLOCK_ROW),
-                sandbox_clock::offset_seconds.eq(offset),
-                sandbox_clock::updated_at.eq(crate::models::now()),
-            ))
-            .execute(conn)?;
-    }
-    Ok(())
-}
-
-/// Sandbox time: real time plus the clock's offset, in whole seconds like Stripe's timestamps.
-pub fn sandbox_now(conn: &mut DbConnection) -> QueryResult<NaiveDateTime> {
-    let offset = clock_offset(conn)?;
-    Ok(whole_seconds(Utc::now() + Duration::seconds(offset)))
-}
-
-pub fn whole_seconds(t: DateTime<Utc>) -> NaiveDateTime {
-    DateTime::from_timestamp(t.timestamp(), 0).unwrap_or(t).naive_utc()
-}
-
-/// Unix seconds, as Stripe writes times.
-pub fn unix(t: NaiveDateTime) -> i64 {
-    t.and_utc().timestamp()
-}
-
-/// A plan's monthly price id, monthly and yearly amounts, currency, code and name.
-type PlanPrices = (Option<String>, Option<i64>, Option<i64>, String, String, String);
-
-// ---- prices, from Tollgate's own catalog ---------------------------------------------------
-
-/// What the sandbox needs to know about a price id.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Price {
-    pub id: String,
-    pub unit_amount: i64,
-    pub currency: String,
-    /// `month` / `year`; `None` for one-time prices (credit packs).
-    pub interval: Option<String>,
-    /// The catalog code, used as the product id (`prod_<code>`).
-    pub product_code: String,
-    pub product_name: String,
-}
-
-impl Price {
-    pub fn product_id(&self) -> String {
-        format!("prod_{}", self.product_code)
-    }
-
-    pub fn find(conn: &mut DbConnection, price_id: &str) -> QueryResult<Option<Price>> {
-        let price = |amount: Option<i64>, currency: String, interval: Option<&str>, code: String, name: String| {
-            amount.map(|unit_amount| Price {
-                id: price_id.to_owned(),
-                unit_amount,
-                currency,
-                interval: interval.map(str::to_owned),
-                product_code: code,
-                product_name: name,
-            })
-        };
-        let plan: Option<PlanPrices> = plans::table
-            .filter(plans::stripe_price_month.eq(price_id).or(plans::stripe_price_year.eq(price_id)))
-            .select((
-                plans::stripe_price_month,
-                plans::price_month_minor,
-                plans::price_year_minor,
-                plans::currency,
-                plans::code,
-                plans::name,
-            ))
-            .first(conn)
-            .optional()?;
-        if let Some((month_price, month, year, currency, code, name)) = plan {
-            let (amount, interval) =
-                if month_price.as_deref() == Some(price_id) { (month, "month") } else { (year, "year") };
-            return Ok(price(amount, currency, Some(interval), code, name));
-        }
-        let addon: Option<(i64, String, String, String, String)> = addons::table
-            .filter(addons::stripe_price.eq(price_id))
-            .select((addons::price_minor, addons::currency, addons::billing_interval, addons::code, addons::name))
-            .first(conn)
-            .optional()?;
-        if let Some((amount, currency, interval, code, name)) = addon {
-            return Ok(price(Some(amount), currency, Some(&interval), code, name));
-        }
-        let pack: Option<(i64, String, String, String)> = credit_packs::table
-            .filter(credit_packs::stripe_price.eq(price_id))
-            .select((credit_packs::price_minor, credit_packs::currency, credit_packs::code, credit_packs::name))
-            .first(conn)
-            .optional()?;
-        Ok(pack.and_then(|(amount, currency, code, name)| price(Some(amount), currency, None, code, name)))
-    }
-}
-
-/// The end of a period that starts at `start` and lasts one `interval`.
-pub fn period_end(start: NaiveDateTime, interval: &str) -> NaiveDateTime {
-    let months = if interval == "year" { 12 } else { 1 };
-    start.checked_add_months(chrono::Months::new(months)).unwrap_or(start + Duration::days(30 * i64::from(months)))
 }
 
 // ---- rows -----------------------------------------------------------------------------------

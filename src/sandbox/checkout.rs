@@ -7,24 +7,25 @@ use chrono::{Duration, NaiveDateTime};
 use serde_json::Value;
 
 use super::cards::Card;
+use super::catalog::Price;
 use super::error::SandboxError;
 use super::events;
 use super::form::StripeForm;
 use super::ops::{self, InvoiceLine, Result};
 use super::shapes;
-use super::store::{Customer, Invoice, Item, Price, Session, Subscription, new_id, period_end, sandbox_now};
+use super::store::{Customer, Invoice, Item, Session, Subscription, new_id};
+use super::time::period_end;
 use crate::db::DbConnection;
 
 fn json_map(map: &std::collections::BTreeMap<String, String>) -> String {
     serde_json::to_string(map).unwrap_or_else(|_| "{}".to_owned())
 }
 
-/// `POST /v1/checkout/sessions`.
-pub fn create(conn: &mut DbConnection, form: &StripeForm) -> Result<Session> {
+/// `POST /v1/checkout/sessions`, at sandbox time `now`.
+pub fn create(conn: &mut DbConnection, form: &StripeForm, now: NaiveDateTime) -> Result<Session> {
     let mode = form.require("mode")?.to_owned();
     let price_id = form.require("line_items[0][price]")?;
-    let price =
-        Price::find(conn, price_id)?.ok_or_else(|| SandboxError::invalid(format!("No such price: '{price_id}'")))?;
+    let price = Price::sellable(conn, price_id)?;
     match (mode.as_str(), &price.interval) {
         ("subscription", Some(_)) | ("payment", None) => {}
         ("subscription", None) => {
@@ -63,7 +64,6 @@ pub fn create(conn: &mut DbConnection, form: &StripeForm) -> Result<Session> {
         .int("subscription_data[trial_period_days]")?
         .map(|d| i32::try_from(d).map_err(|_| SandboxError::invalid("Invalid trial_period_days.")))
         .transpose()?;
-    let now = sandbox_now(conn)?;
     let session = Session {
         id: new_id("cs_test"),
         mode,
@@ -109,10 +109,9 @@ pub enum PayOutcome {
 }
 
 /// `POST /sandbox/checkout/{id}/pay`: completes an open session with the typed card.
-pub fn pay(conn: &mut DbConnection, session_id: &str, typed_card: &str) -> Result<PayOutcome> {
+pub fn pay(conn: &mut DbConnection, session_id: &str, typed_card: &str, now: NaiveDateTime) -> Result<PayOutcome> {
     let mut session =
         Session::find(conn, session_id)?.ok_or_else(|| SandboxError::missing("checkout session", session_id))?;
-    let now = sandbox_now(conn)?;
     match session.status.as_str() {
         // A second click on "Pay" (or a reloaded POST) lands where the first one did.
         "complete" => return Ok(PayOutcome::Paid { redirect: success_redirect(&session) }),

@@ -4,25 +4,37 @@
 use chrono::NaiveDateTime;
 use serde_json::{Map, Value};
 
+use super::catalog::Price;
 use super::error::SandboxError;
 use super::events;
 use super::shapes;
-use super::store::{Invoice, Item, Price, Subscription, new_id};
+use super::store::{Invoice, Item, Subscription, new_id};
 use crate::db::DbConnection;
 
 pub type Result<T> = std::result::Result<T, SandboxError>;
 
 pub fn subscription_json(conn: &mut DbConnection, sub: &Subscription) -> Result<Value> {
-    let items = Item::of(conn, &sub.id)?;
+    let mut items = Vec::new();
+    for item in Item::of(conn, &sub.id)? {
+        let product = product_of(conn, Some(&item.price_id))?;
+        items.push((item, product));
+    }
     shapes::subscription(sub, &items)
 }
 
 pub fn invoice_json(conn: &mut DbConnection, inv: &Invoice) -> Result<Value> {
-    let name = match &inv.price_id {
-        Some(price) => Price::find(conn, price)?.map(|p| p.product_name),
+    let product = product_of(conn, inv.price_id.as_deref())?;
+    shapes::invoice(inv, &product)
+}
+
+/// The id of a price's product, as the catalog registered it.
+fn product_of(conn: &mut DbConnection, price_id: Option<&str>) -> Result<String> {
+    let found = match price_id {
+        Some(id) => Price::find(conn, id)?.map(|p| p.product_id),
         None => None,
     };
-    shapes::invoice(inv, name.as_deref().unwrap_or("Sandbox item"))
+    // Prices are never deleted, so this only names an item billed without one.
+    Ok(found.unwrap_or_else(|| "prod_sandbox_item".to_owned()))
 }
 
 /// Stripe's `previous_attributes`: the old value of every top-level field that changed.

@@ -7,10 +7,12 @@ use chrono::{Duration, NaiveDateTime};
 use serde_json::{Value, json};
 
 use super::cards::{self, Card};
+use super::catalog::Price;
 use super::error::SandboxError;
 use super::form::StripeForm;
 use super::ops::{self, InvoiceLine, Result};
-use super::store::{Customer, Invoice, Item, Price, Subscription, period_end, sandbox_now};
+use super::store::{Customer, Invoice, Item, Subscription};
+use super::time::{period_end, unix};
 use crate::db::DbConnection;
 
 /// Stripe keeps a pending update for 23 hours before dropping it.
@@ -29,8 +31,8 @@ fn plan_item(conn: &mut DbConnection, sub: &Subscription) -> Result<Item> {
         .ok_or_else(|| SandboxError::Internal(format!("subscription {} has no items", sub.id)))
 }
 
-/// `POST /v1/subscriptions/{id}`.
-pub fn update(conn: &mut DbConnection, id: &str, form: &StripeForm) -> Result<Subscription> {
+/// `POST /v1/subscriptions/{id}`, at sandbox time `now`.
+pub fn update(conn: &mut DbConnection, id: &str, form: &StripeForm, now: NaiveDateTime) -> Result<Subscription> {
     let mut sub = find(conn, id)?;
     if !sub.is_live() {
         return Err(SandboxError::invalid(
@@ -47,11 +49,11 @@ pub fn update(conn: &mut DbConnection, id: &str, form: &StripeForm) -> Result<Su
     }
     if let Some(cancel) = form.bool("cancel_at_period_end")? {
         sub.cancel_at_period_end = cancel;
-        sub.canceled_at = if cancel { Some(sandbox_now(conn)?) } else { None };
+        sub.canceled_at = if cancel { Some(now) } else { None };
     }
     sub.save(conn)?;
     match form.get("items[0][price]") {
-        Some(price_id) => change_price(conn, sub, form, price_id, &before),
+        Some(price_id) => change_price(conn, sub, form, price_id, &before, now),
         None => {
             ops::emit_subscription(conn, "updated", &sub, Some(&before))?;
             Ok(sub)
@@ -65,9 +67,9 @@ fn change_price(
     form: &StripeForm,
     price_id: &str,
     before: &Value,
+    now: NaiveDateTime,
 ) -> Result<Subscription> {
-    let price =
-        Price::find(conn, price_id)?.ok_or_else(|| SandboxError::invalid(format!("No such price: '{price_id}'")))?;
+    let price = Price::sellable(conn, price_id)?;
     if price.interval.is_none() {
         return Err(SandboxError::invalid(
             "The price specified is not recurring; subscriptions need recurring prices.",
@@ -79,7 +81,6 @@ fn change_price(
     {
         return Err(SandboxError::invalid(format!("No such subscription item: '{item_id}'")));
     }
-    let now = sandbox_now(conn)?;
     let proration = form.get("proration_behavior").unwrap_or("create_prorations");
     let owed = ops::prorate(price.unit_amount - item.unit_amount, &item, now);
     if proration != "always_invoice" || owed <= 0 {
@@ -137,19 +138,23 @@ fn change_price(
 }
 
 /// The portal's cancel / resume buttons.
-pub fn set_cancel_at_period_end(conn: &mut DbConnection, id: &str, cancel: bool) -> Result<Subscription> {
+pub fn set_cancel_at_period_end(
+    conn: &mut DbConnection,
+    id: &str,
+    cancel: bool,
+    now: NaiveDateTime,
+) -> Result<Subscription> {
     let form = StripeForm::parse(format!("cancel_at_period_end={cancel}").as_bytes())?;
-    update(conn, id, &form)
+    update(conn, id, &form, now)
 }
 
 /// `DELETE /v1/subscriptions/{id}`: ends it now.
-pub fn cancel_now(conn: &mut DbConnection, id: &str) -> Result<Subscription> {
+pub fn cancel_now(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> Result<Subscription> {
     let mut sub = find(conn, id)?;
     if !sub.is_live() {
         return Err(SandboxError::invalid(format!("This subscription is already {}.", sub.status)));
     }
     let before = ops::subscription_json(conn, &sub)?;
-    let now = sandbox_now(conn)?;
     end(conn, &mut sub, now, &before)?;
     Ok(sub)
 }
@@ -167,8 +172,7 @@ fn end(conn: &mut DbConnection, sub: &mut Subscription, at: NaiveDateTime, befor
 /// Everything due by sandbox time `now`, oldest first: period ends of live subscriptions
 /// (renewal, failed renewal, or the end of a cancelled one) and expired pending updates.
 /// Returns how many things happened.
-pub fn process_due(conn: &mut DbConnection) -> Result<usize> {
-    let now = sandbox_now(conn)?;
+pub fn process_due(conn: &mut DbConnection, now: NaiveDateTime) -> Result<usize> {
     let mut steps = 0;
     while steps < MAX_STEPS {
         let mut due: Vec<(NaiveDateTime, Subscription, Item)> = Vec::new();
@@ -229,7 +233,7 @@ fn period_end_reached(conn: &mut DbConnection, mut sub: Subscription, mut item: 
 
 /// The portal's "update card": keeps the new card and pays what is open with it (the
 /// customer is present, so this is an on-session charge). Returns whether the card was taken.
-pub fn update_card(conn: &mut DbConnection, customer_id: &str, card: Card) -> Result<bool> {
+pub fn update_card(conn: &mut DbConnection, customer_id: &str, card: Card, now: NaiveDateTime) -> Result<bool> {
     let mut customer =
         Customer::find(conn, customer_id)?.ok_or_else(|| SandboxError::missing("customer", customer_id))?;
     if !card.pays_on_session() {
@@ -237,7 +241,6 @@ pub fn update_card(conn: &mut DbConnection, customer_id: &str, card: Card) -> Re
     }
     customer.card = Some(card.digits().to_owned());
     customer.save(conn)?;
-    let now = sandbox_now(conn)?;
     for mut invoice in Invoice::open_for_customer(conn, customer_id)? {
         ops::attempt_payment(conn, &mut invoice, true, now)?;
         ops::emit_invoice(conn, "invoice.paid", &invoice)?;
@@ -302,7 +305,7 @@ pub fn preview(conn: &mut DbConnection, customer_id: &str, subscription_id: &str
     };
     let mut json = ops::invoice_json(conn, &invoice)?;
     if let Some(obj) = json.as_object_mut() {
-        obj.insert("next_payment_attempt".to_owned(), json!(super::store::unix(starts)));
+        obj.insert("next_payment_attempt".to_owned(), json!(unix(starts)));
         obj.insert("number".to_owned(), Value::Null);
     }
     Ok(json)

@@ -1,45 +1,17 @@
-//! The Stripe REST subset under `/sandbox/v1/`: what Tollgate's Stripe provider calls, plus
+//! The Stripe REST subset under `/sandbox/v1/`: what the app's Stripe provider calls, plus
 //! customers. Each handler authenticates, runs one operation in a write transaction, answers
 //! Stripe-shaped JSON, and leaves the events it caused to be delivered after the answer.
 
-use actix_web::dev::Payload;
-use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
-use futures_util::future::{Ready, ready};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::Value;
 
+use super::auth::ApiKey;
 use super::error::SandboxError;
 use super::form::StripeForm;
-use super::store::{Customer, Invoice, PortalSession, Session, new_id, sandbox_now};
-use super::{checkout, events, ops, page_url, shapes, subscriptions, transaction};
-use crate::billing::SANDBOX_SECRET_KEY;
-use crate::state::AppState;
+use super::store::{Customer, Invoice, PortalSession, Session, new_id};
+use super::{SandboxState, checkout, events, ops, shapes, subscriptions, transaction};
 
 type Answer = Result<HttpResponse, SandboxError>;
-
-/// A request that carried the sandbox's API key, as `Authorization: Bearer sk_test_…`.
-pub struct ApiKey;
-
-impl FromRequest for ApiKey {
-    type Error = SandboxError;
-    type Future = Ready<Result<ApiKey, SandboxError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let sent = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-        ready(match sent.and_then(|v| v.strip_prefix("Bearer ")) {
-            Some(key) if key == SANDBOX_SECRET_KEY => Ok(ApiKey),
-            // Stripe shows only the key's end; so do we.
-            Some(key) => Err(SandboxError::Unauthorized(format!(
-                "Invalid API Key provided: ****{}",
-                key.chars().skip(key.chars().count().saturating_sub(4)).collect::<String>()
-            ))),
-            None => Err(SandboxError::Unauthorized(
-                "You did not provide an API key. Provide it as `Authorization: Bearer sk_test_tollgate_sandbox`."
-                    .to_owned(),
-            )),
-        })
-    }
-}
 
 fn json(value: Value) -> Answer {
     Ok(HttpResponse::Ok().json(value))
@@ -49,11 +21,12 @@ fn query(req: &HttpRequest) -> Result<StripeForm, SandboxError> {
     StripeForm::parse(req.query_string().as_bytes())
 }
 
-pub async fn create_customer(_: ApiKey, state: web::Data<AppState>, body: web::Bytes) -> Answer {
+pub async fn create_customer(_: ApiKey, state: web::Data<SandboxState>, body: web::Bytes) -> Answer {
     let form = StripeForm::parse(&body)?;
     let email = form.get("email").map(str::to_owned);
+    let clock = state.clock;
     let customer = transaction(&state, move |conn| {
-        let customer = Customer { id: new_id("cus"), email, card: None, created_at: sandbox_now(conn)? };
+        let customer = Customer { id: new_id("cus"), email, card: None, created_at: clock.now(conn)? };
         customer.insert(conn)?;
         Ok(customer)
     })
@@ -61,7 +34,7 @@ pub async fn create_customer(_: ApiKey, state: web::Data<AppState>, body: web::B
     json(shapes::customer(&customer)?)
 }
 
-pub async fn retrieve_customer(_: ApiKey, state: web::Data<AppState>, id: web::Path<String>) -> Answer {
+pub async fn retrieve_customer(_: ApiKey, state: web::Data<SandboxState>, id: web::Path<String>) -> Answer {
     let id = id.into_inner();
     let customer = transaction(&state, move |conn| {
         Customer::find(conn, &id)?.ok_or_else(|| SandboxError::missing("customer", &id))
@@ -70,21 +43,26 @@ pub async fn retrieve_customer(_: ApiKey, state: web::Data<AppState>, id: web::P
     json(shapes::customer(&customer)?)
 }
 
-pub async fn create_checkout_session(_: ApiKey, state: web::Data<AppState>, body: web::Bytes) -> Answer {
+pub async fn create_checkout_session(_: ApiKey, state: web::Data<SandboxState>, body: web::Bytes) -> Answer {
     let form = StripeForm::parse(&body)?;
-    let session = transaction(&state, move |conn| checkout::create(conn, &form)).await?;
-    json(shapes::checkout_session(&session, &page_url(&state, "checkout", &session.id), None)?)
+    let clock = state.clock;
+    let session = transaction(&state, move |conn| {
+        let now = clock.now(conn)?;
+        checkout::create(conn, &form, now)
+    })
+    .await?;
+    json(shapes::checkout_session(&session, &state.page_url("checkout", &session.id), None)?)
 }
 
 pub async fn retrieve_checkout_session(
     _: ApiKey,
-    state: web::Data<AppState>,
+    state: web::Data<SandboxState>,
     id: web::Path<String>,
     req: HttpRequest,
 ) -> Answer {
     let expand = query(&req)?.list("expand");
     let id = id.into_inner();
-    let url = page_url(&state, "checkout", &id);
+    let url = state.page_url("checkout", &id);
     let value = transaction(&state, move |conn| {
         let session = Session::find(conn, &id)?.ok_or_else(|| SandboxError::missing("checkout.session", &id))?;
         checkout::session_json(conn, &session, &url, &expand)
@@ -93,23 +71,24 @@ pub async fn retrieve_checkout_session(
     json(value)
 }
 
-pub async fn create_portal_session(_: ApiKey, state: web::Data<AppState>, body: web::Bytes) -> Answer {
+pub async fn create_portal_session(_: ApiKey, state: web::Data<SandboxState>, body: web::Bytes) -> Answer {
     let form = StripeForm::parse(&body)?;
     let customer_id = form.require("customer")?.to_owned();
     let return_url = form.require("return_url")?.to_owned();
+    let clock = state.clock;
     let session = transaction(&state, move |conn| {
         if Customer::find(conn, &customer_id)?.is_none() {
             return Err(SandboxError::missing("customer", &customer_id));
         }
-        let session = PortalSession { id: new_id("bps"), customer_id, return_url, created_at: sandbox_now(conn)? };
+        let session = PortalSession { id: new_id("bps"), customer_id, return_url, created_at: clock.now(conn)? };
         session.insert(conn)?;
         Ok(session)
     })
     .await?;
-    json(shapes::portal_session(&session, &page_url(&state, "portal", &session.id))?)
+    json(shapes::portal_session(&session, &state.page_url("portal", &session.id))?)
 }
 
-pub async fn retrieve_subscription(_: ApiKey, state: web::Data<AppState>, id: web::Path<String>) -> Answer {
+pub async fn retrieve_subscription(_: ApiKey, state: web::Data<SandboxState>, id: web::Path<String>) -> Answer {
     let id = id.into_inner();
     let value = transaction(&state, move |conn| {
         let sub = subscriptions::find(conn, &id)?;
@@ -121,14 +100,16 @@ pub async fn retrieve_subscription(_: ApiKey, state: web::Data<AppState>, id: we
 
 pub async fn update_subscription(
     _: ApiKey,
-    state: web::Data<AppState>,
+    state: web::Data<SandboxState>,
     id: web::Path<String>,
     body: web::Bytes,
 ) -> Answer {
     let form = StripeForm::parse(&body)?;
     let id = id.into_inner();
+    let clock = state.clock;
     let value = transaction(&state, move |conn| {
-        let sub = subscriptions::update(conn, &id, &form)?;
+        let now = clock.now(conn)?;
+        let sub = subscriptions::update(conn, &id, &form, now)?;
         ops::subscription_json(conn, &sub)
     })
     .await?;
@@ -136,10 +117,12 @@ pub async fn update_subscription(
     json(value)
 }
 
-pub async fn cancel_subscription(_: ApiKey, state: web::Data<AppState>, id: web::Path<String>) -> Answer {
+pub async fn cancel_subscription(_: ApiKey, state: web::Data<SandboxState>, id: web::Path<String>) -> Answer {
     let id = id.into_inner();
+    let clock = state.clock;
     let value = transaction(&state, move |conn| {
-        let sub = subscriptions::cancel_now(conn, &id)?;
+        let now = clock.now(conn)?;
+        let sub = subscriptions::cancel_now(conn, &id, now)?;
         ops::subscription_json(conn, &sub)
     })
     .await?;
@@ -147,7 +130,7 @@ pub async fn cancel_subscription(_: ApiKey, state: web::Data<AppState>, id: web:
     json(value)
 }
 
-pub async fn list_invoices(_: ApiKey, state: web::Data<AppState>, req: HttpRequest) -> Answer {
+pub async fn list_invoices(_: ApiKey, state: web::Data<SandboxState>, req: HttpRequest) -> Answer {
     let form = query(&req)?;
     let customer = form.require("customer")?.to_owned();
     let subscription = form.get("subscription").map(str::to_owned);
@@ -164,7 +147,7 @@ pub async fn list_invoices(_: ApiKey, state: web::Data<AppState>, req: HttpReque
     json(shapes::list(data, "/v1/invoices"))
 }
 
-pub async fn preview_invoice(_: ApiKey, state: web::Data<AppState>, body: web::Bytes) -> Answer {
+pub async fn preview_invoice(_: ApiKey, state: web::Data<SandboxState>, body: web::Bytes) -> Answer {
     let form = StripeForm::parse(&body)?;
     let customer = form.require("customer")?.to_owned();
     let subscription = form.require("subscription")?.to_owned();

@@ -5,8 +5,10 @@
 
 use serde_json::{Map, Value, json};
 
+use super::catalog::{PriceRow, Product};
 use super::error::SandboxError;
-use super::store::{Customer, Invoice, Item, PortalSession, Session, Subscription, unix};
+use super::store::{Customer, Invoice, Item, PortalSession, Session, Subscription};
+use super::time::unix;
 
 /// The API version the sandbox speaks: async-stripe's pinned one, which it sends as
 /// `Stripe-Version`.
@@ -17,6 +19,8 @@ const CHECKOUT_SESSION: &str = include_str!("shapes/checkout_session.json");
 const PORTAL_SESSION: &str = include_str!("shapes/portal_session.json");
 const SUBSCRIPTION: &str = include_str!("shapes/subscription.json");
 const INVOICE: &str = include_str!("shapes/invoice.json");
+const PRODUCT: &str = include_str!("shapes/product.json");
+const PRICE: &str = include_str!("shapes/price.json");
 
 /// A JSON object under construction.
 struct Obj(Map<String, Value>);
@@ -61,7 +65,52 @@ pub fn metadata(raw: &str) -> Value {
 }
 
 pub fn list(data: Vec<Value>, url: &str) -> Value {
-    json!({ "object": "list", "data": data, "has_more": false, "url": url })
+    list_page(data, url, false)
+}
+
+/// One page of a list; `has_more` says whether `starting_after` the last one finds more.
+pub fn list_page(data: Vec<Value>, url: &str, has_more: bool) -> Value {
+    json!({ "object": "list", "data": data, "has_more": has_more, "url": url })
+}
+
+/// A price's `recurring` hash: the sandbox bills every one interval, per seat.
+fn recurring(interval: &str) -> Value {
+    json!({ "interval": interval, "interval_count": 1, "meter": null, "usage_type": "licensed",
+            "trial_period_days": null })
+}
+
+pub fn product(p: &Product) -> Result<Value, SandboxError> {
+    Ok(Obj::from_template(PRODUCT)?
+        .set("id", p.id.as_str())
+        .set("name", p.name.as_str())
+        .set("description", p.description.clone())
+        .set("active", p.active)
+        .set("metadata", metadata(&p.metadata_json))
+        .set("type", "service")
+        .set("created", unix(p.created_at))
+        .set("updated", unix(p.updated_at))
+        .done())
+}
+
+pub fn price(p: &PriceRow) -> Result<Value, SandboxError> {
+    let (kind, every) = match &p.recurring_interval {
+        Some(interval) => ("recurring", recurring(interval)),
+        None => ("one_time", Value::Null),
+    };
+    Ok(Obj::from_template(PRICE)?
+        .set("id", p.id.as_str())
+        .set("product", p.product_id.as_str())
+        .set("active", p.active)
+        .set("currency", p.currency.as_str())
+        .set("unit_amount", p.unit_amount)
+        .set("unit_amount_decimal", p.unit_amount.to_string())
+        .set("type", kind)
+        .set("recurring", every)
+        .set("nickname", p.nickname.clone())
+        .set("lookup_key", p.lookup_key.clone())
+        .set("metadata", metadata(&p.metadata_json))
+        .set("created", unix(p.created_at))
+        .done())
 }
 
 pub fn customer(c: &Customer) -> Result<Value, SandboxError> {
@@ -114,12 +163,13 @@ pub fn portal_session(p: &PortalSession, page_url: &str) -> Result<Value, Sandbo
         .done())
 }
 
-pub fn subscription(sub: &Subscription, items: &[Item]) -> Result<Value, SandboxError> {
+/// `items` are the subscription's items, each with the id of its price's product.
+pub fn subscription(sub: &Subscription, items: &[(Item, String)]) -> Result<Value, SandboxError> {
     let mut template = Obj::from_template(SUBSCRIPTION)?;
     let item_template = template.take("/items/data/0")?;
-    let first = items.first();
+    let first = items.first().map(|(i, _)| i);
     let period_end = first.map(|i| i.current_period_end);
-    let data = items.iter().map(|i| item(&item_template, i)).collect::<Result<Vec<_>, _>>()?;
+    let data = items.iter().map(|(i, product)| item(&item_template, i, product)).collect::<Result<Vec<_>, _>>()?;
     let pending = sub.pending_price_id.as_ref().map(|_| {
         json!({ "billing_cycle_anchor": null, "discounts": null, "expires_at": ts(sub.pending_expires_at),
                 "subscription_items": null, "trial_end": null, "trial_from_plan": null })
@@ -150,23 +200,18 @@ pub fn subscription(sub: &Subscription, items: &[Item]) -> Result<Value, Sandbox
         .done())
 }
 
-fn item(template: &Obj, i: &Item) -> Result<Value, SandboxError> {
+fn item(template: &Obj, i: &Item, product: &str) -> Result<Value, SandboxError> {
     let mut base = Obj(template.0.clone());
     let price = base.take("/price")?;
     let plan = base.take("/plan")?;
-    let product = format!("prod_{}", slug(&i.product_name));
     let price = price
         .set("id", i.price_id.as_str())
         .set("currency", i.currency.as_str())
         .set("unit_amount", i.unit_amount)
         .set("unit_amount_decimal", i.unit_amount.to_string())
-        .set("product", product.as_str())
+        .set("product", product)
         .set("nickname", i.product_name.as_str())
-        .set(
-            "recurring",
-            json!({ "interval": i.billing_interval, "interval_count": 1, "meter": null,
-                                  "usage_type": "licensed", "trial_period_days": null }),
-        )
+        .set("recurring", recurring(&i.billing_interval))
         .set("created", unix(i.created_at))
         .done();
     let plan = plan
@@ -176,7 +221,7 @@ fn item(template: &Obj, i: &Item) -> Result<Value, SandboxError> {
         .set("billing_scheme", "per_unit")
         .set("currency", i.currency.as_str())
         .set("interval", i.billing_interval.as_str())
-        .set("product", product.as_str())
+        .set("product", product)
         .set("created", unix(i.created_at))
         .done();
     Ok(base
@@ -191,17 +236,11 @@ fn item(template: &Obj, i: &Item) -> Result<Value, SandboxError> {
         .done())
 }
 
-/// A product id from its name: `Custom domain` → `custom_domain`.
-fn slug(name: &str) -> String {
-    name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect()
-}
-
-/// `product_name` names the line (the plan, add-on or pack bought).
-pub fn invoice(inv: &Invoice, product_name: &str) -> Result<Value, SandboxError> {
+/// `product` is the id of the product the line bills (the plan, add-on or pack bought).
+pub fn invoice(inv: &Invoice, product: &str) -> Result<Value, SandboxError> {
     let mut template = Obj::from_template(INVOICE)?;
     let line = template.take("/lines/data/0")?;
     let meta = metadata(&inv.metadata_json);
-    let product = format!("prod_{}", slug(product_name));
     let line_parent = match (&inv.subscription_id, &inv.subscription_item_id) {
         (Some(sub), Some(item)) => json!({
             "type": "subscription_item_details", "invoice_item_details": null,
@@ -275,7 +314,7 @@ mod tests {
 
     #[test]
     fn every_embedded_shape_is_an_object() {
-        for raw in [CUSTOMER, CHECKOUT_SESSION, PORTAL_SESSION, SUBSCRIPTION, INVOICE] {
+        for raw in [CUSTOMER, CHECKOUT_SESSION, PORTAL_SESSION, SUBSCRIPTION, INVOICE, PRODUCT, PRICE] {
             assert!(Obj::from_template(raw).is_ok());
         }
     }

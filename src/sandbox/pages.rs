@@ -10,19 +10,16 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::cards::{self, Card};
+use super::catalog::Price;
 use super::checkout::{self, PayOutcome};
-use super::error::SandboxError;
-use super::store::{Customer, Invoice, Item, PortalSession, Price, Session, Subscription};
-use super::{events, subscriptions, transaction};
-use crate::domain::money::format_money;
-use crate::error::{AppError, AppResult};
-use crate::state::AppState;
-use crate::web::{CsrfForm, csrf_token, redirect, render};
+use super::error::{PageError, SandboxError};
+use super::html::{CsrfForm, csrf_token, redirect, render};
+use super::money::format_money;
+use super::store::{Customer, Invoice, Item, PortalSession, Session, Subscription};
+use super::time::day;
+use super::{SandboxState, events, subscriptions, transaction};
 
-/// A sandbox date as the pages show it: `12 Jan 2027`.
-pub fn day(t: chrono::NaiveDateTime) -> String {
-    t.format("%-d %b %Y").to_string()
-}
+type PageResult<T> = Result<T, PageError>;
 
 #[derive(Template)]
 #[template(path = "sandbox/checkout.html")]
@@ -46,12 +43,12 @@ impl CheckoutPage {
 }
 
 async fn checkout_view(
-    state: &AppState,
+    state: &SandboxState,
     id: String,
     session: &CookieSession,
     error: Option<String>,
     card: String,
-) -> AppResult<CheckoutPage> {
+) -> PageResult<CheckoutPage> {
     let (checkout, price, email) = transaction(state, move |conn| {
         let checkout = Session::find(conn, &id)?.ok_or_else(|| SandboxError::missing("checkout session", &id))?;
         let price = Price::find(conn, &checkout.price_id)?;
@@ -62,7 +59,7 @@ async fn checkout_view(
         Ok((checkout, price, email))
     })
     .await?;
-    let price = price.ok_or_else(|| AppError::internal(format!("sandbox price {} vanished", checkout.price_id)))?;
+    let price = price.ok_or_else(|| SandboxError::Internal(format!("sandbox price {} vanished", checkout.price_id)))?;
     Ok(CheckoutPage {
         product: price.product_name.clone(),
         price: format_money(price.unit_amount, &price.currency),
@@ -77,10 +74,10 @@ async fn checkout_view(
 }
 
 pub async fn checkout_page(
-    state: web::Data<AppState>,
+    state: web::Data<SandboxState>,
     id: web::Path<String>,
     session: CookieSession,
-) -> AppResult<HttpResponse> {
+) -> PageResult<HttpResponse> {
     let page = checkout_view(&state, id.into_inner(), &session, None, String::new()).await?;
     render(&page, StatusCode::OK)
 }
@@ -92,16 +89,21 @@ pub struct CardForm {
 }
 
 pub async fn pay(
-    state: web::Data<AppState>,
+    state: web::Data<SandboxState>,
     id: web::Path<String>,
     session: CookieSession,
     CsrfForm(form): CsrfForm<CardForm>,
-) -> AppResult<HttpResponse> {
+) -> PageResult<HttpResponse> {
     let id = id.into_inner();
     let typed = form.card.clone();
     let outcome = {
         let id = id.clone();
-        transaction(&state, move |conn| checkout::pay(conn, &id, &typed)).await?
+        let clock = state.clock;
+        transaction(&state, move |conn| {
+            let now = clock.now(conn)?;
+            checkout::pay(conn, &id, &typed, now)
+        })
+        .await?
     };
     let (status, message) = match outcome {
         PayOutcome::Paid { redirect: to } => {
@@ -174,11 +176,11 @@ pub struct PortalQuery {
 }
 
 pub async fn portal_page(
-    state: web::Data<AppState>,
+    state: web::Data<SandboxState>,
     id: web::Path<String>,
     query: web::Query<PortalQuery>,
     session: CookieSession,
-) -> AppResult<HttpResponse> {
+) -> PageResult<HttpResponse> {
     let id = id.into_inner();
     let (portal, customer, subs, invoices) = transaction(&state, move |conn| {
         let portal = PortalSession::find(conn, &id)?.ok_or_else(|| SandboxError::missing("portal session", &id))?;
@@ -223,17 +225,21 @@ pub async fn portal_page(
 }
 
 pub async fn update_card(
-    state: web::Data<AppState>,
+    state: web::Data<SandboxState>,
     id: web::Path<String>,
     CsrfForm(form): CsrfForm<CardForm>,
-) -> AppResult<HttpResponse> {
+) -> PageResult<HttpResponse> {
     let id = id.into_inner();
     let card = Card::parse(&form.card);
     let portal_id = id.clone();
+    let clock = state.clock;
     let taken = transaction(&state, move |conn| {
         let portal = PortalSession::find(conn, &id)?.ok_or_else(|| SandboxError::missing("portal session", &id))?;
         match card {
-            Some(card) => subscriptions::update_card(conn, &portal.customer_id, card),
+            Some(card) => {
+                let now = clock.now(conn)?;
+                subscriptions::update_card(conn, &portal.customer_id, card, now)
+            }
             None => Ok(false),
         }
     })
@@ -246,9 +252,10 @@ pub async fn update_card(
 #[derive(Deserialize)]
 pub struct NoFields {}
 
-async fn set_cancel(state: &AppState, path: (String, String), cancel: bool) -> AppResult<HttpResponse> {
+async fn set_cancel(state: &SandboxState, path: (String, String), cancel: bool) -> PageResult<HttpResponse> {
     let (portal_id, sub_id) = path;
     let back = portal_id.clone();
+    let clock = state.clock;
     transaction(state, move |conn| {
         let portal = PortalSession::find(conn, &portal_id)?
             .ok_or_else(|| SandboxError::missing("portal session", &portal_id))?;
@@ -257,7 +264,8 @@ async fn set_cancel(state: &AppState, path: (String, String), cancel: bool) -> A
         if sub.customer_id != portal.customer_id {
             return Err(SandboxError::missing("subscription", &sub_id));
         }
-        subscriptions::set_cancel_at_period_end(conn, &sub_id, cancel)
+        let now = clock.now(conn)?;
+        subscriptions::set_cancel_at_period_end(conn, &sub_id, cancel, now)
     })
     .await?;
     events::deliver_pending(state, false).await?;
@@ -265,17 +273,17 @@ async fn set_cancel(state: &AppState, path: (String, String), cancel: bool) -> A
 }
 
 pub async fn cancel(
-    state: web::Data<AppState>,
+    state: web::Data<SandboxState>,
     path: web::Path<(String, String)>,
     _: CsrfForm<NoFields>,
-) -> AppResult<HttpResponse> {
+) -> PageResult<HttpResponse> {
     set_cancel(&state, path.into_inner(), true).await
 }
 
 pub async fn resume(
-    state: web::Data<AppState>,
+    state: web::Data<SandboxState>,
     path: web::Path<(String, String)>,
     _: CsrfForm<NoFields>,
-) -> AppResult<HttpResponse> {
+) -> PageResult<HttpResponse> {
     set_cancel(&state, path.into_inner(), false).await
 }

@@ -1,5 +1,9 @@
 //! Webhook authenticity checks for both billing providers.
 //!
+//! A top-level module rather than part of `billing/` because two sides use it: the app verifies
+//! deliveries (`routes/webhooks.rs`), and the offline sandbox (`sandbox/`) signs the events it
+//! sends — and the sandbox depends on nothing of the app's billing code.
+//!
 //! * **Stripe** signs every delivery with the `Stripe-Signature` header,
 //!   `t={unix seconds},v1={hex HMAC-SHA256}[,v1=...][,v0=...]`. The HMAC key is the whole
 //!   endpoint secret string *including* its `whsec_` prefix (it is not base64-decoded), and the

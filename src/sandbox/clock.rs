@@ -11,15 +11,13 @@ use chrono::{Months, NaiveDateTime};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::error::SandboxError;
+use super::error::{PageError, SandboxError};
 use super::events::{self, Event};
-use super::pages::day;
-use super::store::{Item, Subscription, clock_offset, sandbox_now, set_clock_offset, unix};
-use super::{subscriptions, transaction};
+use super::html::{CsrfForm, csrf_token, redirect, render};
+use super::store::{Item, Subscription};
+use super::time::{Clock, day, unix};
+use super::{SandboxState, subscriptions, transaction};
 use crate::db::DbConnection;
-use crate::error::AppResult;
-use crate::state::AppState;
-use crate::web::{CsrfForm, csrf_token, redirect, render};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
@@ -78,28 +76,34 @@ fn next_renewal(conn: &mut DbConnection) -> Result<Option<NaiveDateTime>, Sandbo
 }
 
 /// Moves the clock and processes what fell due; returns (sandbox now, things processed).
-pub fn advance_clock(conn: &mut DbConnection, step: Step) -> Result<(NaiveDateTime, usize), SandboxError> {
-    let now = sandbox_now(conn)?;
+pub fn advance_clock(
+    conn: &mut DbConnection,
+    clock: Clock,
+    step: Step,
+) -> Result<(NaiveDateTime, usize), SandboxError> {
+    let now = clock.now(conn)?;
     let target = match step {
         Step::Seconds(s) => now + chrono::Duration::seconds(s),
         Step::Months(m) => now.checked_add_months(Months::new(m)).unwrap_or(now),
         Step::NextRenewal => next_renewal(conn)?.map_or(now, |at| at.max(now)),
     };
-    let offset = clock_offset(conn)? + (target - now).num_seconds();
-    set_clock_offset(conn, offset)?;
-    let processed = subscriptions::process_due(conn)?;
-    Ok((sandbox_now(conn)?, processed))
+    let offset = clock.offset(conn)? + (target - now).num_seconds();
+    clock.set_offset(conn, offset)?;
+    let now = clock.now(conn)?;
+    let processed = subscriptions::process_due(conn, now)?;
+    Ok((clock.now(conn)?, processed))
 }
 
 pub async fn advance(
-    state: web::Data<AppState>,
+    state: web::Data<SandboxState>,
     body: Either<web::Json<AdvanceJson>, CsrfForm<AdvanceForm>>,
 ) -> Result<HttpResponse, SandboxError> {
     let (step, wants_json) = match &body {
         Either::Left(j) => (step_of_json(j)?, true),
         Either::Right(CsrfForm(f)) => (step_of_form(f)?, false),
     };
-    let (now, processed) = transaction(&state, move |conn| advance_clock(conn, step)).await?;
+    let clock = state.clock;
+    let (now, processed) = transaction(&state, move |conn| advance_clock(conn, clock, step)).await?;
     let delivery = events::deliver_pending(&state, false).await?;
     if !wants_json {
         return Ok(redirect("/sandbox/clock"));
@@ -107,19 +111,20 @@ pub async fn advance(
     Ok(HttpResponse::Ok().json(json!({ "now": unix(now), "processed": processed, "delivery": delivery })))
 }
 
-pub async fn now_json(state: web::Data<AppState>) -> Result<HttpResponse, SandboxError> {
-    let (now, offset) = transaction(&state, |conn| Ok((sandbox_now(conn)?, clock_offset(conn)?))).await?;
+pub async fn now_json(state: web::Data<SandboxState>) -> Result<HttpResponse, SandboxError> {
+    let clock = state.clock;
+    let (now, offset) = transaction(&state, move |conn| Ok((clock.now(conn)?, clock.offset(conn)?))).await?;
     Ok(HttpResponse::Ok().json(json!({ "now": unix(now), "offset_seconds": offset })))
 }
 
 /// Every stored event with its delivery state, oldest first.
-pub async fn events_json(state: web::Data<AppState>) -> Result<HttpResponse, SandboxError> {
+pub async fn events_json(state: web::Data<SandboxState>) -> Result<HttpResponse, SandboxError> {
     let all = transaction(&state, |conn| Ok(Event::all(conn)?)).await?;
     Ok(HttpResponse::Ok().json(json!({ "data": all })))
 }
 
 /// Retries every undelivered event, past the automatic attempt limit too.
-pub async fn redeliver(state: web::Data<AppState>) -> Result<HttpResponse, SandboxError> {
+pub async fn redeliver(state: web::Data<SandboxState>) -> Result<HttpResponse, SandboxError> {
     let report = events::deliver_pending(&state, true).await?;
     Ok(HttpResponse::Ok().json(report))
 }
@@ -155,8 +160,9 @@ fn delivery(e: &Event) -> String {
     }
 }
 
-pub async fn page(state: web::Data<AppState>, session: CookieSession) -> AppResult<HttpResponse> {
-    let (now, offset, subscriptions, events) = transaction(&state, |conn| {
+pub async fn page(state: web::Data<SandboxState>, session: CookieSession) -> Result<HttpResponse, PageError> {
+    let clock = state.clock;
+    let (now, offset, subscriptions, events) = transaction(&state, move |conn| {
         let mut rows = Vec::new();
         for sub in Subscription::live(conn)? {
             if let Some(item) = Item::of(conn, &sub.id)?.into_iter().next() {
@@ -178,7 +184,7 @@ pub async fn page(state: web::Data<AppState>, session: CookieSession) -> AppResu
             .take(30)
             .map(|e| EventRow { event_type: e.event_type.clone(), delivery: delivery(e) })
             .collect();
-        Ok((sandbox_now(conn)?, clock_offset(conn)?, rows, events))
+        Ok((clock.now(conn)?, clock.offset(conn)?, rows, events))
     })
     .await?;
     let page = ClockPage {

@@ -1,9 +1,9 @@
 //! Events: recorded in the same transaction as the change they describe, then delivered to
-//! `POST {BASE_URL}/webhooks/stripe` signed exactly as Stripe signs them. Delivery never
-//! holds a database connection across the HTTP call: each event is claimed with a short
-//! lease, sent, and its outcome written back. Events are sent in creation order; a failed
-//! delivery stays pending and is retried on the next sandbox action (up to
-//! [`AUTO_ATTEMPTS`]) or on `POST /sandbox/events/redeliver` (always).
+//! `POST {app_url}/webhooks/stripe` (the app's bound address, [`SandboxState::app_url`]) signed
+//! exactly as Stripe signs them. Delivery never holds a database connection across the HTTP
+//! call: each event is claimed with a short lease, sent, and its outcome written back. Events
+//! are sent in creation order; a failed delivery stays pending and is retried on the next
+//! sandbox action (up to [`AUTO_ATTEMPTS`]) or on `POST /sandbox/events/redeliver` (always).
 
 use std::time::Duration;
 
@@ -12,13 +12,14 @@ use diesel::prelude::*;
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use super::SandboxState;
 use super::error::SandboxError;
+use super::schema::sandbox_events;
 use super::shapes::API_VERSION;
 use super::store::new_id;
-use crate::billing::signature::stripe_sign;
+use super::time::real_now;
 use crate::db::DbConnection;
-use crate::schema::sandbox_events;
-use crate::state::AppState;
+use crate::signature::stripe_sign;
 
 /// Automatic retries stop here, so a missing endpoint does not cost every action more and more.
 pub const AUTO_ATTEMPTS: i32 = 5;
@@ -80,7 +81,7 @@ pub fn record(
             sandbox_events::event_type.eq(event_type),
             sandbox_events::payload.eq(payload.to_string()),
             sandbox_events::attempts.eq(0),
-            sandbox_events::created_at.eq(crate::models::now()),
+            sandbox_events::created_at.eq(real_now()),
         ))
         .execute(conn)
         .map(|_| ())
@@ -95,17 +96,18 @@ pub struct DeliveryReport {
 
 /// Sends every pending event, oldest first. `force` also retries events past the automatic
 /// attempt limit.
-pub async fn deliver_pending(state: &AppState, force: bool) -> Result<DeliveryReport, SandboxError> {
+pub async fn deliver_pending(state: &SandboxState, force: bool) -> Result<DeliveryReport, SandboxError> {
     let limit = if force { i32::MAX } else { AUTO_ATTEMPTS };
     let pending: Vec<i64> = state
         .db
-        .run(move |conn| {
-            Ok(sandbox_events::table
+        .run_with(move |conn| {
+            sandbox_events::table
                 .filter(sandbox_events::delivered_at.is_null())
                 .filter(sandbox_events::attempts.lt(limit))
                 .order(sandbox_events::id.asc())
                 .select(sandbox_events::id)
-                .load(conn)?)
+                .load(conn)
+                .map_err(SandboxError::from)
         })
         .await?;
     let mut report = DeliveryReport::default();
@@ -116,13 +118,13 @@ pub async fn deliver_pending(state: &AppState, force: bool) -> Result<DeliveryRe
         .timeout(Duration::from_secs(10))
         .build()
         .map_err(|e| SandboxError::Internal(format!("webhook client: {e}")))?;
-    let url = format!("{}/webhooks/stripe", state.config.base_url);
+    let url = format!("{}/webhooks/stripe", state.app_url);
     for seq in pending {
-        let Some(payload) = state.db.run(move |conn| claim(conn, seq).map_err(Into::into)).await? else {
+        let Some(payload) = state.db.run_with(move |conn| claim(conn, seq).map_err(SandboxError::from)).await? else {
             continue; // another delivery pass has it
         };
         report.attempted += 1;
-        let signature = stripe_sign(&state.stripe_webhook_secret, Utc::now().timestamp(), payload.as_bytes());
+        let signature = stripe_sign(&state.webhook_secret, Utc::now().timestamp(), payload.as_bytes());
         let sent = client
             .post(&url)
             .header("Stripe-Signature", signature)
@@ -141,7 +143,7 @@ pub async fn deliver_pending(state: &AppState, force: bool) -> Result<DeliveryRe
             report.failed += 1;
             log::info!("sandbox: webhook delivery to {url} failed ({})", error.as_deref().unwrap_or("non-2xx status"));
         }
-        state.db.run(move |conn| finish(conn, seq, status, error, ok).map_err(Into::into)).await?;
+        state.db.run_with(move |conn| finish(conn, seq, status, error, ok).map_err(SandboxError::from)).await?;
     }
     Ok(report)
 }
@@ -149,7 +151,7 @@ pub async fn deliver_pending(state: &AppState, force: bool) -> Result<DeliveryRe
 /// Takes the lease on an undelivered event and counts the attempt; `None` when someone else
 /// holds it or it was delivered meanwhile.
 fn claim(conn: &mut DbConnection, seq: i64) -> QueryResult<Option<String>> {
-    let now = crate::models::now();
+    let now = real_now();
     let claimed = diesel::update(
         sandbox_events::table
             .find(seq)
@@ -168,7 +170,7 @@ fn claim(conn: &mut DbConnection, seq: i64) -> QueryResult<Option<String>> {
 }
 
 fn finish(conn: &mut DbConnection, seq: i64, status: Option<i32>, error: Option<String>, ok: bool) -> QueryResult<()> {
-    let delivered = ok.then(crate::models::now);
+    let delivered = ok.then(real_now);
     diesel::update(sandbox_events::table.find(seq))
         .set((
             sandbox_events::last_status.eq(status),
@@ -182,7 +184,7 @@ fn finish(conn: &mut DbConnection, seq: i64, status: Option<i32>, error: Option<
 
 /// Delivers in the background, for API calls: Stripe answers first and sends events later,
 /// and the caller may be the very webhook handler the events go to.
-pub fn deliver_later(state: actix_web::web::Data<AppState>) {
+pub fn deliver_later(state: actix_web::web::Data<SandboxState>) {
     actix_web::rt::spawn(async move {
         if let Err(e) = deliver_pending(&state, false).await {
             log::warn!("sandbox: delivering events failed: {e}");

@@ -1,0 +1,2 @@
+DROP TABLE sandbox_prices;
+DROP TABLE sandbox_products;

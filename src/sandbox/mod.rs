@@ -1,0 +1,130 @@
+//! The offline sandbox: a small Stripe-compatible server, mounted under `/sandbox/` by
+//! `startup.rs` only when `BILLING_PROVIDER=sandbox` (the default). The app's Stripe provider
+//! talks to it over HTTP exactly as it talks to Stripe, so every local run exercises the real
+//! Stripe code path.
+//!
+//! It is a component of its own, not a billing adapter, and knows nothing of the app: it depends
+//! only on `crate::db` (connections, transactions) and `crate::signature` (to sign its events).
+//! It has its own state ([`SandboxState`]), tables (`schema`), errors, page plumbing and
+//! templates (`templates/sandbox/`), so the app can change freely around it and the sandbox could
+//! become a crate without edits.
+//!
+//! * `api`, `catalog_api` — the Stripe REST subset (`/sandbox/v1/…`) in Stripe's shapes
+//!   (`shapes`), behind `auth` (the installation's API key); `catalog` — the products and prices
+//!   merchants (the app) register there.
+//! * `pages` — the hosted checkout and portal; `clock` — time travel and the event log; `html` —
+//!   their CSRF tokens, rendering and redirects.
+//! * `checkout`, `subscriptions`, `ops` — what the operations do to the sandbox's rows (`store`).
+//! * `events` — Stripe-shaped events, stored, signed and delivered to the app's `/webhooks/stripe`.
+//! * `time` — sandbox time (the clock); `money`, `form`, `cards` — small helpers.
+
+mod api;
+mod auth;
+pub mod cards;
+pub mod catalog;
+mod catalog_api;
+mod checkout;
+mod clock;
+mod error;
+pub mod events;
+mod form;
+mod html;
+mod money;
+mod ops;
+mod pages;
+pub mod schema;
+mod shapes;
+pub mod store;
+mod subscriptions;
+pub mod time;
+
+use actix_web::web;
+
+pub use error::{PageError, SandboxError};
+pub use time::Clock;
+
+use crate::db::{Db, DbConnection, write_transaction};
+
+/// Everything the sandbox's handlers share, as `web::Data<SandboxState>` inside its scope.
+pub struct SandboxState {
+    pub db: Db,
+    /// Where browsers reach the hosted pages: the app's public `BASE_URL`, no trailing slash.
+    pub public_url: String,
+    /// Where the sandbox reaches the app to deliver events (`{app_url}/webhooks/stripe`): the
+    /// server's own bound address, so delivery does not depend on how `BASE_URL` is routed.
+    pub app_url: String,
+    /// The secret key API requests must carry (`Authorization: Bearer sk_test_…`).
+    pub api_key: String,
+    /// The secret events are signed with (`whsec_…`); the app verifies with the same one.
+    pub webhook_secret: String,
+    /// Sandbox time: real time plus the offset the clock page moves forward.
+    pub clock: Clock,
+}
+
+impl SandboxState {
+    pub fn new(db: Db, public_url: &str, app_url: &str, api_key: String, webhook_secret: String) -> SandboxState {
+        SandboxState {
+            db,
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            app_url: app_url.trim_end_matches('/').to_owned(),
+            api_key,
+            webhook_secret,
+            clock: Clock,
+        }
+    }
+
+    /// The hosted page for a checkout or portal session.
+    fn page_url(&self, kind: &str, id: &str) -> String {
+        format!("{}/sandbox/{kind}/{id}", self.public_url)
+    }
+}
+
+/// Mounts the sandbox under `/sandbox/` with its state; `startup.rs` calls this only when the
+/// sandbox is the configured provider, so with any other provider nothing here exists.
+pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<SandboxState>) {
+    cfg.service(
+        web::scope("/sandbox")
+            .app_data(state)
+            .app_data(web::PayloadConfig::new(html::FORM_LIMIT))
+            .app_data(web::JsonConfig::default().limit(html::FORM_LIMIT))
+            .service(
+                web::scope("/v1")
+                    .route("/customers", web::post().to(api::create_customer))
+                    .route("/customers/{id}", web::get().to(api::retrieve_customer))
+                    .route("/checkout/sessions", web::post().to(api::create_checkout_session))
+                    .route("/checkout/sessions/{id}", web::get().to(api::retrieve_checkout_session))
+                    .route("/billing_portal/sessions", web::post().to(api::create_portal_session))
+                    .route("/subscriptions/{id}", web::get().to(api::retrieve_subscription))
+                    .route("/subscriptions/{id}", web::post().to(api::update_subscription))
+                    .route("/subscriptions/{id}", web::delete().to(api::cancel_subscription))
+                    .route("/invoices", web::get().to(api::list_invoices))
+                    .route("/invoices/create_preview", web::post().to(api::preview_invoice))
+                    .route("/products", web::post().to(catalog_api::create_product))
+                    .route("/products/{id}", web::get().to(catalog_api::retrieve_product))
+                    .route("/products/{id}", web::post().to(catalog_api::update_product))
+                    .route("/prices", web::post().to(catalog_api::create_price))
+                    .route("/prices", web::get().to(catalog_api::list_prices))
+                    .route("/prices/{id}", web::get().to(catalog_api::retrieve_price)),
+            )
+            .route("/checkout/{id}", web::get().to(pages::checkout_page))
+            .route("/checkout/{id}/pay", web::post().to(pages::pay))
+            .route("/portal/{id}", web::get().to(pages::portal_page))
+            .route("/portal/{id}/card", web::post().to(pages::update_card))
+            .route("/portal/{id}/subscriptions/{sub}/cancel", web::post().to(pages::cancel))
+            .route("/portal/{id}/subscriptions/{sub}/resume", web::post().to(pages::resume))
+            .route("/clock", web::get().to(clock::page))
+            .route("/clock.json", web::get().to(clock::now_json))
+            .route("/clock/advance", web::post().to(clock::advance))
+            .route("/events.json", web::get().to(clock::events_json))
+            .route("/events/redeliver", web::post().to(clock::redeliver)),
+    );
+}
+
+/// Runs `f` in a write transaction on the blocking pool.
+async fn transaction<T, F>(state: &SandboxState, f: F) -> Result<T, SandboxError>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, SandboxError> + Send + 'static,
+    T: Send + 'static,
+{
+    state.db.run_with(move |conn| write_transaction(conn, f)).await
+}
