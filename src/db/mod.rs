@@ -3,8 +3,10 @@
 //! `write_transaction`, the one way domain code opens a transaction that writes.
 
 mod pool;
+pub mod writer;
 
 pub use pool::{Db, DbPool, DbUnavailable, build_pool};
+pub use writer::{WriteError, Writer};
 
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::prelude::*;
@@ -61,22 +63,36 @@ where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
-    match conn {
-        DbConnection::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
-        DbConnection::Postgres(c) => AnsiTransactionManager::begin_transaction(c)?,
-    }
+    begin_write(conn)?;
     match f(conn) {
         Ok(value) => {
-            <DbConnection as Connection>::TransactionManager::commit_transaction(conn)?;
+            commit(conn)?;
             Ok(value)
         }
         Err(err) => {
             // The original error matters more than a failed rollback, which diesel
             // already marks as a broken connection that the pool will discard.
-            let _ = <DbConnection as Connection>::TransactionManager::rollback_transaction(conn);
+            let _ = rollback(conn);
             Err(err)
         }
     }
+}
+
+/// Opens a transaction that holds the write lock from its first statement (see
+/// [`write_transaction`]).
+pub(crate) fn begin_write(conn: &mut DbConnection) -> diesel::QueryResult<()> {
+    match conn {
+        DbConnection::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE"),
+        DbConnection::Postgres(c) => AnsiTransactionManager::begin_transaction(c),
+    }
+}
+
+pub(crate) fn commit(conn: &mut DbConnection) -> diesel::QueryResult<()> {
+    <DbConnection as Connection>::TransactionManager::commit_transaction(conn)
+}
+
+pub(crate) fn rollback(conn: &mut DbConnection) -> diesel::QueryResult<()> {
+    <DbConnection as Connection>::TransactionManager::rollback_transaction(conn)
 }
 
 /// True when a diesel error is a unique-constraint violation (a duplicate insert).

@@ -28,10 +28,16 @@ pub enum ConnectError {
 
 /// SQLite settings every connection needs: a busy timeout so writers queue instead of
 /// failing at once (first: switching to WAL itself needs the lock while the pool opens its
-/// connections side by side), WAL so readers never block the writer, and enforced foreign
-/// keys (off by default in SQLite).
+/// connections side by side), WAL so readers never block the writer, enforced foreign keys
+/// (off by default in SQLite), and `synchronous = FULL`: in WAL mode `NORMAL` may lose the
+/// last commits on power loss, and a webhook we answered 200 is never sent again — so every
+/// commit waits for its fsync (the group-commit writer makes one fsync serve many writes).
 const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
-     PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;";
+     PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;";
+
+/// PostgreSQL's default, enforced per session so a server configured with
+/// `synchronous_commit = off` cannot make an acknowledged write vanish on a crash.
+const POSTGRES_SETTINGS: &str = "SET synchronous_commit TO on";
 
 impl ManageConnection for ConnectionManager {
     type Connection = DbConnection;
@@ -39,7 +45,11 @@ impl ManageConnection for ConnectionManager {
 
     fn connect(&self) -> Result<DbConnection, ConnectError> {
         match self.backend {
-            Backend::Postgres => Ok(DbConnection::Postgres(diesel::PgConnection::establish(&self.url)?)),
+            Backend::Postgres => {
+                let mut conn = diesel::PgConnection::establish(&self.url)?;
+                conn.batch_execute(POSTGRES_SETTINGS)?;
+                Ok(DbConnection::Postgres(conn))
+            }
             Backend::Sqlite => {
                 let mut conn = diesel::SqliteConnection::establish(sqlite_path(&self.url))?;
                 conn.batch_execute(SQLITE_PRAGMAS)?;

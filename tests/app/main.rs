@@ -13,6 +13,7 @@ mod catalog;
 mod chargebee_provider;
 mod chargebee_webhooks;
 mod checkout;
+mod durability;
 mod errors;
 mod event_cost;
 mod flows;

@@ -1,0 +1,326 @@
+//! Group commit: one writer per database, fed by a bounded queue. Writes that arrive
+//! together are committed together — the writer takes whatever is queued (up to a batch
+//! size), runs each piece of work in its own savepoint (so one failure rolls back alone),
+//! commits once, and only then answers every waiter. With `synchronous = FULL` a commit is
+//! an fsync, so an answer always means "on disk", and one fsync serves a whole batch.
+//!
+//! The writer runs on its own OS thread with a pooled connection per batch; the async side
+//! only waits on a channel, so nothing blocks the executor. Work runs in arrival order, which
+//! keeps the order of events within a workspace.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use diesel::Connection;
+use tokio::sync::{mpsc, oneshot};
+
+use super::{DbConnection, DbPool, begin_write, commit, rollback};
+
+/// Why queued work got no answer of its own.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WriteError {
+    /// The batch's commit failed (or it never began): nothing of it is on disk.
+    #[error("the write was not committed: {0}")]
+    NotCommitted(String),
+    /// The writer has stopped (the app is shutting down).
+    #[error("the database writer has stopped")]
+    Stopped,
+}
+
+/// Called after the batch's commit with its outcome, to answer the waiter.
+type Answer = Box<dyn FnOnce(Result<(), WriteError>) + Send>;
+
+/// One piece of queued work, type-erased so one queue carries every kind.
+trait Job: Send {
+    fn run(self: Box<Self>, conn: &mut DbConnection) -> Answer;
+    /// Answers without running (the batch could not begin).
+    fn refuse(self: Box<Self>, why: WriteError);
+}
+
+struct Work<T, E, F, R> {
+    work: F,
+    /// Runs, in a savepoint of its own, after `work` failed and was rolled back: records the
+    /// failure in the same commit (a webhook stored as failed).
+    recover: Option<R>,
+    reply: oneshot::Sender<Result<Result<T, E>, WriteError>>,
+}
+
+impl<T, E, F, R> Job for Work<T, E, F, R>
+where
+    T: Send + 'static,
+    E: From<diesel::result::Error> + Send + 'static,
+    F: FnOnce(&mut DbConnection) -> Result<T, E> + Send,
+    R: FnOnce(&mut DbConnection, &E) -> diesel::QueryResult<()> + Send,
+{
+    fn run(self: Box<Self>, conn: &mut DbConnection) -> Answer {
+        let Work { work, recover, reply } = *self;
+        // A nested `transaction` is a savepoint: a failed piece of work leaves no trace.
+        let result = conn.transaction(work);
+        if let (Err(e), Some(recover)) = (&result, recover)
+            && let Err(failed) = conn.transaction(|conn| recover(conn, e))
+        {
+            log::error!("recording a failed write did not work either: {failed}");
+        }
+        Box::new(move |committed| {
+            // The waiter may have gone away (a client disconnected); the work stands anyway.
+            let _ = reply.send(committed.map(|()| result));
+        })
+    }
+
+    fn refuse(self: Box<Self>, why: WriteError) {
+        let _ = self.reply.send(Err(why));
+    }
+}
+
+/// The handle the app submits writes through. Cloning shares one writer.
+#[derive(Clone)]
+pub struct Writer {
+    jobs: mpsc::Sender<Box<dyn Job>>,
+    counters: Arc<Counters>,
+}
+
+#[derive(Default)]
+struct Counters {
+    writes: AtomicU64,
+    batches: AtomicU64,
+}
+
+/// How much work the writer has done: `writes / batches` is the group-commit gain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriterStats {
+    pub writes: u64,
+    /// Commits attempted (each one fsync).
+    pub batches: u64,
+}
+
+impl Writer {
+    /// Starts the writer thread. `queue` bounds how much work may wait (callers beyond it
+    /// wait for room: back-pressure instead of unbounded memory); `batch` bounds one commit.
+    pub fn start(pool: DbPool, queue: usize, batch: usize) -> std::io::Result<Writer> {
+        let (jobs, queued) = mpsc::channel(queue.max(1));
+        let counters = Arc::new(Counters::default());
+        let seen = counters.clone();
+        std::thread::Builder::new().name("db-writer".into()).spawn(move || run(pool, queued, batch.max(1), &seen))?;
+        Ok(Writer { jobs, counters })
+    }
+
+    pub fn stats(&self) -> WriterStats {
+        WriterStats {
+            writes: self.counters.writes.load(Ordering::Relaxed),
+            batches: self.counters.batches.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Runs `work` in the next batch and answers once that batch is committed.
+    pub async fn write<T, E, F>(&self, work: F) -> Result<Result<T, E>, WriteError>
+    where
+        T: Send + 'static,
+        E: From<diesel::result::Error> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+    {
+        self.submit(work, None::<fn(&mut DbConnection, &E) -> diesel::QueryResult<()>>).await
+    }
+
+    /// Like [`Writer::write`]; when `work` fails, `recover` records the failure in the same
+    /// commit.
+    pub async fn write_or_record<T, E, F, R>(&self, work: F, recover: R) -> Result<Result<T, E>, WriteError>
+    where
+        T: Send + 'static,
+        E: From<diesel::result::Error> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        R: FnOnce(&mut DbConnection, &E) -> diesel::QueryResult<()> + Send + 'static,
+    {
+        self.submit(work, Some(recover)).await
+    }
+
+    async fn submit<T, E, F, R>(&self, work: F, recover: Option<R>) -> Result<Result<T, E>, WriteError>
+    where
+        T: Send + 'static,
+        E: From<diesel::result::Error> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        R: FnOnce(&mut DbConnection, &E) -> diesel::QueryResult<()> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let job: Box<dyn Job> = Box::new(Work { work, recover, reply });
+        self.jobs.send(job).await.map_err(|_| WriteError::Stopped)?;
+        answer.await.map_err(|_| WriteError::Stopped)?
+    }
+}
+
+/// The writer thread: batch, run, commit, answer; until every handle is dropped.
+fn run(pool: DbPool, mut queued: mpsc::Receiver<Box<dyn Job>>, batch: usize, counters: &Counters) {
+    while let Some(first) = queued.blocking_recv() {
+        let mut jobs = vec![first];
+        while jobs.len() < batch {
+            match queued.try_recv() {
+                Ok(job) => jobs.push(job),
+                Err(_) => break,
+            }
+        }
+        counters.writes.fetch_add(jobs.len() as u64, Ordering::Relaxed);
+        counters.batches.fetch_add(1, Ordering::Relaxed);
+        let (answers, outcome) = commit_batch(&pool, jobs);
+        for answer in answers {
+            answer(outcome.clone());
+        }
+    }
+}
+
+fn commit_batch(pool: &DbPool, jobs: Vec<Box<dyn Job>>) -> (Vec<Answer>, Result<(), WriteError>) {
+    let mut conn = match pool.get() {
+        Ok(conn) => conn,
+        Err(e) => return refuse_all(jobs, format!("no database connection: {e}")),
+    };
+    if let Err(e) = begin_write(&mut conn) {
+        return refuse_all(jobs, e.to_string());
+    }
+    let mut answers = Vec::with_capacity(jobs.len());
+    let mut jobs = jobs.into_iter();
+    for job in jobs.by_ref() {
+        match catch_unwind(AssertUnwindSafe(|| job.run(&mut conn))) {
+            Ok(answer) => answers.push(answer),
+            Err(_) => {
+                // The batch is half-done in an unknown state: roll all of it back.
+                let _ = rollback(&mut conn);
+                log::error!("a queued write panicked; its whole batch was rolled back");
+                let why = "another write in the same batch failed".to_owned();
+                let (_, refused) = refuse_all(jobs.collect(), why.clone());
+                return (answers, refused);
+            }
+        }
+    }
+    match commit(&mut conn) {
+        Ok(()) => (answers, Ok(())),
+        Err(e) => {
+            let _ = rollback(&mut conn);
+            log::error!("committing a batch of {} writes failed: {e}", answers.len());
+            (answers, Err(WriteError::NotCommitted(e.to_string())))
+        }
+    }
+}
+
+/// Answers work that never ran: nothing of the batch is written.
+fn refuse_all(jobs: Vec<Box<dyn Job>>, why: String) -> (Vec<Answer>, Result<(), WriteError>) {
+    let error = WriteError::NotCommitted(why);
+    for job in jobs {
+        job.refuse(error.clone());
+    }
+    (Vec::new(), Err(error))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use diesel::connection::SimpleConnection;
+    use diesel::prelude::*;
+    use diesel::sql_types::BigInt;
+
+    use super::*;
+    use crate::db::build_pool;
+
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+
+    fn scratch() -> (tempfile::TempDir, DbPool) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = dir.path().join("w.db").to_string_lossy().into_owned();
+        let pool = build_pool(&url, 4).unwrap();
+        pool.get()
+            .unwrap()
+            .batch_execute(
+                "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE); \
+                 CREATE TABLE failures (id INTEGER PRIMARY KEY, name TEXT NOT NULL);",
+            )
+            .unwrap();
+        (dir, pool)
+    }
+
+    fn count(pool: &DbPool, table: &str) -> i64 {
+        let mut conn = pool.get().unwrap();
+        diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}")).get_result::<Count>(&mut conn).unwrap().n
+    }
+
+    fn insert(name: String) -> impl FnOnce(&mut DbConnection) -> diesel::QueryResult<usize> + Send + 'static {
+        move |conn| diesel::sql_query(format!("INSERT INTO items (name) VALUES ('{name}')")).execute(conn)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn queued_writes_share_commits_and_a_failure_rolls_back_alone() {
+        let (_dir, pool) = scratch();
+        // A row the 8th write will collide with.
+        diesel::sql_query("INSERT INTO items (name) VALUES ('dup')").execute(&mut pool.get().unwrap()).unwrap();
+        let writer = Writer::start(pool.clone(), 256, 64).unwrap();
+        // Hold the writer busy so the next writes queue up behind it, as under load.
+        let (started, running) = std::sync::mpsc::channel();
+        let busy = tokio::spawn({
+            let writer = writer.clone();
+            async move {
+                writer
+                    .write(move |_conn| {
+                        let _ = started.send(());
+                        std::thread::sleep(Duration::from_millis(100));
+                        diesel::QueryResult::Ok(())
+                    })
+                    .await
+            }
+        });
+        running.recv_timeout(Duration::from_secs(5)).unwrap();
+        let mut waiting = Vec::new();
+        for i in 0..40 {
+            let writer = writer.clone();
+            waiting.push(tokio::spawn(async move {
+                let name = if i == 7 { "dup".to_owned() } else { format!("item{i}") };
+                writer
+                    .write_or_record(insert(name), |conn, _e| {
+                        diesel::sql_query("INSERT INTO failures (name) VALUES ('seven')").execute(conn).map(drop)
+                    })
+                    .await
+            }));
+        }
+        assert!(busy.await.unwrap().unwrap().is_ok());
+        let mut failed = 0;
+        for handle in waiting {
+            match handle.await.unwrap().unwrap() {
+                Ok(1) => {}
+                Ok(n) => panic!("inserted {n} rows"),
+                Err(_) => failed += 1,
+            }
+        }
+        assert_eq!(failed, 1, "only the duplicate fails");
+        assert_eq!(count(&pool, "items"), 40, "39 writes plus the first 'dup'");
+        assert_eq!(count(&pool, "failures"), 1, "the failure was recorded in the same commit");
+        let stats = writer.stats();
+        assert_eq!(stats.writes, 41);
+        assert!(stats.batches <= 4, "writes queued together commit together: {stats:?}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_batch_that_cannot_commit_answers_every_waiter_with_the_reason() {
+        let (_dir, pool) = scratch();
+        let writer = Writer::start(pool.clone(), 8, 8).unwrap();
+        // Deferred foreign keys are checked at commit: the whole batch is refused there.
+        pool.get()
+            .unwrap()
+            .batch_execute(
+                "CREATE TABLE parents (id INTEGER PRIMARY KEY); \
+                 CREATE TABLE children (id INTEGER PRIMARY KEY, parent_id INTEGER \
+                 REFERENCES parents (id) DEFERRABLE INITIALLY DEFERRED);",
+            )
+            .unwrap();
+        let orphan = writer
+            .write(|conn| diesel::sql_query("INSERT INTO children (parent_id) VALUES (99)").execute(conn).map(drop));
+        match orphan.await {
+            Err(WriteError::NotCommitted(reason)) => assert!(reason.contains("FOREIGN KEY"), "{reason}"),
+            other => panic!("expected a refused commit, got {other:?}"),
+        }
+        assert_eq!(count(&pool, "children"), 0);
+        // The writer goes on with the next batch.
+        assert!(writer.write(insert("after".to_owned())).await.unwrap().is_ok());
+        assert_eq!(count(&pool, "items"), 1);
+    }
+}

@@ -1,0 +1,47 @@
+//! "Acknowledged means durable": the settings that make a commit wait for the disk, read back
+//! from a live pooled connection of the running app.
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
+use tollgate::db::DbConnection;
+
+use crate::common::*;
+
+#[derive(QueryableByName)]
+struct Setting {
+    #[diesel(sql_type = Text)]
+    value: String,
+}
+
+#[derive(QueryableByName)]
+struct Number {
+    #[diesel(sql_type = BigInt)]
+    value: i64,
+}
+
+#[actix_web::test]
+async fn every_commit_waits_for_the_disk() {
+    let app = spawn_app().await;
+    app.with_db(|conn| match conn {
+        DbConnection::Sqlite(_) => {
+            let mode: Setting =
+                diesel::sql_query("SELECT journal_mode AS value FROM pragma_journal_mode").get_result(conn).unwrap();
+            assert_eq!(mode.value, "wal");
+            // 2 = FULL: in WAL mode, NORMAL would let the newest commits vanish on power loss.
+            let sync: Number =
+                diesel::sql_query("SELECT synchronous AS value FROM pragma_synchronous").get_result(conn).unwrap();
+            assert_eq!(sync.value, 2, "PRAGMA synchronous must be FULL");
+        }
+        DbConnection::Postgres(_) => {
+            let sync: Setting =
+                diesel::sql_query("SELECT setting AS value FROM pg_settings WHERE name = 'synchronous_commit'")
+                    .get_result(conn)
+                    .unwrap();
+            assert_eq!(sync.value, "on");
+            let fsync: Setting = diesel::sql_query("SELECT setting AS value FROM pg_settings WHERE name = 'fsync'")
+                .get_result(conn)
+                .unwrap();
+            assert_eq!(fsync.value, "on", "the server must not run with fsync off");
+        }
+    });
+}
