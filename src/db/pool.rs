@@ -8,7 +8,7 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::r2d2::{ManageConnection, Pool, PooledConnection};
 
-use super::{Backend, DbConnection, sqlite_path};
+use super::{Backend, DbConnection, Writer, sqlite_path};
 use crate::error::AppError;
 
 pub type DbPool = Pool<ConnectionManager>;
@@ -98,11 +98,25 @@ pub struct DbUnavailable(pub String);
 pub struct Db {
     pool: DbPool,
     backend: Backend,
+    writer: Writer,
 }
 
+/// How many writes may wait for the writer before callers wait for room.
+const WRITE_QUEUE: usize = 4096;
+/// The most writes one commit carries.
+const WRITE_BATCH: usize = 256;
+
 impl Db {
-    pub fn new(pool: DbPool, url: &str) -> Db {
-        Db { pool, backend: Backend::of_url(url) }
+    /// Wraps the pool and starts its group-commit writer.
+    pub fn new(pool: DbPool, url: &str) -> Result<Db, String> {
+        let writer = Writer::start(pool.clone(), WRITE_QUEUE, WRITE_BATCH)
+            .map_err(|e| format!("cannot start the database writer: {e}"))?;
+        Ok(Db { pool, backend: Backend::of_url(url), writer })
+    }
+
+    /// The group-commit writer: writes that must be durable before they are acknowledged.
+    pub fn writer(&self) -> &Writer {
+        &self.writer
     }
 
     pub fn backend(&self) -> Backend {

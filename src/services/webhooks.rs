@@ -4,6 +4,7 @@
 //! error stay for the retry job (`retry_events`).
 
 use chrono::{DateTime, TimeDelta, Utc};
+use diesel::Connection;
 
 use super::apply_event::{EventResult, apply_event};
 use crate::billing::BillingProvider;
@@ -74,34 +75,65 @@ pub(super) async fn process_event(
 ) -> Result<WebhookOutcome, WebhookError> {
     match settle(state, &event, &payload).await {
         Ok(outcome) => Ok(outcome),
-        Err(error) => {
-            record_failure(state, &event, &payload, &error).await;
+        Err(Failure { error, recorded }) => {
+            log::warn!("{} event {} ({}) failed: {error}", event.provider.as_str(), event.event_id, event.event_type);
+            if !recorded {
+                record_failure(state, &event, &payload, &error).await;
+            }
             Err(WebhookError::Failed(error))
         }
     }
 }
 
+/// Why an event could not be applied, and whether that was already stored with it.
+struct Failure {
+    error: String,
+    /// Stored as failed in the same commit that would have applied it.
+    recorded: bool,
+}
+
+impl From<String> for Failure {
+    fn from(error: String) -> Failure {
+        Failure { error, recorded: false }
+    }
+}
+
 /// Fetches what the event needs from the provider (outside any transaction), then records
-/// and applies it; an ambiguous event is applied once more with the fetched state.
-async fn settle(state: &AppState, event: &NormalizedEvent, payload: &str) -> Result<WebhookOutcome, String> {
+/// and applies it through the group-commit writer, so the answer is sent only once it is on
+/// disk; an ambiguous event is applied once more with the fetched state.
+async fn settle(state: &AppState, event: &NormalizedEvent, payload: &str) -> Result<WebhookOutcome, Failure> {
     let mut fetched = match checkout_subscription(event).filter(|_| needs_subscription(event)) {
         Some(id) => Some(fetch_subscription(state, &id).await?),
         None => None,
     };
+    let mut raced = false;
     loop {
-        let (ev, body, sub) = (event.clone(), payload.to_owned(), fetched.clone());
         let grace = state.config.grace_period_days;
-        let step = state
+        let (ev, body, sub) = (event.clone(), payload.to_owned(), fetched.clone());
+        let (failed_ev, failed_body) = (event.clone(), payload.to_owned());
+        let written = state
             .db
-            .run(move |conn| record_and_apply(conn, &ev, &body, sub.as_ref(), grace))
+            .writer()
+            .write_or_record(
+                move |conn| apply_once(conn, &ev, &body, sub.as_ref(), grace),
+                // A failure rolls back alone and is stored with its error in the same commit.
+                move |conn, error| match error {
+                    TxError::App(e) => record_failed(conn, &failed_ev, &failed_body, &e.detail()),
+                    TxError::NeedsFetch(_) | TxError::Race => Ok(()),
+                },
+            )
             .await
-            .map_err(|e| e.detail())?;
-        match step {
-            Step::Done(outcome) => return Ok(outcome),
-            Step::NeedsFetch(_) if fetched.is_some() => {
-                return Err("the provider's current subscription state did not settle the event".into());
+            .map_err(|e| e.to_string())?;
+        match written {
+            Ok(outcome) => return Ok(outcome),
+            Err(TxError::App(e)) => return Err(Failure { error: e.detail(), recorded: true }),
+            // Another instance recorded the same event a moment ago: try again to find it.
+            Err(TxError::Race) if !raced => raced = true,
+            Err(TxError::Race) => return Err("billing event insert kept racing".to_owned().into()),
+            Err(TxError::NeedsFetch(_)) if fetched.is_some() => {
+                return Err("the provider's current subscription state did not settle the event".to_owned().into());
             }
-            Step::NeedsFetch(id) => fetched = Some(fetch_subscription(state, &id).await?),
+            Err(TxError::NeedsFetch(id)) => fetched = Some(fetch_subscription(state, &id).await?),
         }
     }
 }
@@ -117,11 +149,6 @@ fn needs_subscription(event: &NormalizedEvent) -> bool {
 
 fn checkout_subscription(event: &NormalizedEvent) -> Option<String> {
     event.checkout.as_ref().and_then(|c| c.subscription_id.clone())
-}
-
-enum Step {
-    Done(WebhookOutcome),
-    NeedsFetch(String),
 }
 
 /// Why a recording transaction rolled back.
@@ -143,73 +170,51 @@ impl From<diesel::result::Error> for TxError {
     }
 }
 
-/// Records and applies one event on a connection the caller holds, when the event needs
-/// nothing from the provider (`None` when it does: the caller must go through
-/// [`process_webhook`]). What one event costs in statements is measured through this.
+/// Records and applies one event on a connection the caller holds, in a transaction of its
+/// own, when the event needs nothing from the provider (`None` when it does: the caller must
+/// go through [`process_webhook`]). What one event costs in statements is measured through
+/// this.
 pub fn record_and_apply_on(
     conn: &mut DbConnection,
     event: &NormalizedEvent,
     payload: &str,
     grace_days: i64,
 ) -> Result<Option<WebhookOutcome>, AppError> {
-    Ok(match record_and_apply(conn, event, payload, None, grace_days)? {
-        Step::Done(outcome) => Some(outcome),
-        Step::NeedsFetch(_) => None,
-    })
-}
-
-/// Records the event and applies it, all in one transaction. A concurrent delivery of the
-/// same event loses the unique-key race, tries again, and finds it done.
-fn record_and_apply(
-    conn: &mut DbConnection,
-    event: &NormalizedEvent,
-    payload: &str,
-    fetched: Option<&SubscriptionData>,
-    grace_days: i64,
-) -> Result<Step, AppError> {
-    let mut result = attempt(conn, event, payload, fetched, grace_days);
-    if matches!(result, Err(TxError::Race)) {
-        result = attempt(conn, event, payload, fetched, grace_days);
-    }
-    match result {
-        Ok(step) => Ok(step),
-        Err(TxError::NeedsFetch(sub)) => Ok(Step::NeedsFetch(sub)),
-        Err(TxError::Race) => Err(AppError::internal("billing event insert kept racing")),
+    match write_transaction(conn, |conn| apply_once(conn, event, payload, None, grace_days)) {
+        Ok(outcome) => Ok(Some(outcome)),
+        Err(TxError::NeedsFetch(_)) => Ok(None),
+        Err(TxError::Race) => Err(AppError::internal("billing event inserted concurrently")),
         Err(TxError::App(e)) => Err(e),
     }
 }
 
-fn attempt(
+/// Records the event and applies it, inside the caller's transaction (a savepoint of the
+/// writer's batch). A duplicate of an event already done changes nothing.
+fn apply_once(
     conn: &mut DbConnection,
     event: &NormalizedEvent,
     payload: &str,
     fetched: Option<&SubscriptionData>,
     grace_days: i64,
-) -> Result<Step, TxError> {
-    write_transaction(conn, |conn| {
-        let existing = BillingEvent::find(conn, event.provider, &event.event_id)?;
-        let (row_id, attempts) = match existing {
-            Some(row) if row.status.is_final() => return Ok(Step::Done(WebhookOutcome::Duplicate)),
-            Some(row) => (row.id, row.attempts),
-            None => (insert_event(conn, event, payload)?, 0),
-        };
-        let at = Utc::now();
-        let (status, workspace, note, outcome) = match apply_event(conn, event, fetched, grace_days, at)? {
-            EventResult::NeedsFetch(sub) => return Err(TxError::NeedsFetch(sub)),
-            EventResult::Processed(ws) => (EventStatus::Processed, Some(ws), None, WebhookOutcome::Processed),
-            EventResult::Ignored(ws, why) => {
-                (EventStatus::Ignored, ws, Some(why.clone()), WebhookOutcome::Ignored(why))
-            }
-            EventResult::Pending(ws, why) => {
-                (EventStatus::Pending, ws, Some(why.clone()), WebhookOutcome::Pending(why))
-            }
-        };
-        mark(conn, row_id, status, workspace, note, attempts, at)?;
-        if let (EventStatus::Processed, Some(ws)) = (status, workspace) {
-            apply_waiting_events(conn, ws, row_id, grace_days, at)?;
-        }
-        Ok(Step::Done(outcome))
-    })
+) -> Result<WebhookOutcome, TxError> {
+    let existing = BillingEvent::find(conn, event.provider, &event.event_id)?;
+    let (row_id, attempts) = match existing {
+        Some(row) if row.status.is_final() => return Ok(WebhookOutcome::Duplicate),
+        Some(row) => (row.id, row.attempts),
+        None => (insert_event(conn, event, payload)?, 0),
+    };
+    let at = Utc::now();
+    let (status, workspace, note, outcome) = match apply_event(conn, event, fetched, grace_days, at)? {
+        EventResult::NeedsFetch(sub) => return Err(TxError::NeedsFetch(sub)),
+        EventResult::Processed(ws) => (EventStatus::Processed, Some(ws), None, WebhookOutcome::Processed),
+        EventResult::Ignored(ws, why) => (EventStatus::Ignored, ws, Some(why.clone()), WebhookOutcome::Ignored(why)),
+        EventResult::Pending(ws, why) => (EventStatus::Pending, ws, Some(why.clone()), WebhookOutcome::Pending(why)),
+    };
+    mark(conn, row_id, status, workspace, note, attempts, at)?;
+    if let (EventStatus::Processed, Some(ws)) = (status, workspace) {
+        apply_waiting_events(conn, ws, row_id, grace_days, at)?;
+    }
+    Ok(outcome)
 }
 
 fn mark(
@@ -263,24 +268,36 @@ fn insert_event(conn: &mut DbConnection, event: &NormalizedEvent, payload: &str)
     }
 }
 
-/// Stores the failure outside the rolled-back transaction: the event and its payload stay,
-/// marked failed, with the error and one more attempt counted, for a redelivery or the
-/// retry job to process.
+/// Stores a failure that happened outside the writer's batch (the provider could not be
+/// asked, or the batch did not commit): the event and its payload stay, marked failed, with
+/// the error and one more attempt counted, for a redelivery or the retry job to process.
 async fn record_failure(state: &AppState, event: &NormalizedEvent, payload: &str, error: &str) {
-    log::warn!("{} event {} ({}) failed: {error}", event.provider.as_str(), event.event_id, event.event_type);
     let (event, payload, error) = (event.clone(), payload.to_owned(), error.to_owned());
-    let saved = state
-        .db
-        .run(move |conn| {
-            let mut result = write_transaction(conn, |conn| mark_failed(conn, &event, &payload, &error));
-            if matches!(result, Err(TxError::Race)) {
-                result = write_transaction(conn, |conn| mark_failed(conn, &event, &payload, &error));
-            }
-            result.map_err(|e| AppError::internal(e.to_string()))
-        })
-        .await;
-    if let Err(e) = saved {
-        log::error!("could not record the failed event: {e}");
+    let saved = state.db.writer().write(move |conn| record_failed(conn, &event, &payload, &error)).await;
+    match saved {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => log::error!("could not record the failed event: {e}"),
+        Err(e) => log::error!("could not record the failed event: {e}"),
+    }
+}
+
+/// Marks the event failed (inserting it when it is not stored yet), in a savepoint so a
+/// concurrent insert by another instance leaves the caller's transaction usable.
+fn record_failed(
+    conn: &mut DbConnection,
+    event: &NormalizedEvent,
+    payload: &str,
+    error: &str,
+) -> diesel::QueryResult<()> {
+    match conn.transaction(|conn| mark_failed(conn, event, payload, error)) {
+        Ok(()) => Ok(()),
+        // Another instance stored the event meanwhile; its outcome stands.
+        Err(TxError::Race) => Ok(()),
+        Err(TxError::NeedsFetch(_)) => Ok(()),
+        Err(TxError::App(e)) => {
+            log::error!("could not record the failed event: {}", e.detail());
+            Ok(())
+        }
     }
 }
 

@@ -17,6 +17,7 @@ mod durability;
 mod errors;
 mod event_cost;
 mod flows;
+mod group_commit;
 mod jobs;
 mod migrations;
 mod pricing;
