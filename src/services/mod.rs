@@ -4,6 +4,7 @@
 //! same functions. A provider call never happens inside a transaction.
 
 pub mod accounts;
+mod addon_events;
 pub mod apply_event;
 pub mod billing_overview;
 pub mod billing_state;

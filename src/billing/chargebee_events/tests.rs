@@ -315,6 +315,8 @@ fn status_mapping_and_scheduled_cancel() {
         ("cancelled", Some(SubscriptionStatus::Canceled), false),
         ("paused", Some(SubscriptionStatus::Paused), false),
         ("future", Some(SubscriptionStatus::Future), false),
+        // Moved to another business entity under a new id: this id has ended.
+        ("transferred", Some(SubscriptionStatus::Canceled), false),
         ("brand_new", None, false),
     ];
     for (word, status, cancel) in cases {
@@ -329,6 +331,10 @@ fn status_mapping_and_scheduled_cancel() {
     v["content"]["subscription"]["cancelled_at"] = json!(1_604_784_735);
     let sub = parse_value(&v).unwrap().subscription.unwrap();
     assert_eq!(sub.cancel_at_period_end, Some(true));
+    assert_eq!(sub.cancel_at.map(|t| t.timestamp()), Some(1_604_784_735), "the real end is kept");
+    assert_eq!(sub.has_scheduled_changes, Some(false));
+    v["content"]["subscription"]["has_scheduled_changes"] = json!(true);
+    assert_eq!(parse_value(&v).unwrap().subscription.unwrap().has_scheduled_changes, Some(true));
 }
 
 #[test]
@@ -341,7 +347,16 @@ fn event_type_mapping() {
         ("subscription_trial_end_reminder", EventKind::SubscriptionUpdated),
         ("invoice_updated", EventKind::InvoiceGenerated),
         ("customer_changed", EventKind::Ignored),
-        ("subscription_deleted", EventKind::Ignored),
+        // Deleting a subscription ends it (this was wrongly ignored before).
+        ("subscription_deleted", EventKind::SubscriptionDeleted),
+        ("subscription_canceled_with_backdating", EventKind::SubscriptionDeleted),
+        ("subscription_changes_scheduled", EventKind::SubscriptionUpdated),
+        ("subscription_scheduled_changes_removed", EventKind::SubscriptionUpdated),
+        ("subscription_items_renewed", EventKind::SubscriptionUpdated),
+        ("subscription_reactivated_with_backdating", EventKind::SubscriptionUpdated),
+        ("subscription_changed_with_backdating", EventKind::SubscriptionUpdated),
+        ("subscription_trial_extended", EventKind::SubscriptionUpdated),
+        ("subscription_business_entity_changed", EventKind::Ignored),
     ];
     for (t, kind) in cases {
         let mut v = load(SUB_RENEWED);
