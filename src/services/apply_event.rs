@@ -93,8 +93,10 @@ pub fn apply_event(
             let Some(sub) = fetched.or(event.subscription.as_ref()) else {
                 return Ok(EventResult::Ignored(Some(ws.id), "event carries no subscription".into()));
             };
-            // A fetched state is the provider's truth now; an event's is as of when it was sent.
-            let event_time = if fetched.is_some() { at } else { event.created_at };
+            // A fetched state is the provider's truth now (in whole seconds, as providers stamp
+            // events); an event's is as of when it was sent.
+            let now_seconds = DateTime::from_timestamp(at.timestamp(), 0).unwrap_or(at);
+            let event_time = if fetched.is_some() { now_seconds } else { event.created_at };
             if ctx.is_addon_subscription(sub) {
                 return ctx.addon_subscription(conn, sub, event.kind, event_time);
             }
@@ -193,7 +195,8 @@ impl Ctx<'_> {
         }
         let applied =
             apply_decision(conn, self.ws, book, &state, hold_downgrade(&state, decision, &|c| book.rank(c), at))?;
-        let event_time = if fetched { at } else { event.created_at };
+        let now_seconds = DateTime::from_timestamp(at.timestamp(), 0).unwrap_or(at);
+        let event_time = if fetched { now_seconds } else { event.created_at };
         let items_changed = self.plan_items(conn, sub, event.kind, event_time)?;
         Ok(Some(if items_changed { Applied::Changed } else { applied }))
     }

@@ -38,8 +38,11 @@ pub async fn change_plan(
     let scheduled = billing.scheduled_plan_code.as_deref().and_then(|code| book.by_code(code)).cloned();
     let keeps_current = choice.code == current.code && billing.interval == Some(choice.interval);
     if let (Some(scheduled), true, true) = (&scheduled, keeps_current, subscribed) {
-        let notice =
-            format!("You're staying on {}. The scheduled change to {} is cancelled.", current.name, scheduled.name);
+        let to = match billing.scheduled_interval.filter(|_| scheduled.id == current.id) {
+            Some(interval) => format!("{} billing", interval.adjective()),
+            None => scheduled.name.clone(),
+        };
+        let notice = format!("You're staying on {}. The scheduled change to {to} is cancelled.", current.name);
         undo_scheduled(state, &book, &ws, &current, billing.interval).await?;
         return Ok(Ok(notice));
     }

@@ -196,8 +196,9 @@ fn grant_addon(
         current_period_end: confirmed.subscription.as_ref().and_then(|s| s.current_period_end).map(|t| t.naive_utc()),
         cancel_at_period_end: false,
         addon_price_id: price.as_deref(),
-        // Confirmed as of now: a provider event stamped before the purchase is older.
-        state_at: Some(at.naive_utc()),
+        // Confirmed as of now, in whole seconds as providers stamp events: an event from before
+        // the purchase is older, one from the same second still applies.
+        state_at: DateTime::from_timestamp(at.timestamp(), 0).map(|t| t.naive_utc()),
     }
     .insert(conn)?;
     link_customer(conn, ws, book, checkout.customer_id.as_deref())?;

@@ -7,7 +7,9 @@
 mod common;
 
 mod accounts;
+mod addon_rules;
 mod catalog;
+mod chargebee_billing_rules;
 mod chargebee_provider;
 mod chargebee_webhooks;
 mod checkout;
@@ -16,13 +18,16 @@ mod event_cost;
 mod flows;
 mod jobs;
 mod migrations;
+mod plan_change_rules;
 mod pricing;
 mod races;
 mod sandbox;
 mod sandbox_changes;
 mod sandbox_delivery;
 mod sandbox_shapes;
+mod stripe_billing_rules;
 mod stripe_provider;
+mod stripe_provider_changes;
 mod stripe_shapes;
 mod team;
 mod webhooks;
