@@ -100,7 +100,7 @@ pub fn apply_event(
             if ctx.is_addon_subscription(sub) {
                 return ctx.addon_subscription(conn, sub, event.kind, event_time);
             }
-            match ctx.subscription_event(conn, event, sub, fetched.is_some())? {
+            match ctx.subscription_event(conn, event, sub, fetched.is_some(), event_time)? {
                 Some(applied) => applied,
                 None => return Ok(EventResult::NeedsFetch(sub.id.clone())),
             }
@@ -178,6 +178,7 @@ impl Ctx<'_> {
         event: &NormalizedEvent,
         sub: &SubscriptionData,
         fetched: bool,
+        event_time: DateTime<Utc>,
     ) -> Result<Option<Applied>, AppError> {
         let (book, default, at) = (self.book, self.default, self.at);
         let state = state_for(conn, self.ws, book, Some(&sub.id))?;
@@ -195,8 +196,6 @@ impl Ctx<'_> {
         }
         let applied =
             apply_decision(conn, self.ws, book, &state, hold_downgrade(&state, decision, &|c| book.rank(c), at))?;
-        let now_seconds = DateTime::from_timestamp(at.timestamp(), 0).unwrap_or(at);
-        let event_time = if fetched { now_seconds } else { event.created_at };
         let items_changed = self.plan_items(conn, sub, event.kind, event_time)?;
         Ok(Some(if items_changed { Applied::Changed } else { applied }))
     }
