@@ -59,6 +59,11 @@ diesel::table! {
         subscription_state_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        cancel_at -> Nullable<Timestamp>,
+        scheduled_interval -> Nullable<Text>,
+        past_due_since -> Nullable<Timestamp>,
+        past_due_invoice_id -> Nullable<Text>,
+        last_paid_at -> Nullable<Timestamp>,
     }
 }
 
@@ -103,6 +108,8 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         addon_price_id -> Nullable<Text>,
+        state_at -> Nullable<Timestamp>,
+        grace_until -> Nullable<Timestamp>,
     }
 }
 
@@ -154,6 +161,7 @@ diesel::table! {
         issued_at -> Timestamp,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        state_at -> Nullable<Timestamp>,
     }
 }
 

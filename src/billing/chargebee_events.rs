@@ -12,8 +12,8 @@
 //!
 //! | Chargebee `event_type` | kind |
 //! |---|---|
-//! | `subscription_created/activated/changed/renewed/started/resumed/paused/reactivated`, `subscription_cancellation_scheduled`, `subscription_scheduled_cancellation_removed`, `subscription_trial_end_reminder` | `SubscriptionUpdated` |
-//! | `subscription_cancelled` | `SubscriptionDeleted` |
+//! | `subscription_created/activated/changed/renewed/items_renewed/started/resumed/paused/reactivated/trial_extended/moved_in/moved_out`, the `*_with_backdating` variants, `subscription_cancellation_scheduled`, `subscription_scheduled_cancellation_removed`, `subscription_changes_scheduled`, `subscription_scheduled_changes_removed`, `subscription_trial_end_reminder` | `SubscriptionUpdated` |
+//! | `subscription_cancelled`, `subscription_canceled_with_backdating`, `subscription_deleted` | `SubscriptionDeleted` |
 //! | `payment_succeeded` | `InvoicePaid` |
 //! | `payment_failed` | `InvoicePaymentFailed` |
 //! | `payment_refunded` | `Refunded` |
@@ -23,7 +23,10 @@
 //! `subscription_renewed` event also states its invoice); `refund` only for refund events.
 //! A mapped event without the object its kind needs is [`EventParseError::Malformed`].
 //! Chargebee has no "past due" status: the snapshot's own status is kept, and the
-//! `InvoicePaymentFailed` kind is what signals it. Hosted invoice URLs are not in the payload.
+//! `InvoicePaymentFailed` kind is what signals it (the state machine keeps past due through
+//! later `active` snapshots, see `Provider::status_shows_dues`). Every documented status maps:
+//! `transferred` (moved to another business entity under a new id) ends this id like
+//! `cancelled`. Hosted invoice URLs are not in the payload.
 //!
 //! [`parse_subscription`] and [`parse_invoice`] (and the small JSON helpers) are also used by
 //! the API client in `chargebee/`, so webhooks and API answers are read by the same code.
@@ -111,17 +114,30 @@ pub fn parse_chargebee_event(raw: &[u8]) -> Result<NormalizedEvent, EventParseEr
 fn kind_for(event_type: &str) -> EventKind {
     match event_type {
         "subscription_created"
+        | "subscription_created_with_backdating"
         | "subscription_activated"
+        | "subscription_activated_with_backdating"
         | "subscription_changed"
+        | "subscription_changed_with_backdating"
         | "subscription_renewed"
+        | "subscription_items_renewed"
         | "subscription_cancellation_scheduled"
         | "subscription_reactivated"
+        | "subscription_reactivated_with_backdating"
         | "subscription_scheduled_cancellation_removed"
+        | "subscription_changes_scheduled"
+        | "subscription_scheduled_changes_removed"
         | "subscription_started"
         | "subscription_resumed"
         | "subscription_paused"
+        | "subscription_trial_extended"
+        | "subscription_moved_in"
+        | "subscription_moved_out"
         | "subscription_trial_end_reminder" => EventKind::SubscriptionUpdated,
-        "subscription_cancelled" => EventKind::SubscriptionDeleted,
+        // Chargebee spells the backdated one with one "l".
+        "subscription_cancelled" | "subscription_canceled_with_backdating" | "subscription_deleted" => {
+            EventKind::SubscriptionDeleted
+        }
         "payment_succeeded" => EventKind::InvoicePaid,
         "payment_failed" => EventKind::InvoicePaymentFailed,
         "payment_refunded" => EventKind::Refunded,
@@ -135,7 +151,9 @@ fn map_status(status: &str) -> Option<SubscriptionStatus> {
         "in_trial" => SubscriptionStatus::Trialing,
         "active" => SubscriptionStatus::Active,
         "non_renewing" => SubscriptionStatus::NonRenewing,
-        "cancelled" => SubscriptionStatus::Canceled,
+        // `transferred`: the record moved to another business entity, and the live copy has a
+        // new id (`active_id`) whose own events link it. Nothing more happens under this id.
+        "cancelled" | "transferred" => SubscriptionStatus::Canceled,
         "paused" => SubscriptionStatus::Paused,
         "future" => SubscriptionStatus::Future,
         _ => return None,
@@ -171,6 +189,10 @@ fn parse_subscription_at(sub: &Value, occurred: i64) -> Option<SubscriptionData>
                     || cancelled_at.is_some_and(|at| at > occurred)))
     });
 
+    // A scheduled cancellation's real end: `cancelled_at` while still in the future.
+    let cancel_at = cancelled_at
+        .filter(|&at| at > occurred && status != Some(SubscriptionStatus::Canceled))
+        .and_then(|at| DateTime::from_timestamp(at, 0));
     Some(SubscriptionData {
         id,
         customer_id: str_at(sub, "/customer_id"),
@@ -179,6 +201,9 @@ fn parse_subscription_at(sub: &Value, occurred: i64) -> Option<SubscriptionData>
         current_period_start: sub.get("current_term_start").and_then(ts),
         current_period_end: sub.get("current_term_end").and_then(ts),
         cancel_at_period_end,
+        cancel_at: cancel_at.filter(|_| cancel_at_period_end == Some(true)),
+        retries_exhausted: false,
+        has_scheduled_changes: sub.get("has_scheduled_changes").and_then(Value::as_bool),
         trial_end: sub.get("trial_end").and_then(ts),
         canceled_at: cancelled_at.and_then(|s| DateTime::from_timestamp(s, 0)),
         metadata: meta_data(sub.get("meta_data")),

@@ -18,6 +18,7 @@ pub use crate::domain::normalized::{
     CheckoutData, CheckoutMode, EventKind, InvoiceData, NormalizedEvent, Provider, RefundData, SubscriptionData,
     SubscriptionStatus,
 };
+pub use crate::domain::plan_changes::ChangeTiming;
 
 use crate::config::{Config, ProviderKind};
 
@@ -136,16 +137,6 @@ impl ConfirmedCheckout {
     }
 }
 
-/// When a plan change takes effect.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ChangeTiming {
-    /// Upgrades: now, prorated, the difference charged at once. The provider applies the
-    /// change only if that charge succeeds.
-    Immediately,
-    /// Downgrades: at the end of the paid period, no refund.
-    AtPeriodEnd,
-}
-
 #[derive(Debug, Clone)]
 pub struct PlanChange {
     /// The subscription as the provider reports it after the request.
@@ -175,6 +166,13 @@ pub trait BillingProvider {
         new_price_id: &str,
         timing: ChangeTiming,
     ) -> Result<PlanChange, BillingError>;
+    /// Undoes a change scheduled for the period end: the subscription stays on
+    /// `current_price_id`, with nothing charged or refunded.
+    async fn cancel_scheduled_change(
+        &self,
+        subscription_id: &str,
+        current_price_id: &str,
+    ) -> Result<SubscriptionData, BillingError>;
     async fn cancel_at_period_end(&self, subscription_id: &str) -> Result<SubscriptionData, BillingError>;
     async fn reactivate(&self, subscription_id: &str) -> Result<SubscriptionData, BillingError>;
     /// Ends an add-on at the end of its period (`subscription_id` is the add-on's own
@@ -260,6 +258,13 @@ impl BillingProvider for Billing {
         timing: ChangeTiming,
     ) -> Result<PlanChange, BillingError> {
         delegate!(self, p => p.change_plan(subscription_id, new_price_id, timing))
+    }
+    async fn cancel_scheduled_change(
+        &self,
+        subscription_id: &str,
+        current_price_id: &str,
+    ) -> Result<SubscriptionData, BillingError> {
+        delegate!(self, p => p.cancel_scheduled_change(subscription_id, current_price_id))
     }
     async fn cancel_at_period_end(&self, subscription_id: &str) -> Result<SubscriptionData, BillingError> {
         delegate!(self, p => p.cancel_at_period_end(subscription_id))

@@ -149,21 +149,29 @@ fn parse_subscription(obj: &Value) -> Result<SubscriptionData, String> {
         items.iter().filter_map(|item| item.get("price").and_then(id_of).or_else(|| item.get("plan").and_then(id_of))),
     );
 
+    // `cancel_at` is the real end whichever way it was set (classic `cancel_at_period_end`
+    // fills it with the period end; a custom date, a schedule's end or a flexible-mode cancel
+    // set only it), so it is kept as such rather than read as "at the period end".
     let flag = obj.get("cancel_at_period_end").and_then(Value::as_bool);
+    let cancel_at = obj.get("cancel_at").and_then(ts);
     let cancel_at_set = obj.get("cancel_at").is_some_and(|v| !v.is_null());
     let cancel_at_period_end = match (flag, cancel_at_set) {
         (None, false) => None,
         (flag, cancel_at_set) => Some(flag.unwrap_or(false) || cancel_at_set),
     };
 
+    let raw_status = str_at(obj, "/status");
     Ok(SubscriptionData {
         id,
         customer_id: obj.get("customer").and_then(id_of),
-        status: str_at(obj, "/status").and_then(|s| map_stripe_status(&s)),
+        status: raw_status.as_deref().and_then(map_stripe_status),
         price_ids,
         current_period_start,
         current_period_end,
         cancel_at_period_end,
+        cancel_at,
+        retries_exhausted: raw_status.as_deref() == Some("unpaid"),
+        has_scheduled_changes: None,
         trial_end: obj.get("trial_end").and_then(ts),
         canceled_at: obj.get("canceled_at").and_then(ts),
         metadata: metadata(obj.get("metadata")),

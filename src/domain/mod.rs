@@ -5,11 +5,13 @@
 //! passes the facts in.
 
 pub mod accounts;
+pub mod addons;
 pub mod billing_state;
 pub mod catalog;
 pub mod credits;
 pub mod dates;
 pub mod ids;
+pub mod invoice_rows;
 pub mod members;
 pub mod money;
 pub mod normalized;

@@ -35,6 +35,20 @@ impl Provider {
             _ => None,
         }
     }
+
+    /// Whether a subscription's own status says a payment is overdue (Stripe `past_due`,
+    /// `unpaid`). Chargebee's stays `active` while it retries a failed payment, so there
+    /// only the invoices tell, and a later `active` snapshot proves nothing.
+    pub fn status_shows_dues(self) -> bool {
+        matches!(self, Provider::Stripe)
+    }
+
+    /// Whether an ended subscription can come back under the same id: Chargebee
+    /// reactivates a cancelled subscription in place; a Stripe subscription, once
+    /// canceled, never returns (a new one is a new id).
+    pub fn reactivates_ended(self) -> bool {
+        matches!(self, Provider::Chargebee)
+    }
 }
 
 text_enum_sql!(Provider);
@@ -56,7 +70,8 @@ pub enum SubscriptionStatus {
     PastDue,
     /// Stripe `incomplete`: first payment not done yet. Grants nothing.
     Incomplete,
-    /// Stripe `incomplete_expired`, `canceled`; Chargebee `cancelled`.
+    /// Stripe `incomplete_expired`, `canceled`; Chargebee `cancelled`, and `transferred` (the
+    /// record moved to another business entity under a new id: this id is over).
     Canceled,
     /// Stripe `paused`; Chargebee `paused`.
     Paused,
@@ -136,9 +151,20 @@ pub struct SubscriptionData {
     /// Stripe: `current_period_end` on the subscription (old API versions) or the max over
     /// `items.data[].current_period_end` (new versions). Chargebee: `current_term_end`.
     pub current_period_end: Option<DateTime<Utc>>,
-    /// Stripe `cancel_at_period_end` (true also when `cancel_at` is set to the period end);
+    /// Whether a cancellation is scheduled: Stripe `cancel_at_period_end` or any `cancel_at`;
     /// Chargebee: true when status is `non_renewing` or `cancelled_at`/`cancel_schedule_created_at` says a cancel is scheduled.
     pub cancel_at_period_end: Option<bool>,
+    /// When a scheduled cancellation takes effect: Stripe `cancel_at` (set by
+    /// `cancel_at_period_end`, a custom cancel date, a schedule's end, or a flexible-billing
+    /// period-end cancel), Chargebee's future `cancelled_at`. `None` while a cancellation is
+    /// scheduled means at the period end.
+    pub cancel_at: Option<DateTime<Utc>>,
+    /// Stripe `unpaid`: retries are exhausted and no further payment is attempted. `status` is
+    /// then `PastDue`, since the plan treats both alike; add-ons keep the difference.
+    pub retries_exhausted: bool,
+    /// Chargebee `has_scheduled_changes`: `Some(false)` says no plan change is pending (after
+    /// `remove_scheduled_changes`, or once it applied). Stripe does not say.
+    pub has_scheduled_changes: Option<bool>,
     pub trial_end: Option<DateTime<Utc>>,
     pub canceled_at: Option<DateTime<Utc>>,
     /// Stripe `metadata`, Chargebee `meta_data` / `cf_*` fields are NOT needed; only metadata strings.

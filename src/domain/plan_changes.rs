@@ -2,10 +2,55 @@
 //! move to a cheaper plan is honoured from the next period — the workspace keeps what it
 //! paid for until then. Stripe applies a `proration_behavior=none` price change to the
 //! subscription immediately, so the snapshot that follows must be held back here.
+//!
+//! Changing the billing interval follows what was paid for:
+//! - monthly → yearly is a commitment made now: a new yearly cycle starts at once, the
+//!   unused part of the month is credited, and the change applies only if the charge is paid;
+//! - yearly → monthly waits for the end of the paid year (sending it as a price swap would
+//!   forfeit the rest of the year, or re-bill at once): the year runs out at the old price and
+//!   the monthly price starts its own cycle then. To get a higher plan now from a yearly one,
+//!   choose that plan's yearly price.
 
 use chrono::{DateTime, Utc};
 
 use crate::domain::billing_state::{BillingState, Decision, Effect, Transition, grants_plan};
+use crate::domain::money::Interval;
+use crate::domain::purchases::Direction;
+
+/// When a plan change takes effect, as the provider is asked to do it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeTiming {
+    /// Upgrades within one interval: now, prorated, the difference charged at once. The
+    /// provider applies the change only if that charge succeeds.
+    Immediately,
+    /// Monthly → yearly: now, with a new billing cycle starting now (the unused time credited,
+    /// the new period charged at once); applied only if that charge succeeds.
+    ImmediatelyNewCycle,
+    /// Downgrades within one interval: the new price bills from the next renewal; nothing is
+    /// charged or refunded now.
+    AtPeriodEnd,
+    /// Yearly → monthly: the paid period runs out at the old price and the new price starts
+    /// its own cycle at its end (Stripe: a subscription schedule; Chargebee: end of term).
+    AtPeriodEndNewCycle,
+}
+
+impl ChangeTiming {
+    /// Whether the change is charged and applied now (otherwise it is scheduled).
+    pub fn is_immediate(self) -> bool {
+        matches!(self, ChangeTiming::Immediately | ChangeTiming::ImmediatelyNewCycle)
+    }
+}
+
+/// The timing of a change in `direction` from billing every `from` to every `to` (see the
+/// module doc).
+pub fn change_timing(direction: Direction, from: Option<Interval>, to: Interval) -> ChangeTiming {
+    match (from, to) {
+        (Some(Interval::Month), Interval::Year) => ChangeTiming::ImmediatelyNewCycle,
+        (Some(Interval::Year), Interval::Month) => ChangeTiming::AtPeriodEndNewCycle,
+        _ if direction == Direction::Upgrade => ChangeTiming::Immediately,
+        _ => ChangeTiming::AtPeriodEnd,
+    }
+}
 
 /// Holds a same-period move to a cheaper plan until the period ends: the plan stays, the
 /// cheaper one is remembered as scheduled. `rank` orders plans by price.
@@ -31,6 +76,7 @@ pub fn hold_downgrade(
         interval: prev.interval,
         upgraded_at: prev.upgraded_at,
         scheduled_plan_code: Some(scheduled.clone()),
+        scheduled_interval: next.interval,
         ..transition.next
     };
     let mut effects: Vec<Effect> = transition
@@ -49,7 +95,6 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
-    use crate::domain::money::Interval;
     use crate::domain::normalized::SubscriptionStatus;
 
     fn rank(code: &str) -> i64 {
@@ -101,6 +146,7 @@ mod tests {
         };
         assert_eq!(t.next.plan_code, "pro");
         assert_eq!(t.next.scheduled_plan_code.as_deref(), Some("starter"));
+        assert_eq!(t.next.scheduled_interval, Some(Interval::Month));
         assert_eq!(t.effects, [Effect::Notify("change to starter scheduled for the end of the period".into())]);
     }
 
@@ -110,6 +156,21 @@ mod tests {
         let Decision::Apply(t) = decision else { panic!("expected a transition") };
         assert_eq!(t.next.plan_code, "starter");
         assert_eq!(t.effects.len(), 2);
+    }
+
+    #[test]
+    fn interval_changes_follow_what_was_paid_for() {
+        let (month, year) = (Some(Interval::Month), Some(Interval::Year));
+        assert_eq!(change_timing(Direction::Upgrade, month, Interval::Month), ChangeTiming::Immediately);
+        assert_eq!(change_timing(Direction::Downgrade, month, Interval::Month), ChangeTiming::AtPeriodEnd);
+        assert_eq!(change_timing(Direction::Downgrade, year, Interval::Year), ChangeTiming::AtPeriodEnd);
+        // Month → year is a commitment made now, whichever plan it is.
+        assert_eq!(change_timing(Direction::Upgrade, month, Interval::Year), ChangeTiming::ImmediatelyNewCycle);
+        assert_eq!(change_timing(Direction::Downgrade, month, Interval::Year), ChangeTiming::ImmediatelyNewCycle);
+        // Year → month waits for the paid year to end, even towards a dearer plan.
+        assert_eq!(change_timing(Direction::Downgrade, year, Interval::Month), ChangeTiming::AtPeriodEndNewCycle);
+        assert_eq!(change_timing(Direction::Upgrade, year, Interval::Month), ChangeTiming::AtPeriodEndNewCycle);
+        assert!(ChangeTiming::ImmediatelyNewCycle.is_immediate() && !ChangeTiming::AtPeriodEndNewCycle.is_immediate());
     }
 
     #[test]

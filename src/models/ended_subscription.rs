@@ -1,6 +1,7 @@
 //! Subscriptions a workspace has seen end, one row each. An ended subscription never grants
-//! again, whatever later events say; the question is asked about one subscription at a time,
-//! so the work per event does not grow with a workspace's history.
+//! again, whatever later events say, unless its provider reactivates it in place (Chargebee;
+//! the state machine decides) and the row is forgotten. The question is asked about one
+//! subscription at a time, so the work per event does not grow with a workspace's history.
 
 use diesel::prelude::*;
 
@@ -30,4 +31,14 @@ pub fn record(conn: &mut DbConnection, workspace_id: WorkspaceId, subscription_i
         ))
         .execute(conn)
         .map(|_| ())
+}
+
+/// Forgets that `subscription_id` ended: the provider brought it back under the same id.
+pub fn forget(conn: &mut DbConnection, workspace_id: WorkspaceId, subscription_id: &str) -> QueryResult<usize> {
+    diesel::delete(
+        ended_subscriptions::table
+            .filter(ended_subscriptions::workspace_id.eq(workspace_id))
+            .filter(ended_subscriptions::subscription_id.eq(subscription_id)),
+    )
+    .execute(conn)
 }

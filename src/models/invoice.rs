@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConnection;
 use crate::domain::ids::WorkspaceId;
+use crate::domain::invoice_rows::{ReportedInvoice, supersedes};
 use crate::domain::normalized::Provider;
 use crate::schema::invoices;
 
@@ -27,6 +28,8 @@ pub struct Invoice {
     pub issued_at: NaiveDateTime,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Provider time of the state recorded (orders reports of the same invoice).
+    pub state_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Insertable, AsChangeset)]
@@ -45,6 +48,7 @@ pub struct InvoiceFields {
     pub period_start: Option<NaiveDateTime>,
     pub period_end: Option<NaiveDateTime>,
     pub issued_at: NaiveDateTime,
+    pub state_at: Option<NaiveDateTime>,
 }
 
 impl Invoice {
@@ -56,25 +60,32 @@ impl Invoice {
             .load(conn)
     }
 
-    /// Inserts the invoice or updates the row the provider's id already names.
+    /// Inserts the invoice, or updates the row the provider's id already names when this
+    /// report supersedes the recorded one (see [`supersedes`]); returns whether it wrote.
     /// Callers hold the workspace lock, so check-then-write cannot race.
-    pub fn upsert(conn: &mut DbConnection, fields: &InvoiceFields) -> QueryResult<Invoice> {
-        let existing: Option<i64> = invoices::table
+    pub fn record(conn: &mut DbConnection, fields: &InvoiceFields) -> QueryResult<bool> {
+        let existing: Option<(i64, String, Option<NaiveDateTime>)> = invoices::table
             .filter(invoices::provider.eq(fields.provider))
             .filter(invoices::provider_invoice_id.eq(&fields.provider_invoice_id))
-            .select(invoices::id)
+            .select((invoices::id, invoices::status, invoices::state_at))
             .first(conn)
             .optional()?;
         let now = super::now();
         match existing {
-            Some(id) => diesel::update(invoices::table.find(id))
-                .set((fields, invoices::updated_at.eq(now)))
-                .returning(invoices::all_columns)
-                .get_result(conn),
-            None => diesel::insert_into(invoices::table)
-                .values((fields, invoices::created_at.eq(now), invoices::updated_at.eq(now)))
-                .returning(invoices::all_columns)
-                .get_result(conn),
+            Some((id, status, at)) => {
+                let recorded = ReportedInvoice { status: &status, at: at.map(|t| t.and_utc()) };
+                let reported = ReportedInvoice { status: &fields.status, at: fields.state_at.map(|t| t.and_utc()) };
+                if !supersedes(&recorded, &reported) {
+                    return Ok(false);
+                }
+                diesel::update(invoices::table.find(id)).set((fields, invoices::updated_at.eq(now))).execute(conn)?;
+            }
+            None => {
+                diesel::insert_into(invoices::table)
+                    .values((fields, invoices::created_at.eq(now), invoices::updated_at.eq(now)))
+                    .execute(conn)?;
+            }
         }
+        Ok(true)
     }
 }

@@ -31,6 +31,16 @@ pub struct Workspace {
     pub subscription_state_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// When a scheduled cancellation takes effect (may be later than the period end).
+    pub cancel_at: Option<NaiveDateTime>,
+    /// The interval a scheduled change moves to.
+    pub scheduled_interval: Option<Interval>,
+    /// Provider time of the failure that made the workspace past due.
+    pub past_due_since: Option<NaiveDateTime>,
+    /// The invoice whose failed payment made it past due.
+    pub past_due_invoice_id: Option<String>,
+    /// Provider time of the current subscription's latest paid invoice that moved money.
+    pub last_paid_at: Option<NaiveDateTime>,
 }
 
 /// The billing columns, written together when the subscription state changes.
@@ -51,6 +61,11 @@ pub struct WorkspaceBillingChanges {
     pub upgraded_at: Option<NaiveDateTime>,
     pub scheduled_plan_id: Option<PlanId>,
     pub subscription_state_at: Option<NaiveDateTime>,
+    pub cancel_at: Option<NaiveDateTime>,
+    pub scheduled_interval: Option<Interval>,
+    pub past_due_since: Option<NaiveDateTime>,
+    pub past_due_invoice_id: Option<String>,
+    pub last_paid_at: Option<NaiveDateTime>,
 }
 
 /// A paying workspace's billing interval, and its plan's monthly and yearly prices.
@@ -114,9 +129,18 @@ impl Workspace {
             .execute(conn)
     }
 
-    /// Remembers a downgrade the provider will apply at the period end.
-    pub fn set_scheduled_plan(conn: &mut DbConnection, id: WorkspaceId, plan_id: Option<PlanId>) -> QueryResult<usize> {
-        diesel::update(workspaces::table.find(id)).set(workspaces::scheduled_plan_id.eq(plan_id)).execute(conn)
+    /// Remembers a change the provider will apply at the period end (`None`: nothing scheduled).
+    pub fn set_scheduled_plan(
+        conn: &mut DbConnection,
+        id: WorkspaceId,
+        scheduled: Option<(PlanId, Interval)>,
+    ) -> QueryResult<usize> {
+        diesel::update(workspaces::table.find(id))
+            .set((
+                workspaces::scheduled_plan_id.eq(scheduled.map(|(plan, _)| plan)),
+                workspaces::scheduled_interval.eq(scheduled.map(|(_, interval)| interval)),
+            ))
+            .execute(conn)
     }
 
     pub fn find_by_customer(
@@ -157,11 +181,15 @@ impl Workspace {
             .load(conn)
     }
 
-    /// Subscriptions set to cancel whose period ended by `before`.
+    /// Subscriptions set to cancel whose real end (`cancel_at`, else the period end) passed by `before`.
     pub fn cancellations_lapsed_by(conn: &mut DbConnection, before: NaiveDateTime) -> QueryResult<Vec<WorkspaceId>> {
         workspaces::table
             .filter(workspaces::cancel_at_period_end.eq(true))
-            .filter(workspaces::current_period_end.le(before))
+            .filter(
+                workspaces::cancel_at
+                    .le(before)
+                    .or(workspaces::cancel_at.is_null().and(workspaces::current_period_end.le(before))),
+            )
             .filter(workspaces::provider_subscription_id.is_not_null())
             .select(workspaces::id)
             .load(conn)

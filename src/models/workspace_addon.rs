@@ -1,10 +1,13 @@
-//! The add-ons a workspace has bought, each tied to the provider subscription that bills it.
+//! The add-ons a workspace has bought, each tied to the provider subscription that bills it
+//! (its own on Stripe, the plan subscription on Chargebee). What a row grants is the domain's
+//! rule (`domain::addons`); the queries here only read and write rows.
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use super::addon::AddonRow;
 use crate::db::DbConnection;
+use crate::domain::addons::{AddonState, AddonStatus};
 use crate::domain::catalog::Addon;
 use crate::domain::ids::{AddonId, WorkspaceId};
 use crate::schema::{addons, workspace_addons};
@@ -15,7 +18,7 @@ pub struct WorkspaceAddon {
     pub id: i64,
     pub workspace_id: WorkspaceId,
     pub addon_id: AddonId,
-    pub status: String,
+    pub status: AddonStatus,
     pub provider_subscription_id: Option<String>,
     pub checkout_id: Option<String>,
     pub current_period_end: Option<NaiveDateTime>,
@@ -24,6 +27,10 @@ pub struct WorkspaceAddon {
     pub updated_at: NaiveDateTime,
     /// The provider price the add-on was bought at (to cancel it on the provider).
     pub addon_price_id: Option<String>,
+    /// Provider time of the newest event applied (orders this row's events).
+    pub state_at: Option<NaiveDateTime>,
+    /// Set while overdue: kept until then.
+    pub grace_until: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -31,12 +38,13 @@ pub struct WorkspaceAddon {
 pub struct NewWorkspaceAddon<'a> {
     pub workspace_id: WorkspaceId,
     pub addon_id: AddonId,
-    pub status: &'a str,
+    pub status: AddonStatus,
     pub provider_subscription_id: Option<&'a str>,
     pub checkout_id: &'a str,
     pub current_period_end: Option<NaiveDateTime>,
     pub cancel_at_period_end: bool,
     pub addon_price_id: Option<&'a str>,
+    pub state_at: Option<NaiveDateTime>,
 }
 
 impl NewWorkspaceAddon<'_> {
@@ -48,45 +56,75 @@ impl NewWorkspaceAddon<'_> {
     }
 }
 
-/// What a provider event says about an add-on's subscription.
+/// The provider-facing columns of a row, written together.
 #[derive(Debug, Clone, AsChangeset)]
 #[diesel(table_name = workspace_addons, treat_none_as_null = true)]
-pub struct WorkspaceAddonChanges<'a> {
-    pub status: &'a str,
-    pub cancel_at_period_end: bool,
-    pub current_period_end: Option<NaiveDateTime>,
+struct WorkspaceAddonChanges {
+    status: AddonStatus,
+    cancel_at_period_end: bool,
+    current_period_end: Option<NaiveDateTime>,
+    grace_until: Option<NaiveDateTime>,
+    state_at: Option<NaiveDateTime>,
+}
+
+fn utc(at: NaiveDateTime) -> DateTime<Utc> {
+    at.and_utc()
 }
 
 impl WorkspaceAddon {
-    /// Add-ons the workspace has now (active or cancelling at period end), with their catalog row.
+    /// The row as the domain's add-on rules see it.
+    pub fn state(&self) -> AddonState {
+        AddonState {
+            status: self.status,
+            current_period_end: self.current_period_end.map(utc),
+            cancel_at_period_end: self.cancel_at_period_end,
+            grace_until: self.grace_until.map(utc),
+            state_at: self.state_at.map(utc),
+        }
+    }
+
+    /// Whether the workspace has this add-on at `now`.
+    pub fn grants(&self, now: DateTime<Utc>) -> bool {
+        self.status.grants(self.grace_until.map(utc), now)
+    }
+
+    /// Add-ons the workspace has at `now` (active, cancelling at period end, or overdue
+    /// within their grace), with their catalog row.
     pub fn current_for(
         conn: &mut DbConnection,
         workspace_id: WorkspaceId,
+        now: DateTime<Utc>,
     ) -> QueryResult<Vec<(WorkspaceAddon, Addon)>> {
         let rows: Vec<(WorkspaceAddon, AddonRow)> = workspace_addons::table
             .inner_join(addons::table)
             .filter(workspace_addons::workspace_id.eq(workspace_id))
-            .filter(workspace_addons::status.eq("active"))
+            .filter(workspace_addons::status.ne(AddonStatus::Canceled))
             .order(workspace_addons::id.asc())
             .select((workspace_addons::all_columns, addons::all_columns))
             .load(conn)?;
-        Ok(rows.into_iter().map(|(owned, addon)| (owned, Addon::from(addon))).collect())
+        Ok(rows
+            .into_iter()
+            .filter(|(owned, _)| owned.grants(now))
+            .map(|(owned, addon)| (owned, Addon::from(addon)))
+            .collect())
     }
 
-    /// The workspace's active add-on with catalog code `code`, with the add-on's name.
-    pub fn find_active_by_code(
+    /// The workspace's add-on with catalog code `code` that it has at `now`, with its name.
+    pub fn find_current_by_code(
         conn: &mut DbConnection,
         workspace_id: WorkspaceId,
         code: &str,
+        now: DateTime<Utc>,
     ) -> QueryResult<Option<(WorkspaceAddon, String)>> {
-        workspace_addons::table
+        let rows: Vec<(WorkspaceAddon, String)> = workspace_addons::table
             .inner_join(addons::table)
             .filter(workspace_addons::workspace_id.eq(workspace_id))
-            .filter(workspace_addons::status.eq("active"))
+            .filter(workspace_addons::status.ne(AddonStatus::Canceled))
             .filter(addons::code.eq(code))
+            .order(workspace_addons::id.asc())
             .select((workspace_addons::all_columns, addons::name))
-            .first(conn)
-            .optional()
+            .load(conn)?;
+        Ok(rows.into_iter().find(|(owned, _)| owned.grants(now)))
     }
 
     /// The workspace that bought an add-on billed by provider subscription `subscription_id`.
@@ -111,20 +149,31 @@ impl WorkspaceAddon {
         .get_result(conn)
     }
 
-    /// Applies what the provider says about the add-on's subscription; returns rows changed.
-    pub fn update_for_subscription(
+    /// The workspace's add-on rows billed by `subscription_id`, ended ones too.
+    pub fn billed_by(
         conn: &mut DbConnection,
         workspace_id: WorkspaceId,
         subscription_id: &str,
-        changes: &WorkspaceAddonChanges<'_>,
-    ) -> QueryResult<usize> {
-        diesel::update(
-            workspace_addons::table
-                .filter(workspace_addons::workspace_id.eq(workspace_id))
-                .filter(workspace_addons::provider_subscription_id.eq(subscription_id)),
-        )
-        .set((changes, workspace_addons::updated_at.eq(super::now())))
-        .execute(conn)
+    ) -> QueryResult<Vec<WorkspaceAddon>> {
+        workspace_addons::table
+            .filter(workspace_addons::workspace_id.eq(workspace_id))
+            .filter(workspace_addons::provider_subscription_id.eq(subscription_id))
+            .order(workspace_addons::id.asc())
+            .load(conn)
+    }
+
+    /// Writes what the provider now says about this row.
+    pub fn apply_state(conn: &mut DbConnection, id: i64, state: &AddonState) -> QueryResult<usize> {
+        let changes = WorkspaceAddonChanges {
+            status: state.status,
+            cancel_at_period_end: state.cancel_at_period_end,
+            current_period_end: state.current_period_end.map(|t| t.naive_utc()),
+            grace_until: state.grace_until.map(|t| t.naive_utc()),
+            state_at: state.state_at.map(|t| t.naive_utc()),
+        };
+        diesel::update(workspace_addons::table.find(id))
+            .set((changes, workspace_addons::updated_at.eq(super::now())))
+            .execute(conn)
     }
 
     pub fn mark_cancel_at_period_end(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {

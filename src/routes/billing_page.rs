@@ -45,6 +45,8 @@ pub struct AddonRow {
     pub owned: bool,
     /// "Ends 12 Jan 2027" once cancelled at period end.
     pub ending: Option<String>,
+    /// "Payment failed · kept until 12 Jan 2027" while its renewal is overdue.
+    pub overdue: Option<String>,
 }
 
 pub struct PackRow {
@@ -85,6 +87,8 @@ struct BillingPage {
     /// A live subscription: upgrades are plan changes, and it can be cancelled or resumed.
     subscribed: bool,
     cancel_at_period_end: bool,
+    /// With a change scheduled: the current plan and interval, to keep them instead.
+    keep: Option<(String, &'static str)>,
 }
 
 pub async fn show(state: web::Data<AppState>, access: WorkspaceAccess) -> AppResult<HttpResponse> {
@@ -92,11 +96,13 @@ pub async fn show(state: web::Data<AppState>, access: WorkspaceAccess) -> AppRes
     let data = billing_overview(&state, ws).await?;
     let (plan, billing) = (&access.plan, &data.billing);
     let now = Utc::now();
-    let names = PlanNames {
-        current: &plan.name,
-        current_is_free: plan.is_free(),
-        scheduled: data.scheduled.as_ref().map(|p| p.name.as_str()),
-    };
+    // A change of interval names it: "Pro (monthly billing)".
+    let scheduled_name = data.scheduled.as_ref().map(|next| match billing.scheduled_interval {
+        Some(to) if Some(to) != billing.interval => format!("{} ({} billing)", next.name, to.adjective()),
+        _ => next.name.clone(),
+    });
+    let names =
+        PlanNames { current: &plan.name, current_is_free: plan.is_free(), scheduled: scheduled_name.as_deref() };
     let summary = summary(billing, names, now);
     let interval = ws.billing_interval.unwrap_or(Interval::Month);
     let viewer = ViewerPlan { workspace_id: ws.id, current: plan, can_manage: access.role.can_manage() };
@@ -105,8 +111,13 @@ pub async fn show(state: web::Data<AppState>, access: WorkspaceAccess) -> AppRes
         meter("Purchased credits", data.balance.purchased, Some(data.balance.purchased.max(0)), "credits"),
         meter("Seats used", data.seats_used, plan.seat_limit.map(i64::from), "seats"),
     ];
+    let subscribed = billing.is_subscribed(now);
+    let keep = (data.scheduled.is_some() && subscribed)
+        .then(|| billing.interval.map(|i| (plan.code.clone(), i.as_str())))
+        .flatten();
     let page_data = BillingPage {
-        subscribed: billing.is_subscribed(now),
+        keep,
+        subscribed,
         cancel_at_period_end: ws.cancel_at_period_end,
         interval: interval.as_str(),
         trial_used: ws.had_trial,
@@ -128,7 +139,7 @@ pub async fn show(state: web::Data<AppState>, access: WorkspaceAccess) -> AppRes
             .filter(|p| p.price(interval).is_some() || p.contact_sales)
             .map(|p| plan_card(p, interval, cta_for(p, Some(&viewer))))
             .collect(),
-        addons: data.addons.iter().map(|a| addon_row(a, &data.owned_addons)).collect(),
+        addons: data.addons.iter().map(|a| addon_row(a, &data.owned_addons, now)).collect(),
         packs: data
             .packs
             .iter()
@@ -153,8 +164,8 @@ pub async fn show(state: web::Data<AppState>, access: WorkspaceAccess) -> AppRes
     page(&page_data)
 }
 
-fn addon_row(addon: &Addon, owned: &[WorkspaceAddon]) -> AddonRow {
-    let mine = owned.iter().find(|w| w.addon_id == addon.id);
+fn addon_row(addon: &Addon, owned: &[WorkspaceAddon], now: chrono::DateTime<Utc>) -> AddonRow {
+    let mine = owned.iter().find(|w| w.addon_id == addon.id && w.grants(now));
     AddonRow {
         code: addon.code.clone(),
         name: addon.name.clone(),
@@ -165,5 +176,8 @@ fn addon_row(addon: &Addon, owned: &[WorkspaceAddon]) -> AddonRow {
             Some(d) => format!("Ends {}", format_date(&d)),
             None => "Ending".to_owned(),
         }),
+        overdue: mine
+            .and_then(|w| w.grace_until)
+            .map(|until| format!("Payment failed · kept until {}", format_date(&until))),
     }
 }

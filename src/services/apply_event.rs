@@ -15,11 +15,11 @@ use crate::domain::billing_state::{
 };
 use crate::domain::catalog::PlanBook;
 use crate::domain::ids::WorkspaceId;
-use crate::domain::normalized::{EventKind, NormalizedEvent, SubscriptionData, SubscriptionStatus};
+use crate::domain::normalized::{EventKind, NormalizedEvent, SubscriptionData};
 use crate::domain::plan_changes::hold_downgrade;
 use crate::error::AppError;
 use crate::models::Workspace;
-use crate::models::workspace_addon::{WorkspaceAddon, WorkspaceAddonChanges};
+use crate::models::workspace_addon::WorkspaceAddon;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EventResult {
@@ -93,30 +93,23 @@ pub fn apply_event(
             let Some(sub) = fetched.or(event.subscription.as_ref()) else {
                 return Ok(EventResult::Ignored(Some(ws.id), "event carries no subscription".into()));
             };
-            if let Some(result) = ctx.addon_subscription(conn, sub, event.kind)? {
-                return Ok(result);
+            // A fetched state is the provider's truth now (in whole seconds, as providers stamp
+            // events); an event's is as of when it was sent.
+            let now_seconds = DateTime::from_timestamp(at.timestamp(), 0).unwrap_or(at);
+            let event_time = if fetched.is_some() { now_seconds } else { event.created_at };
+            if ctx.is_addon_subscription(sub) {
+                return ctx.addon_subscription(conn, sub, event.kind, event_time);
             }
-            let state = state_for(conn, &ws, &book, Some(&sub.id))?;
-            let resolve = |price: &str| book.resolve(price);
-            // A fetched state is the provider's truth now; an event's is as of when it was sent.
-            let decision = if fetched.is_some() {
-                on_fetched_subscription(&state, sub, &resolve, &default, grace_days, at)
-            } else if event.kind == EventKind::SubscriptionDeleted {
-                on_subscription_deleted(&state, sub, event.created_at, &default)
-            } else {
-                on_subscription_snapshot(&state, sub, event.created_at, &resolve, &default, grace_days, at)
+            match ctx.subscription_event(conn, event, sub, fetched.is_some(), event_time)? {
+                Some(applied) => applied,
+                None => return Ok(EventResult::NeedsFetch(sub.id.clone())),
             }
-            .map_err(|e| AppError::internal(format!("event {}: {e}", event.event_id)))?;
-            if decision == Decision::Ambiguous {
-                return Ok(EventResult::NeedsFetch(sub.id.clone()));
-            }
-            apply_decision(conn, &ws, &book, &state, hold_downgrade(&state, decision, &|c| book.rank(c), at))?
         }
         EventKind::InvoicePaid | EventKind::InvoicePaymentFailed | EventKind::InvoiceGenerated => {
             let Some(invoice) = event.invoice.as_ref() else {
                 return Ok(EventResult::Ignored(Some(ws.id), "event carries no invoice".into()));
             };
-            ctx.record_invoice(conn, invoice)?;
+            ctx.record_invoice(conn, invoice, event.created_at)?;
             match ctx.invoice_subscription(conn, invoice)? {
                 InvoiceFor::Current => ctx.invoice_state(conn, event, invoice)?,
                 InvoiceFor::Other(reason) => Applied::Unchanged(reason),
@@ -177,30 +170,33 @@ impl Ctx<'_> {
         })
     }
 
-    /// Subscription events about an add-on's own subscription update that add-on.
-    fn addon_subscription(
+    /// A plan subscription's snapshot or deletion through the state machine, then (Chargebee)
+    /// the add-on items it no longer lists. `None`: ambiguous, fetch the subscription first.
+    fn subscription_event(
         &self,
         conn: &mut DbConnection,
+        event: &NormalizedEvent,
         sub: &SubscriptionData,
-        kind: EventKind,
-    ) -> Result<Option<EventResult>, AppError> {
-        let is_addon = !sub.price_ids.is_empty()
-            && sub.price_ids.iter().all(|p| self.book.addon_for_price(p).is_some())
-            && self.ws.provider_subscription_id.as_deref() != Some(sub.id.as_str());
-        if !is_addon {
+        fetched: bool,
+        event_time: DateTime<Utc>,
+    ) -> Result<Option<Applied>, AppError> {
+        let (book, default, at) = (self.book, self.default, self.at);
+        let state = state_for(conn, self.ws, book, Some(&sub.id))?;
+        let resolve = |price: &str| book.resolve(price);
+        let decision = if fetched {
+            on_fetched_subscription(&state, sub, &resolve, default, self.grace_days, at)
+        } else if event.kind == EventKind::SubscriptionDeleted {
+            on_subscription_deleted(&state, sub, event.created_at, default)
+        } else {
+            on_subscription_snapshot(&state, sub, event.created_at, &resolve, default, self.grace_days, at)
+        }
+        .map_err(|e| AppError::internal(format!("event {}: {e}", event.event_id)))?;
+        if decision == Decision::Ambiguous {
             return Ok(None);
         }
-        let ended = kind == EventKind::SubscriptionDeleted || sub.status == Some(SubscriptionStatus::Canceled);
-        let changes = WorkspaceAddonChanges {
-            status: if ended { "canceled" } else { "active" },
-            cancel_at_period_end: sub.cancel_at_period_end.unwrap_or(false),
-            current_period_end: sub.current_period_end.map(|t| t.naive_utc()),
-        };
-        let changed = WorkspaceAddon::update_for_subscription(conn, self.ws.id, &sub.id, &changes)?;
-        Ok(Some(if changed > 0 {
-            EventResult::Processed(self.ws.id)
-        } else {
-            EventResult::Ignored(Some(self.ws.id), "add-on subscription not bought through Tollgate".into())
-        }))
+        let applied =
+            apply_decision(conn, self.ws, book, &state, hold_downgrade(&state, decision, &|c| book.rank(c), at))?;
+        let items_changed = self.plan_items(conn, sub, event.kind, event_time)?;
+        Ok(Some(if items_changed { Applied::Changed } else { applied }))
     }
 }

@@ -1,6 +1,8 @@
 //! What the billing page shows, read on one pooled connection: the billing state, balances,
 //! seats, the plans on offer, the workspace's add-ons and invoices.
 
+use chrono::Utc;
+
 use super::billing_state::state_of;
 use super::catalog::plan_book;
 use crate::billing::BillingProvider;
@@ -23,7 +25,7 @@ pub struct BillingOverview {
     /// The plan a scheduled downgrade moves to.
     pub scheduled: Option<Plan>,
     pub addons: Vec<Addon>,
-    /// Add-ons the workspace has now (active or ending at period end).
+    /// Add-ons the workspace has now (active, ending at period end, or overdue within grace).
     pub owned_addons: Vec<WorkspaceAddon>,
     pub packs: Vec<CreditPack>,
     pub invoices: Vec<Invoice>,
@@ -41,7 +43,10 @@ pub async fn billing_overview(state: &AppState, ws: &Workspace) -> AppResult<Bil
                 balance: CreditEntry::balance(conn, ws.id)?,
                 seats_used: Membership::count_for_workspace(conn, ws.id)?,
                 scheduled: ws.scheduled_plan_id.and_then(|id| book.by_id(id)).cloned(),
-                owned_addons: WorkspaceAddon::current_for(conn, ws.id)?.into_iter().map(|(w, _)| w).collect(),
+                owned_addons: WorkspaceAddon::current_for(conn, ws.id, Utc::now())?
+                    .into_iter()
+                    .map(|(w, _)| w)
+                    .collect(),
                 invoices: Invoice::for_workspace(conn, ws.id, INVOICES_SHOWN)?,
                 plans: book.plans.into_iter().filter(|p| p.is_active).collect(),
                 addons: book.addons.into_iter().filter(|a| a.is_active).collect(),

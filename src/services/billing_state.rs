@@ -9,6 +9,7 @@ use crate::domain::billing_state::{BillingState, Decision, Effect, Transition, o
 use crate::domain::catalog::PlanBook;
 use crate::domain::credits::{CreditBucket, monthly_reset_delta};
 use crate::domain::ids::{PlanId, WorkspaceId};
+use crate::domain::money::Interval;
 use crate::domain::normalized::SubscriptionData;
 use crate::domain::plan_changes::hold_downgrade;
 use crate::error::AppError;
@@ -23,6 +24,7 @@ pub fn utc(at: NaiveDateTime) -> DateTime<Utc> {
 /// and flows that only ask what the workspace has now.
 pub fn state_of(ws: &Workspace, book: &PlanBook) -> BillingState {
     BillingState {
+        provider: ws.billing_provider,
         plan_code: book.by_id(ws.plan_id).map(|p| p.code.clone()).unwrap_or_default(),
         status: ws.subscription_status,
         customer_id: ws.provider_customer_id.clone(),
@@ -30,13 +32,18 @@ pub fn state_of(ws: &Workspace, book: &PlanBook) -> BillingState {
         interval: ws.billing_interval,
         current_period_end: ws.current_period_end.map(utc),
         cancel_at_period_end: ws.cancel_at_period_end,
+        cancel_at: ws.cancel_at.map(utc),
         trial_end: ws.trial_end.map(utc),
         had_trial: ws.had_trial,
         grace_until: ws.grace_until.map(utc),
         scheduled_plan_code: ws.scheduled_plan_id.and_then(|id| book.by_id(id)).map(|p| p.code.clone()),
+        scheduled_interval: ws.scheduled_interval,
         upgraded_at: ws.upgraded_at.map(utc),
         state_at: ws.subscription_state_at.map(utc),
         ended_subscription_ids: Vec::new(),
+        past_due_since: ws.past_due_since.map(utc),
+        past_due_invoice: ws.past_due_invoice_id.clone(),
+        last_paid_at: ws.last_paid_at.map(utc),
     }
 }
 
@@ -77,6 +84,11 @@ fn changes(next: &BillingState, book: &PlanBook, ws: &Workspace) -> Result<Works
         upgraded_at: next.upgraded_at.map(|t| t.naive_utc()),
         scheduled_plan_id: next.scheduled_plan_code.as_deref().and_then(|c| book.by_code(c)).map(|p| p.id),
         subscription_state_at: next.state_at.map(|t| t.naive_utc()),
+        cancel_at: next.cancel_at.map(|t| t.naive_utc()),
+        scheduled_interval: next.scheduled_interval.filter(|_| next.scheduled_plan_code.is_some()),
+        past_due_since: next.past_due_since.map(|t| t.naive_utc()),
+        past_due_invoice_id: next.past_due_invoice.clone(),
+        last_paid_at: next.last_paid_at.map(|t| t.naive_utc()),
     })
 }
 
@@ -103,6 +115,10 @@ pub fn apply_decision(
             Workspace::apply_billing(conn, ws.id, &changes(&next, book, ws)?)?;
             for ended in next.ended_subscription_ids.iter().filter(|id| !prev.ended_subscription_ids.contains(id)) {
                 ended_subscription::record(conn, ws.id, ended)?;
+            }
+            // A subscription the provider reactivated in place is no longer ended.
+            for returned in prev.ended_subscription_ids.iter().filter(|id| !next.ended_subscription_ids.contains(id)) {
+                ended_subscription::forget(conn, ws.id, returned)?;
             }
             for effect in effects {
                 carry_out(conn, ws.id, &effect)?;
@@ -143,15 +159,27 @@ fn carry_out(conn: &mut DbConnection, workspace_id: WorkspaceId, effect: &Effect
     Ok(())
 }
 
+/// What a flow knows about a change scheduled for the period end that the subscription the
+/// provider returns does not show (Stripe schedules and Chargebee's scheduled changes keep the
+/// current plan on the subscription until they apply).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheduled {
+    /// Leave whatever is recorded.
+    Unchanged,
+    /// This plan, at this interval, from the period end.
+    Set(PlanId, Interval),
+    /// Nothing is scheduled any more (the change was undone).
+    Cleared,
+}
+
 /// Applies a subscription the provider just returned (after a plan change, cancel or
 /// resume) as the newest truth, in one transaction with the workspace locked.
-/// `scheduled_plan` records a downgrade the provider schedules without showing it yet.
 pub fn apply_fetched_subscription(
     conn: &mut DbConnection,
     workspace_id: WorkspaceId,
     book: &PlanBook,
     sub: &SubscriptionData,
-    scheduled_plan: Option<PlanId>,
+    scheduled: Scheduled,
     grace_days: i64,
     at: DateTime<Utc>,
 ) -> Result<Applied, AppError> {
@@ -168,8 +196,14 @@ pub fn apply_fetched_subscription(
             Decision::Ambiguous => Applied::Unchanged("ambiguous".into()),
             other => apply_decision(conn, &ws, book, &state, other)?,
         };
-        if let Some(plan_id) = scheduled_plan {
-            Workspace::set_scheduled_plan(conn, workspace_id, Some(plan_id))?;
+        match scheduled {
+            Scheduled::Unchanged => {}
+            Scheduled::Set(plan_id, interval) => {
+                Workspace::set_scheduled_plan(conn, workspace_id, Some((plan_id, interval)))?;
+            }
+            Scheduled::Cleared => {
+                Workspace::set_scheduled_plan(conn, workspace_id, None)?;
+            }
         }
         Ok(applied)
     })

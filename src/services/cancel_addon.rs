@@ -1,6 +1,8 @@
 //! Ending an add-on at the end of its billing period: the provider is told first, then the
 //! add-on is marked as ending; its subscription's events finish the job.
 
+use chrono::Utc;
+
 use super::{provider_error, require_manager};
 use crate::billing::BillingProvider;
 use crate::domain::ids::WorkspaceId;
@@ -19,7 +21,7 @@ pub async fn cancel_addon(
     let code = code.to_owned();
     let (owned, name) = state
         .db
-        .run(move |conn| Ok(WorkspaceAddon::find_active_by_code(conn, workspace_id, &code)?))
+        .run(move |conn| Ok(WorkspaceAddon::find_current_by_code(conn, workspace_id, &code, Utc::now())?))
         .await?
         .ok_or(AppError::NotFound)?;
     let subscription = owned

@@ -1,20 +1,29 @@
 //! Changing plan: upgrades apply now (prorated, paid at once, applied only if the payment
-//! goes through), downgrades at the end of the paid period.
+//! goes through), downgrades at the end of the paid period; a move to yearly billing starts
+//! now, a move to monthly billing waits for the paid year to end (`domain::plan_changes`).
+//! A change scheduled for the period end can be undone by choosing the current plan again,
+//! and is undone at the provider before any other change, so nothing is prorated from a
+//! price the workspace is not really on.
 
 use chrono::Utc;
 
-use super::billing_state::{apply_fetched_subscription, load, state_of, subscription_of};
+use super::billing_state::{Scheduled, apply_fetched_subscription, load, state_of, subscription_of};
+use super::catalog::plan_book;
 use super::{provider_error, require_manager};
-use crate::billing::{BillingProvider, ChangeTiming};
+use crate::billing::BillingProvider;
+use crate::domain::catalog::{Plan, PlanBook};
 use crate::domain::dates::format_date;
 use crate::domain::ids::WorkspaceId;
 use crate::domain::members::Role;
-use crate::domain::purchases::{Direction, PlanChoice, check_plan_change};
+use crate::domain::money::Interval;
+use crate::domain::plan_changes::change_timing;
+use crate::domain::purchases::{PlanChoice, check_plan_change};
 use crate::error::AppError;
+use crate::models::Workspace;
 use crate::state::AppState;
 
-/// Returns the notice to show: `Ok` when the change went through or was scheduled, `Err`
-/// when the provider declined the prorated charge (nothing changed).
+/// Returns the notice to show: `Ok` when the change went through, was scheduled or was
+/// undone, `Err` when the provider declined the prorated charge (nothing changed).
 pub async fn change_plan(
     state: &AppState,
     workspace_id: WorkspaceId,
@@ -26,6 +35,26 @@ pub async fn change_plan(
     let current = book.by_id(ws.plan_id).ok_or_else(|| AppError::internal("workspace plan missing"))?.clone();
     let billing = state_of(&ws, &book);
     let subscribed = billing.is_subscribed(Utc::now());
+    let scheduled = billing.scheduled_plan_code.as_deref().and_then(|code| book.by_code(code)).cloned();
+    let keeps_current = choice.code == current.code && billing.interval == Some(choice.interval);
+    if let (Some(scheduled), true, true) = (&scheduled, keeps_current, subscribed) {
+        let to = match billing.scheduled_interval.filter(|_| scheduled.id == current.id) {
+            Some(interval) => format!("{} billing", interval.adjective()),
+            None => scheduled.name.clone(),
+        };
+        let notice = format!("You're staying on {}. The scheduled change to {to} is cancelled.", current.name);
+        undo_scheduled(state, &book, &ws, &current, billing.interval).await?;
+        return Ok(Ok(notice));
+    }
+    let scheduled_interval = billing.scheduled_interval.or(billing.interval);
+    if let Some(scheduled) =
+        scheduled.as_ref().filter(|s| s.code == choice.code && scheduled_interval == Some(choice.interval))
+    {
+        let when = ws
+            .current_period_end
+            .map_or_else(|| "at the end of the billing period".to_owned(), |end| format!("on {}", format_date(&end)));
+        return Ok(Ok(format!("Your plan already changes to {} {when}.", scheduled.name)));
+    }
     let target = book.by_code(&choice.code);
     let direction = check_plan_change(&current, billing.interval, target, choice.interval, subscribed)
         .map_err(|r| AppError::Validation(r.to_string()))?;
@@ -33,33 +62,64 @@ pub async fn change_plan(
     let price = book
         .price_for(&target, choice.interval)
         .ok_or_else(|| AppError::validation("That plan has no price for this provider."))?;
-    let timing = if direction == Direction::Upgrade { ChangeTiming::Immediately } else { ChangeTiming::AtPeriodEnd };
-    let change = state.billing.change_plan(&subscription_of(&ws)?, &price, timing).await.map_err(provider_error)?;
+    let subscription = subscription_of(&ws)?;
+    if scheduled.is_some() {
+        undo_scheduled(state, &book, &ws, &current, billing.interval).await?;
+    }
+    let timing = change_timing(direction, billing.interval, choice.interval);
+    let change = state.billing.change_plan(&subscription, &price, timing).await.map_err(provider_error)?;
 
-    if timing == ChangeTiming::Immediately && !change.applied {
+    let declined = timing.is_immediate() && !change.applied;
+    let scheduled_now =
+        if timing.is_immediate() { Scheduled::Unchanged } else { Scheduled::Set(target.id, choice.interval) };
+    let (grace, sub) = (state.config.grace_period_days, change.subscription.clone());
+    state
+        .db
+        .run(move |conn| apply_fetched_subscription(conn, workspace_id, &book, &sub, scheduled_now, grace, Utc::now()))
+        .await?;
+    if declined {
         return Ok(Err(format!(
             "Your payment method was declined for the prorated charge, so you are still on {}. Update your card in Manage billing and try again.",
             current.name
         )));
     }
-    let scheduled = (timing == ChangeTiming::AtPeriodEnd).then_some(target.id);
-    let (grace, sub) = (state.config.grace_period_days, change.subscription.clone());
+    Ok(Ok(if timing.is_immediate() {
+        format!("You're now on {}. The prorated difference has been charged.", target.name)
+    } else {
+        let to = if target.id == current.id {
+            format!("{} billing", choice.interval.adjective())
+        } else {
+            target.name.clone()
+        };
+        match ws.current_period_end {
+            Some(end) => {
+                format!("Your plan changes to {to} on {}. You keep {} until then.", format_date(&end), current.name)
+            }
+            None => format!("Your plan changes to {to} at the end of the billing period."),
+        }
+    }))
+}
+
+/// Tells the provider the scheduled change is off (nothing is charged), then records that.
+async fn undo_scheduled(
+    state: &AppState,
+    book: &PlanBook,
+    ws: &Workspace,
+    current: &Plan,
+    interval: Option<Interval>,
+) -> Result<(), AppError> {
+    let price = interval
+        .and_then(|interval| book.price_for(current, interval))
+        .ok_or_else(|| AppError::internal(format!("plan {} has no price for its interval", current.code)))?;
+    let subscription = subscription_of(ws)?;
+    let sub = state.billing.cancel_scheduled_change(&subscription, &price).await.map_err(provider_error)?;
+    let (grace, provider, workspace_id) = (state.config.grace_period_days, book.provider, ws.id);
     state
         .db
-        .run(move |conn| apply_fetched_subscription(conn, workspace_id, &book, &sub, scheduled, grace, Utc::now()))
+        .run(move |conn| {
+            let book = plan_book(conn, provider)?;
+            apply_fetched_subscription(conn, workspace_id, &book, &sub, Scheduled::Cleared, grace, Utc::now())
+        })
         .await?;
-    Ok(Ok(match timing {
-        ChangeTiming::Immediately => {
-            format!("You're now on {}. The prorated difference has been charged.", target.name)
-        }
-        ChangeTiming::AtPeriodEnd => match ws.current_period_end {
-            Some(end) => format!(
-                "Your plan changes to {} on {}. You keep {} until then.",
-                target.name,
-                format_date(&end),
-                current.name
-            ),
-            None => format!("Your plan changes to {} at the end of the billing period.", target.name),
-        },
-    }))
+    Ok(())
 }

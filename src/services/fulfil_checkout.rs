@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use super::billing_state::{apply_decision, state_for};
 use crate::billing::{ConfirmedCheckout, Purchase, metadata};
 use crate::db::{DbConnection, is_unique_violation};
+use crate::domain::addons::AddonStatus;
 use crate::domain::billing_state::{Decision, on_fetched_subscription};
 use crate::domain::catalog::PlanBook;
 use crate::domain::credits::CreditBucket;
@@ -66,7 +67,7 @@ pub fn fulfil_checkout(
     match purchase {
         Purchase::Plan => grant_plan(conn, ws, book, confirmed, grace_days, at)?,
         Purchase::CreditPack => grant_pack(conn, ws, book, confirmed, &code)?,
-        Purchase::Addon => grant_addon(conn, ws, book, confirmed, &code)?,
+        Purchase::Addon => grant_addon(conn, ws, book, confirmed, &code, at)?,
     }
     let record = NewCheckoutFulfilment {
         provider: book.provider.as_str(),
@@ -179,6 +180,7 @@ fn grant_addon(
     book: &PlanBook,
     confirmed: &ConfirmedCheckout,
     code: &str,
+    at: DateTime<Utc>,
 ) -> Result<(), AppError> {
     let addon = book.addon_by_code(code).ok_or_else(|| AppError::bad_request("Unknown add-on."))?;
     let checkout = &confirmed.checkout;
@@ -188,12 +190,15 @@ fn grant_addon(
     NewWorkspaceAddon {
         workspace_id: ws.id,
         addon_id: addon.id,
-        status: "active",
+        status: AddonStatus::Active,
         provider_subscription_id: subscription_id.as_deref(),
         checkout_id: &checkout.id,
         current_period_end: confirmed.subscription.as_ref().and_then(|s| s.current_period_end).map(|t| t.naive_utc()),
         cancel_at_period_end: false,
         addon_price_id: price.as_deref(),
+        // Confirmed as of now, in whole seconds as providers stamp events: an event from before
+        // the purchase is older, one from the same second still applies.
+        state_at: DateTime::from_timestamp(at.timestamp(), 0).map(|t| t.naive_utc()),
     }
     .insert(conn)?;
     link_customer(conn, ws, book, checkout.customer_id.as_deref())?;

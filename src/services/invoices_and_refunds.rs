@@ -2,6 +2,8 @@
 //! the subscription state (paid, failed), and refunds of credit packs taking back what is
 //! left of their credits.
 
+use chrono::{DateTime, Utc};
+
 use super::apply_event::{Ctx, InvoiceFor};
 use super::billing_state::{Applied, apply_decision, state_for};
 use crate::db::DbConnection;
@@ -14,9 +16,16 @@ use crate::models::workspace_addon::WorkspaceAddon;
 use crate::models::{CreditEntry, NewCreditEntry, ended_subscription};
 
 impl Ctx<'_> {
-    pub(super) fn record_invoice(&self, conn: &mut DbConnection, invoice: &InvoiceData) -> Result<(), AppError> {
+    /// Records the invoice as this event reports it, unless an earlier-applied report
+    /// supersedes it (a paid invoice never reopens; see `domain::invoice_rows`).
+    pub(super) fn record_invoice(
+        &self,
+        conn: &mut DbConnection,
+        invoice: &InvoiceData,
+        reported_at: DateTime<Utc>,
+    ) -> Result<(), AppError> {
         let issued = invoice.issued_at.unwrap_or(self.at).naive_utc();
-        Invoice::upsert(
+        Invoice::record(
             conn,
             &InvoiceFields {
                 workspace_id: self.ws.id,
@@ -32,6 +41,7 @@ impl Ctx<'_> {
                 period_start: invoice.line_period_start.or(invoice.period_start).map(|t| t.naive_utc()),
                 period_end: invoice.line_period_end.or(invoice.period_end).map(|t| t.naive_utc()),
                 issued_at: issued,
+                state_at: Some(reported_at.naive_utc()),
             },
         )?;
         Ok(())

@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod admins;
+mod addon_events;
 pub mod apply_event;
 pub mod billing_overview;
 pub mod billing_state;

@@ -2,7 +2,7 @@
 
 use chrono::Utc;
 
-use super::billing_state::{apply_fetched_subscription, load, subscription_of};
+use super::billing_state::{Scheduled, apply_fetched_subscription, load, subscription_of};
 use super::{provider_error, require_manager};
 use crate::billing::BillingProvider;
 use crate::domain::dates::format_date;
@@ -26,9 +26,13 @@ async fn cancel_or_resume(
     let (grace, fetched) = (state.config.grace_period_days, sub.clone());
     state
         .db
-        .run(move |conn| apply_fetched_subscription(conn, workspace_id, &book, &fetched, None, grace, Utc::now()))
+        .run(move |conn| {
+            apply_fetched_subscription(conn, workspace_id, &book, &fetched, Scheduled::Unchanged, grace, Utc::now())
+        })
         .await?;
-    let date = sub.current_period_end.map(|t| format_date(&t.naive_utc()));
+    // The real end of the cancellation, which Stripe may set beyond the period end.
+    let ends = if cancel { sub.cancel_at.or(sub.current_period_end) } else { sub.current_period_end };
+    let date = ends.map(|t| format_date(&t.naive_utc()));
     Ok(match (cancel, date) {
         (true, Some(date)) => format!("Your subscription is cancelled. You keep {plan_name} until {date}."),
         (true, None) => "Your subscription will end at the end of the billing period.".to_owned(),

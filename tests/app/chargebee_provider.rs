@@ -2,7 +2,8 @@
 //! each operation, how it reads the answers, and how it maps Chargebee's errors. Checkouts
 //! and the portal here; subscription changes, invoices and errors in `subscriptions`.
 
-mod fake;
+mod changes;
+pub(crate) mod fake;
 mod subscriptions;
 
 use std::collections::BTreeMap;

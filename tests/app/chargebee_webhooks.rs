@@ -7,16 +7,22 @@ use serde_json::{Value, json};
 
 use crate::common::*;
 
-const ACTIVATED: &str = include_str!("../fixtures/chargebee/subscription_activated.json");
-const CANCELLED: &str = include_str!("../fixtures/chargebee/subscription_cancelled.json");
+pub(crate) const ACTIVATED: &str = include_str!("../fixtures/chargebee/subscription_activated.json");
+pub(crate) const CANCELLED: &str = include_str!("../fixtures/chargebee/subscription_cancelled.json");
 
-async fn chargebee_app(credentials: bool, development: bool) -> TestApp {
+pub(crate) async fn chargebee_app(credentials: bool, development: bool) -> TestApp {
+    chargebee_app_at(credentials, development, "http://127.0.0.1:9/api/v2").await
+}
+
+/// A Chargebee installation whose API is `api_base` (a fake, or nothing listening).
+pub(crate) async fn chargebee_app_at(credentials: bool, development: bool, api_base: &str) -> TestApp {
+    let api_base = api_base.to_owned();
     spawn_app_with(|vars| {
         vars.insert("BILLING_PROVIDER".into(), "chargebee".into());
         vars.insert("CHARGEBEE_SITE".into(), "tollgate-test".into());
         vars.insert("CHARGEBEE_API_KEY".into(), "test_key".into());
-        // Nothing listens there: these tests never need the API.
-        vars.insert("CHARGEBEE_API_BASE".into(), "http://127.0.0.1:9/api/v2".into());
+        // Nothing listens at the default one: most of these tests never need the API.
+        vars.insert("CHARGEBEE_API_BASE".into(), api_base);
         if credentials {
             vars.insert("CHARGEBEE_WEBHOOK_USERNAME".into(), "hook".into());
             vars.insert("CHARGEBEE_WEBHOOK_PASSWORD".into(), "s3cret pass".into());
@@ -28,12 +34,19 @@ async fn chargebee_app(credentials: bool, development: bool) -> TestApp {
     .await
 }
 
-fn basic(user: &str, password: &str) -> String {
+pub(crate) fn basic(user: &str, password: &str) -> String {
     format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")))
 }
 
 /// A subscription event for workspace `ws`; `items` switches to the PC 2.0 shape.
-fn subscription_event(template: &str, id: &str, ws: i64, price: &str, items: bool, occurred_at: i64) -> String {
+pub(crate) fn subscription_event(
+    template: &str,
+    id: &str,
+    ws: i64,
+    price: &str,
+    items: bool,
+    occurred_at: i64,
+) -> String {
     let mut event: Value = serde_json::from_str(template).unwrap();
     let now = chrono::Utc::now().timestamp();
     event["id"] = json!(id);
@@ -55,7 +68,7 @@ fn subscription_event(template: &str, id: &str, ws: i64, price: &str, items: boo
 }
 
 impl TestApp {
-    async fn post_chargebee(&self, body: &str, authorization: Option<&str>) -> reqwest::Response {
+    pub(crate) async fn post_chargebee(&self, body: &str, authorization: Option<&str>) -> reqwest::Response {
         let mut request = self
             .client
             .post(self.url("/webhooks/chargebee"))

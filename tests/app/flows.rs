@@ -8,7 +8,7 @@ use crate::common::*;
 use crate::sandbox::{DECLINED, FAILS_LATER, GOOD};
 
 /// Starts a checkout from the billing page; returns the hosted page's path on the sandbox.
-async fn start(app: &TestApp, ws: i64, action: &str, fields: &[(&str, &str)]) -> String {
+pub(crate) async fn start(app: &TestApp, ws: i64, action: &str, fields: &[(&str, &str)]) -> String {
     let res = app.post_form(&format!("/w/{ws}/billing"), &format!("/w/{ws}/{action}"), fields).await;
     assert_eq!(res.status().as_u16(), 303, "{action}");
     let to = location(&res);
@@ -18,11 +18,11 @@ async fn start(app: &TestApp, ws: i64, action: &str, fields: &[(&str, &str)]) ->
 }
 
 /// Pays on the hosted page; returns the success path the browser is sent back to.
-async fn pay(app: &TestApp, checkout: &str, card: &str) -> reqwest::Response {
+pub(crate) async fn pay(app: &TestApp, checkout: &str, card: &str) -> reqwest::Response {
     app.post_form(checkout, &format!("{checkout}/pay"), &[("card", card)]).await
 }
 
-async fn upgrade(app: &TestApp, ws: i64, plan: &str, card: &str) -> String {
+pub(crate) async fn upgrade(app: &TestApp, ws: i64, plan: &str, card: &str) -> String {
     let checkout = start(app, ws, "checkout", &[("plan", plan), ("interval", "month")]).await;
     let res = pay(app, &checkout, card).await;
     assert_eq!(res.status().as_u16(), 303);
@@ -37,7 +37,7 @@ fn fulfilments(app: &TestApp) -> i64 {
     app.with_db(|conn| tollgate::schema::checkout_fulfilments::table.count().get_result(conn).unwrap())
 }
 
-async fn advance(app: &TestApp, body: Value) -> Value {
+pub(crate) async fn advance(app: &TestApp, body: Value) -> Value {
     let res = app.client.post(app.url("/sandbox/clock/advance")).json(&body).send().await.unwrap();
     assert_eq!(res.status().as_u16(), 200);
     res.json().await.unwrap()

@@ -17,12 +17,12 @@ const INVOICE: &str = include_str!("../../src/sandbox/shapes/invoice.json");
 const KEY: &str = "sk_test_fake_key";
 
 #[derive(Debug, Clone)]
-struct Recorded {
-    method: String,
-    path: String,
-    query: BTreeMap<String, String>,
-    auth: String,
-    form: BTreeMap<String, String>,
+pub(crate) struct Recorded {
+    pub(crate) method: String,
+    pub(crate) path: String,
+    pub(crate) query: BTreeMap<String, String>,
+    pub(crate) auth: String,
+    pub(crate) form: BTreeMap<String, String>,
 }
 
 #[derive(Default)]
@@ -51,7 +51,7 @@ impl FakeStripe {
         FakeStripe { fake, base: format!("http://127.0.0.1:{port}/") }
     }
 
-    fn provider(&self) -> StripeProvider {
+    pub(crate) fn provider(&self) -> StripeProvider {
         StripeProvider::new(KEY, &self.base, "https://tollgate.example").unwrap()
     }
 
@@ -59,7 +59,7 @@ impl FakeStripe {
         self.fake.answers.lock().unwrap().push_back((status, body.to_string()));
     }
 
-    fn requests(&self) -> Vec<Recorded> {
+    pub(crate) fn requests(&self) -> Vec<Recorded> {
         std::mem::take(&mut *self.fake.requests.lock().unwrap())
     }
 
@@ -88,7 +88,7 @@ async fn answer(req: HttpRequest, body: web::Bytes, fake: web::Data<Fake>) -> Ht
     HttpResponse::build(status).content_type(content_type).body(body)
 }
 
-fn fields(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+pub(crate) fn fields(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
     pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
 }
 

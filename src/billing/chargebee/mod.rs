@@ -89,8 +89,7 @@ impl BillingProvider for ChargebeeProvider {
                 let subscription = answers::subscription(&answer)?;
                 // At period end Chargebee only schedules the change: the subscription still
                 // has the old plan, and the new one arrives with a webhook at renewal.
-                let applied =
-                    timing == ChangeTiming::Immediately && subscription.price_ids.iter().any(|p| p == new_price_id);
+                let applied = timing.is_immediate() && subscription.price_ids.iter().any(|p| p == new_price_id);
                 Ok(PlanChange { subscription, applied })
             }
             Err(CallError { api_error_code: Some(code), error }) if PAYMENT_FAILURES.contains(&code.as_str()) => {
@@ -101,6 +100,20 @@ impl BillingProvider for ChargebeeProvider {
             }
             Err(e) => Err(e.into()),
         }
+    }
+
+    async fn cancel_scheduled_change(
+        &self,
+        subscription_id: &str,
+        _current_price_id: &str,
+    ) -> Result<SubscriptionData, BillingError> {
+        // `remove_scheduled_changes` requires a scheduled change, so ask first: a second click,
+        // or a change already undone in the portal, is then nothing to do.
+        let current = self.fetch_subscription(subscription_id).await?;
+        if current.has_scheduled_changes != Some(true) {
+            return Ok(current);
+        }
+        self.subscription_action(subscription_id, "remove_scheduled_changes", &Vec::new()).await
     }
 
     async fn cancel_at_period_end(&self, subscription_id: &str) -> Result<SubscriptionData, BillingError> {

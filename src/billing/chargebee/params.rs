@@ -59,17 +59,22 @@ pub(super) fn checkout(
 }
 
 /// `subscriptions/{id}/update_for_items` for a plan change. Without `replace_items_list`
-/// Chargebee swaps the plan item and keeps the add-ons.
+/// Chargebee swaps the plan item and keeps the add-ons. A plan price with another billing
+/// period always resets the term when applied, so a change to yearly billing starts its year
+/// now, and a change to monthly billing waits for the end of the paid term.
 pub(super) fn change_plan(new_price_id: &str, timing: ChangeTiming) -> Form {
     let mut form = Form::new();
     push_item(&mut form, "subscription_items", 0, new_price_id, Some("1"));
     match timing {
-        ChangeTiming::Immediately => {
+        ChangeTiming::Immediately | ChangeTiming::ImmediatelyNewCycle => {
             push(&mut form, "prorate", "true".into());
             // Charge the difference now, so a declined card refuses the change.
             push(&mut form, "invoice_immediately", "true".into());
         }
         ChangeTiming::AtPeriodEnd => push(&mut form, "end_of_term", "true".into()),
+        // The paid term runs out on the old price; `change_option` is the current form of
+        // `end_of_term` (only one of the two is sent).
+        ChangeTiming::AtPeriodEndNewCycle => push(&mut form, "change_option", "end_of_term".into()),
     }
     form
 }
@@ -166,6 +171,14 @@ mod tests {
             ]
         );
         assert_eq!(value(&change_plan("p", ChangeTiming::AtPeriodEnd), "end_of_term"), Some("true"));
+        let to_yearly = change_plan("p", ChangeTiming::ImmediatelyNewCycle);
+        assert_eq!(
+            (value(&to_yearly, "prorate"), value(&to_yearly, "invoice_immediately")),
+            (Some("true"), Some("true"))
+        );
+        let to_monthly = change_plan("p", ChangeTiming::AtPeriodEndNewCycle);
+        assert_eq!(value(&to_monthly, "change_option"), Some("end_of_term"));
+        assert_eq!(value(&to_monthly, "end_of_term"), None, "one of the two, never both");
     }
 
     #[test]

@@ -4,6 +4,8 @@
 use super::*;
 use serde_json::json;
 
+mod mapping;
+
 const INVOICE_GENERATED: &str = include_str!("../../../tests/fixtures/chargebee/invoice_generated.json");
 const PAYMENT_FAILED: &str = include_str!("../../../tests/fixtures/chargebee/payment_failed.json");
 const PAYMENT_REFUNDED: &str = include_str!("../../../tests/fixtures/chargebee/payment_refunded.json");
@@ -304,52 +306,6 @@ fn workspace_ref_from_meta_data_object_string_or_customer_field() {
     v["content"]["subscription"]["meta_data"] = json!("not json");
     v["content"]["customer"]["cf_workspace_id"] = json!("ws_3");
     assert_eq!(parse_value(&v).unwrap().workspace_ref.as_deref(), Some("ws_3"));
-}
-
-#[test]
-fn status_mapping_and_scheduled_cancel() {
-    let cases = [
-        ("in_trial", Some(SubscriptionStatus::Trialing), false),
-        ("active", Some(SubscriptionStatus::Active), false),
-        ("non_renewing", Some(SubscriptionStatus::NonRenewing), true),
-        ("cancelled", Some(SubscriptionStatus::Canceled), false),
-        ("paused", Some(SubscriptionStatus::Paused), false),
-        ("future", Some(SubscriptionStatus::Future), false),
-        ("brand_new", None, false),
-    ];
-    for (word, status, cancel) in cases {
-        let mut v = load(SUB_RENEWED);
-        v["content"]["subscription"]["status"] = json!(word);
-        let sub = parse_value(&v).unwrap().subscription.unwrap();
-        assert_eq!(sub.status, status, "{word}");
-        assert_eq!(sub.cancel_at_period_end, Some(cancel), "{word}");
-    }
-    // An active subscription with a cancel scheduled in the future.
-    let mut v = load(SUB_RENEWED);
-    v["content"]["subscription"]["cancelled_at"] = json!(1_604_784_735);
-    let sub = parse_value(&v).unwrap().subscription.unwrap();
-    assert_eq!(sub.cancel_at_period_end, Some(true));
-}
-
-#[test]
-fn event_type_mapping() {
-    let cases = [
-        ("subscription_started", EventKind::SubscriptionUpdated),
-        ("subscription_resumed", EventKind::SubscriptionUpdated),
-        ("subscription_paused", EventKind::SubscriptionUpdated),
-        ("subscription_scheduled_cancellation_removed", EventKind::SubscriptionUpdated),
-        ("subscription_trial_end_reminder", EventKind::SubscriptionUpdated),
-        ("invoice_updated", EventKind::InvoiceGenerated),
-        ("customer_changed", EventKind::Ignored),
-        ("subscription_deleted", EventKind::Ignored),
-    ];
-    for (t, kind) in cases {
-        let mut v = load(SUB_RENEWED);
-        v["event_type"] = json!(t);
-        let ev = parse_value(&v).unwrap();
-        assert_eq!(ev.kind, kind, "{t}");
-        assert_eq!(ev.event_type, t);
-    }
 }
 
 #[test]

@@ -100,6 +100,41 @@ impl Answer {
             .ok_or_else(|| self.fail("subscription without items"))
     }
 
+    /// The price of the plan item (see [`Answer::plan_item_id`]).
+    pub fn plan_price_id(&self) -> Result<String, BillingError> {
+        let item = self.json.pointer("/items/data/0").ok_or_else(|| self.fail("subscription without items"))?;
+        ["/price/id", "/price", "/plan/id"]
+            .iter()
+            .find_map(|ptr| item.pointer(ptr).and_then(Value::as_str).filter(|s| !s.is_empty()))
+            .map(str::to_owned)
+            .ok_or_else(|| self.fail("subscription item without a price"))
+    }
+
+    /// The subscription schedule managing this subscription, if any.
+    pub fn schedule_id(&self) -> Option<String> {
+        match self.json.get("schedule") {
+            Some(Value::String(id)) if !id.is_empty() => Some(id.clone()),
+            Some(obj @ Value::Object(_)) => obj.get("id").and_then(Value::as_str).map(str::to_owned),
+            _ => None,
+        }
+    }
+
+    /// A subscription schedule's id and the bounds of its current phase (else its first).
+    pub fn current_phase(&self) -> Result<(String, i64, i64), BillingError> {
+        let id = self.str_field("id").ok_or_else(|| self.fail("schedule without id"))?;
+        let bounds = |phase: &Value| {
+            let at = |name: &str| phase.get(name).and_then(Value::as_i64);
+            at("start_date").zip(at("end_date"))
+        };
+        let phase = self
+            .json
+            .get("current_phase")
+            .and_then(bounds)
+            .or_else(|| self.json.pointer("/phases/0").and_then(bounds))
+            .ok_or_else(|| self.fail("schedule without a current phase"))?;
+        Ok((id.to_owned(), phase.0, phase.1))
+    }
+
     /// Stripe parks an update it could not charge for in `pending_update`.
     pub fn has_pending_update(&self) -> bool {
         self.json.get("pending_update").is_some_and(|v| !v.is_null())

@@ -9,6 +9,7 @@
 //! deserializing request data". We only need a handful of fields; see `answers`.
 
 mod answers;
+mod changes;
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -16,10 +17,7 @@ use std::time::Duration;
 use ::stripe::StripeRequest;
 use stripe_billing::billing_portal_session::CreateBillingPortalSession;
 use stripe_billing::invoice::{CreatePreviewInvoice, ListInvoice};
-use stripe_billing::subscription::{
-    RetrieveSubscription, UpdateSubscription, UpdateSubscriptionItems, UpdateSubscriptionPaymentBehavior,
-    UpdateSubscriptionProrationBehavior,
-};
+use stripe_billing::subscription::{RetrieveSubscription, UpdateSubscription};
 use stripe_checkout::CheckoutSessionMode;
 use stripe_checkout::checkout_session::{
     CreateCheckoutSession, CreateCheckoutSessionCustomerCreation, CreateCheckoutSessionLineItems,
@@ -160,29 +158,15 @@ impl BillingProvider for StripeProvider {
         new_price_id: &str,
         timing: ChangeTiming,
     ) -> Result<PlanChange, BillingError> {
-        let current = self.subscription_json(subscription_id).await?;
-        let item_id = current.plan_item_id()?;
-        let item = UpdateSubscriptionItems {
-            id: Some(item_id),
-            price: Some(new_price_id.to_owned()),
-            ..UpdateSubscriptionItems::new()
-        };
-        let update = UpdateSubscription::new(subscription_id).items(vec![item]);
-        let update = match timing {
-            // Charge the difference now, and let Stripe apply the change only once it is paid:
-            // a failed charge leaves the old price with the change parked in `pending_update`.
-            ChangeTiming::Immediately => update
-                .proration_behavior(UpdateSubscriptionProrationBehavior::AlwaysInvoice)
-                .payment_behavior(UpdateSubscriptionPaymentBehavior::PendingIfIncomplete),
-            // The new price bills from the next period; nothing is charged or refunded now.
-            ChangeTiming::AtPeriodEnd => update.proration_behavior(UpdateSubscriptionProrationBehavior::None),
-        };
-        let answer = self.call("update subscription", &update).await?;
-        let applied = match timing {
-            ChangeTiming::Immediately => !answer.has_pending_update(),
-            ChangeTiming::AtPeriodEnd => true,
-        };
-        Ok(PlanChange { subscription: answer.subscription()?, applied })
+        self.change_plan_now_or_later(subscription_id, new_price_id, timing).await
+    }
+
+    async fn cancel_scheduled_change(
+        &self,
+        subscription_id: &str,
+        current_price_id: &str,
+    ) -> Result<SubscriptionData, BillingError> {
+        self.undo_scheduled_change(subscription_id, current_price_id).await
     }
 
     async fn cancel_at_period_end(&self, subscription_id: &str) -> Result<SubscriptionData, BillingError> {

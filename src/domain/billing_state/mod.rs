@@ -10,13 +10,19 @@
 //!   [`Decision::Stale`], a same-second conflicting one is [`Decision::Ambiguous`];
 //! - invoice events never move `state_at`, because the provider sends `invoice.paid` and the
 //!   matching subscription update for the same change in either order;
-//! - a subscription seen ending is remembered (`ended_subscription_ids`) and never grants again.
+//! - a subscription seen ending is remembered (`ended_subscription_ids`) and never grants again,
+//!   unless its provider reactivates ended subscriptions in place (Chargebee) and a newer
+//!   snapshot shows it live;
+//! - a past-due state ends only with the failed invoice paid, or a payment after the failure:
+//!   an older paid invoice does not end it, and on a provider whose subscription status cannot
+//!   say "overdue" (Chargebee) neither does an `active` snapshot.
 //!
 //! `snapshot` handles subscription snapshots and deletions, `invoices` paid and failed
 //! invoices, `periodic` what the jobs decide as time passes, `summary` how the state reads
 //! on the billing page.
 
 mod invoices;
+mod next_state;
 mod periodic;
 mod snapshot;
 mod summary;
@@ -24,7 +30,7 @@ mod summary;
 use chrono::{DateTime, TimeDelta, Utc};
 
 pub use crate::domain::money::Interval;
-use crate::domain::normalized::{InvoiceData, SubscriptionData, SubscriptionStatus};
+use crate::domain::normalized::{InvoiceData, Provider, SubscriptionData, SubscriptionStatus};
 pub use invoices::{on_invoice_paid, on_payment_failed};
 pub use periodic::{on_grace_expired, on_period_end_passed};
 pub use snapshot::{on_fetched_subscription, on_subscription_deleted, on_subscription_snapshot};
@@ -45,6 +51,9 @@ pub struct PlanRef {
 /// The billing state of one workspace (columns of the workspaces table).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BillingState {
+    /// The provider the workspace bills with (read from the row; the machine never sets it).
+    /// Some rules depend on what the provider's data can express.
+    pub provider: Option<Provider>,
     /// The plan the workspace is entitled to now.
     pub plan_code: String,
     /// `None` = never subscribed.
@@ -54,7 +63,11 @@ pub struct BillingState {
     pub subscription_id: Option<String>,
     pub interval: Option<Interval>,
     pub current_period_end: Option<DateTime<Utc>>,
+    /// A cancellation is scheduled (at `cancel_at`, else at the period end).
     pub cancel_at_period_end: bool,
+    /// When a scheduled cancellation takes effect, when the provider names a date: it may be
+    /// later than `current_period_end`, with renewals before it.
+    pub cancel_at: Option<DateTime<Utc>>,
     pub trial_end: Option<DateTime<Utc>>,
     /// Once true stays true (no second trial).
     pub had_trial: bool,
@@ -62,12 +75,20 @@ pub struct BillingState {
     pub grace_until: Option<DateTime<Utc>>,
     /// A downgrade scheduled for period end (display only; set by the caller).
     pub scheduled_plan_code: Option<String>,
+    /// The billing interval the scheduled change moves to (`None`: the current one).
+    pub scheduled_interval: Option<Interval>,
     /// When the plan last went up.
     pub upgraded_at: Option<DateTime<Utc>>,
     /// Provider timestamp of the last applied subscription state.
     pub state_at: Option<DateTime<Utc>>,
-    /// Subscriptions seen ending: a cancelled subscription never comes back.
+    /// Subscriptions seen ending: a cancelled subscription never comes back (see the module doc).
     pub ended_subscription_ids: Vec<String>,
+    /// Provider time of the failure (invoice or past-due snapshot) that made it past due.
+    pub past_due_since: Option<DateTime<Utc>>,
+    /// The invoice whose payment failed, when known.
+    pub past_due_invoice: Option<String>,
+    /// Provider time of the current subscription's latest paid invoice that moved money.
+    pub last_paid_at: Option<DateTime<Utc>>,
 }
 
 impl BillingState {
@@ -118,6 +139,7 @@ pub struct Transition {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[expect(clippy::large_enum_variant, reason = "a decision lives for one event; boxing buys nothing")]
 pub enum Decision {
     Apply(Transition),
     /// The event is older than state already applied: change nothing.
@@ -169,7 +191,8 @@ fn invoice_subscription_id(inv: &InvoiceData) -> Result<Option<&str>, Transition
     Ok(Some(id))
 }
 
-fn grace_deadline(now: DateTime<Utc>, grace_days: i64) -> Result<DateTime<Utc>, TransitionError> {
+/// When a grace period of `grace_days` starting `now` ends (also an add-on's, see `addons`).
+pub fn grace_deadline(now: DateTime<Utc>, grace_days: i64) -> Result<DateTime<Utc>, TransitionError> {
     TimeDelta::try_days(grace_days)
         .filter(|_| grace_days >= 0)
         .and_then(|grace| now.checked_add_signed(grace))
@@ -210,6 +233,17 @@ fn holds_paid_status(status: SubscriptionStatus) -> bool {
     matches!(status, Trialing | Active | NonRenewing | PastDue)
 }
 
+/// A subscription whose trial ended without anything ever being paid has no paid period to
+/// extend: it gets no grace.
+fn trial_unpaid(trial_end: Option<DateTime<Utc>>, last_paid_at: Option<DateTime<Utc>>) -> bool {
+    trial_end.is_some() && last_paid_at.is_none()
+}
+
+/// Whether the provider shows dues in the subscription's status (unknown: assume it does).
+fn status_shows_dues(state: &BillingState) -> bool {
+    state.provider.is_none_or(Provider::status_shows_dues)
+}
+
 fn remember_ended(state: &BillingState, sub_id: &str) -> BillingState {
     let mut next = state.clone();
     next.ended_subscription_ids.push(sub_id.to_owned());
@@ -224,9 +258,14 @@ fn close_subscription(state: &BillingState, sub_id: &str, at: DateTime<Utc>) -> 
     next.interval = None;
     next.current_period_end = None;
     next.cancel_at_period_end = false;
+    next.cancel_at = None;
     next.trial_end = None;
     next.grace_until = None;
     next.scheduled_plan_code = None;
+    next.scheduled_interval = None;
+    next.past_due_since = None;
+    next.past_due_invoice = None;
+    next.last_paid_at = None;
     next.state_at = Some(at);
     next
 }

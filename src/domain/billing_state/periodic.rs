@@ -19,10 +19,11 @@ pub fn on_grace_expired(state: &BillingState, now: DateTime<Utc>, default_plan: 
     decide(state, next, effects)
 }
 
-/// Safety net job for a lost deletion webhook: a subscription set to cancel whose period is over
-/// ends as if deleted. Without a provider timestamp, `now` orders it after what was applied.
+/// Safety net job for a lost deletion webhook: a subscription set to cancel whose real end
+/// (`cancel_at`, else the period end) is over ends as if deleted. Renewals before `cancel_at`
+/// are ordinary renewals. Without a provider timestamp, `now` orders it after what was applied.
 pub fn on_period_end_passed(state: &BillingState, now: DateTime<Utc>, default_plan: &PlanRef) -> Decision {
-    let period_over = state.current_period_end.is_some_and(|end| end <= now);
+    let period_over = state.cancel_at.or(state.current_period_end).is_some_and(|end| end <= now);
     let Some(sub_id) = state.subscription_id.as_deref() else {
         return ignore("no subscription");
     };

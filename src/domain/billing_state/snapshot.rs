@@ -1,9 +1,9 @@
 //! Subscription snapshots (`customer.subscription.created|updated`, Chargebee
-//! `subscription_*`), the same state fetched from the provider, and deletions.
+//! `subscription_*`), the same state fetched from the provider, and deletions. What a
+//! snapshot makes of the state is in `next_state`.
 
-use super::summary::format_date;
+use super::next_state::{Snapshot, conflicts, snapshot_plan};
 use super::*;
-use SubscriptionStatus::{Future, Incomplete, Paused};
 
 /// A subscription snapshot (`customer.subscription.created|updated`, Chargebee `subscription_*`).
 pub fn on_subscription_snapshot(
@@ -63,22 +63,51 @@ fn snapshot_decision(
     if ordering == Ordering::Checked && is_stale(state, event_time) {
         return Ok(Decision::Stale);
     }
-    if has_ended(state, &sub.id) {
-        return Ok(ignore("subscription already ended"));
-    }
-    if is_blocked_by_current(state, &sub.id, now) {
+    // The state the snapshot applies to: an ended subscription the provider brought back is
+    // no longer remembered as ended.
+    let returned = has_ended(state, &sub.id);
+    let base = if returned {
+        if !may_return(state, status, event_time, &ordering) {
+            return Ok(ignore("subscription already ended"));
+        }
+        forget_ended(state, &sub.id)
+    } else {
+        state.clone()
+    };
+    if is_blocked_by_current(&base, &sub.id, now) {
         return Ok(ignore("other subscription"));
     }
     let Some(plan) = snapshot_plan(sub, status, resolve_plan, default_plan) else {
         return Ok(ignore("unknown price"));
     };
-    let snapshot = Snapshot { sub, status, plan, default_plan, event_time, grace_deadline, now };
-    let next = snapshot.next_state(state);
+    let snapshot = Snapshot::new(&base, sub, status, plan, default_plan, event_time, grace_deadline, now);
+    let next = snapshot.next_state(&base);
     if ordering == Ordering::Checked && state.state_at == Some(event_time) && conflicts(state, &next) {
         return Ok(Decision::Ambiguous);
     }
-    let effects = snapshot.effects(state, &next);
+    let mut effects = snapshot.effects(state, &next);
+    if returned {
+        effects.push(Effect::Notify("reactivated".to_owned()));
+    }
     Ok(decide(state, next, effects))
+}
+
+/// An ended subscription comes back only where the provider reactivates in place (Chargebee),
+/// with a live status, and only when the snapshot is newer than what was applied (the end).
+fn may_return(
+    state: &BillingState,
+    status: SubscriptionStatus,
+    event_time: DateTime<Utc>,
+    ordering: &Ordering,
+) -> bool {
+    let newer = *ordering == Ordering::Trusted || state.state_at.is_none_or(|applied| event_time > applied);
+    state.provider.is_some_and(Provider::reactivates_ended) && holds_paid_status(status) && newer
+}
+
+fn forget_ended(state: &BillingState, sub_id: &str) -> BillingState {
+    let mut base = state.clone();
+    base.ended_subscription_ids.retain(|id| id != sub_id);
+    base
 }
 
 /// `customer.subscription.deleted` / Chargebee `subscription_cancelled` (and `Canceled` snapshots).
@@ -112,120 +141,4 @@ pub fn on_subscription_deleted(
     next.had_trial |= sub.trial_end.is_some();
     let effects = plan_change_effects(state, &next, &default_plan.code, "subscription ended");
     Ok(decide(state, next, effects))
-}
-
-/// One snapshot event, validated, with the plan its prices resolve to.
-struct Snapshot<'a> {
-    sub: &'a SubscriptionData,
-    status: SubscriptionStatus,
-    plan: (PlanRef, Option<Interval>),
-    default_plan: &'a PlanRef,
-    event_time: DateTime<Utc>,
-    grace_deadline: DateTime<Utc>,
-    now: DateTime<Utc>,
-}
-
-impl Snapshot<'_> {
-    fn next_state(&self, state: &BillingState) -> BillingState {
-        let (sub, status, now) = (self.sub, self.status, self.now);
-        let same_sub = is_current(state, &sub.id);
-        let grace_until = (status == PastDue).then(|| {
-            // Repeated past-due snapshots must not push the deadline out.
-            let existing = state.grace_until.filter(|_| same_sub && state.status == Some(PastDue));
-            existing.unwrap_or(self.grace_deadline)
-        });
-        let plan = if grants_plan(Some(status), grace_until, now) { &self.plan.0 } else { self.default_plan };
-        let upgraded = plan.code != state.plan_code && !plan.is_free;
-        let customer_id = sub.customer_id.as_ref().or(state.customer_id.as_ref());
-        let scheduled = state.scheduled_plan_code.as_ref().filter(|s| same_sub && **s != self.plan.0.code);
-        BillingState {
-            plan_code: plan.code.clone(),
-            status: Some(status),
-            customer_id: customer_id.cloned(),
-            subscription_id: Some(sub.id.clone()),
-            interval: self.plan.1,
-            current_period_end: sub.current_period_end,
-            cancel_at_period_end: status == NonRenewing || sub.cancel_at_period_end.unwrap_or(false),
-            trial_end: sub.trial_end,
-            had_trial: state.had_trial || status == Trialing || sub.trial_end.is_some(),
-            grace_until,
-            scheduled_plan_code: scheduled.cloned(),
-            upgraded_at: upgraded.then_some(now).or(state.upgraded_at),
-            state_at: Some(self.event_time),
-            ended_subscription_ids: state.ended_subscription_ids.clone(),
-        }
-    }
-
-    fn effects(&self, prev: &BillingState, next: &BillingState) -> Vec<Effect> {
-        let default_code = &self.default_plan.code;
-        let reason = self.downgrade_reason(prev, next);
-        let mut effects = plan_change_effects(prev, next, default_code, reason);
-        if next.plan_code != prev.plan_code && next.plan_code != *default_code {
-            // 0 when the provider gave no period end, so the key stays stable across redeliveries.
-            let period = next.current_period_end.map_or(0, |end| end.timestamp());
-            let period_key = format!("{}:{}:{period}", self.sub.id, next.plan_code);
-            let amount = self.plan.0.monthly_credits;
-            effects.push(Effect::ResetMonthlyCredits { amount, period_key });
-        }
-        effects.extend(grace_effects(prev, next, self.now));
-        effects.extend(status_notices(prev, next));
-        effects
-    }
-
-    fn downgrade_reason(&self, prev: &BillingState, next: &BillingState) -> &'static str {
-        match self.status {
-            PastDue if prev.grace_until == next.grace_until => "grace period ended",
-            PastDue => "payment failed",
-            Paused => "subscription paused",
-            Incomplete => "first payment pending",
-            Future => "subscription not started",
-            _ => "subscription plan changed",
-        }
-    }
-}
-
-/// `None` when a paying status names no plan we know: granting the default would silently
-/// downgrade a paying customer, so the caller logs it instead.
-fn snapshot_plan(
-    sub: &SubscriptionData,
-    status: SubscriptionStatus,
-    resolve_plan: ResolvePlan<'_>,
-    default_plan: &PlanRef,
-) -> Option<(PlanRef, Option<Interval>)> {
-    match resolve_first(&sub.price_ids, resolve_plan) {
-        Some((plan, interval)) => Some((plan, Some(interval))),
-        None if holds_paid_status(status) => None,
-        // Non-granting statuses keep the link even without a known price; they grant the default.
-        None => Some((default_plan.clone(), None)),
-    }
-}
-
-/// Same-second events are unordered, so only a snapshot that changes nothing can be trusted.
-fn conflicts(prev: &BillingState, next: &BillingState) -> bool {
-    prev.status != next.status
-        || prev.plan_code != next.plan_code
-        || prev.current_period_end != next.current_period_end
-        || prev.cancel_at_period_end != next.cancel_at_period_end
-        || prev.subscription_id != next.subscription_id
-}
-
-fn status_notices(prev: &BillingState, next: &BillingState) -> Vec<Effect> {
-    let mut notices = Vec::new();
-    let became = |status| next.status == Some(status) && prev.status != Some(status);
-    if became(Trialing) {
-        notices.push("trial started".to_owned());
-    }
-    if became(Active) && !matches!(prev.status, Some(NonRenewing | PastDue | Paused)) {
-        notices.push("subscription active".to_owned());
-    }
-    let uncancelled = prev.cancel_at_period_end && !next.cancel_at_period_end;
-    if (uncancelled && prev.subscription_id == next.subscription_id) || (prev.status == Some(Paused) && became(Active))
-    {
-        notices.push("reactivated".to_owned());
-    }
-    if next.cancel_at_period_end && !prev.cancel_at_period_end {
-        let date = next.current_period_end.map_or_else(|| "period end".to_owned(), format_date);
-        notices.push(format!("cancellation scheduled for {date}"));
-    }
-    notices.into_iter().map(Effect::Notify).collect()
 }

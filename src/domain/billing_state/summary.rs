@@ -29,8 +29,14 @@ pub struct Summary {
 pub fn summary(state: &BillingState, names: PlanNames<'_>, now: DateTime<Utc>) -> Summary {
     let plan = names.current;
     let end = state.current_period_end.map(format_date);
+    // The real end of a scheduled cancellation: `cancel_at` may lie beyond this period, with
+    // renewals (and so a next billing date) before it.
+    let ends = state.cancel_at.or(state.current_period_end).map(format_date);
+    let renews_first = state.cancel_at.is_some_and(|at| state.current_period_end.is_some_and(|end| end < at));
     let notice = match (&end, state.cancel_at_period_end, names.scheduled) {
-        (Some(end), true, _) => Some(format!("Your subscription ends on {end}. {plan} stays available until then.")),
+        (Some(_), true, _) => {
+            ends.map(|ends| format!("Your subscription ends on {ends}. {plan} stays available until then."))
+        }
         (Some(end), false, Some(next)) => Some(format!("Changes to {next} on {end}.")),
         _ => state
             .trial_end
@@ -43,7 +49,7 @@ pub fn summary(state: &BillingState, names: PlanNames<'_>, now: DateTime<Utc>) -
     });
     Summary {
         status: status_word(state.status, names.current_is_free),
-        next_billing: end.filter(|_| !state.cancel_at_period_end),
+        next_billing: end.filter(|_| !state.cancel_at_period_end || renews_first),
         notice,
         past_due,
     }

@@ -44,6 +44,13 @@ pub struct FakeChargebee {
 impl FakeChargebee {
     /// Starts the fake and returns it with a provider pointed at it.
     pub async fn start() -> (FakeChargebee, ChargebeeProvider) {
+        let (fake, api_base) = FakeChargebee::start_server().await;
+        let provider = ChargebeeProvider::new(&api_base, "test_key", "http://tollgate.test").unwrap();
+        (fake, provider)
+    }
+
+    /// Starts the fake and returns it with its API base (`http://127.0.0.1:PORT/api/v2`).
+    pub async fn start_server() -> (FakeChargebee, String) {
         let fake = FakeChargebee::default();
         let state = fake.clone();
         let server = HttpServer::new(move || {
@@ -55,9 +62,7 @@ impl FakeChargebee {
         .unwrap();
         let port = server.addrs()[0].port();
         actix_web::rt::spawn(server.run());
-        let api_base = format!("http://127.0.0.1:{port}/api/v2");
-        let provider = ChargebeeProvider::new(&api_base, "test_key", "http://tollgate.test").unwrap();
-        (fake, provider)
+        (fake, format!("http://127.0.0.1:{port}/api/v2"))
     }
 
     /// Answer `method /api/v2/{path}` with `status` and a JSON body.

@@ -1,5 +1,6 @@
 //! Unit tests of the state machine: one file per kind of fact, sharing these builders.
 
+mod correctness;
 mod invoices;
 mod lifecycle;
 mod snapshots;
