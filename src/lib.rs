@@ -16,6 +16,5 @@ pub mod secrets;
 pub mod services;
 pub mod startup;
 pub mod state;
-pub mod throttle;
 pub mod urls;
 pub mod web;

@@ -18,8 +18,10 @@ pub mod jobs;
 pub mod portal;
 pub mod pricing;
 pub mod retry_events;
+pub mod sessions;
 pub mod subscription;
 pub mod team;
+pub mod throttle;
 pub mod webhooks;
 
 use crate::billing::BillingError;

@@ -67,7 +67,6 @@ async fn events_are_signed_sent_in_order_and_retried() {
         billing: tollgate::billing::Billing::from_config(&config).unwrap(),
         config: Arc::new(config),
         stripe_webhook_secret: app.state.stripe_webhook_secret.clone(),
-        limiter: Default::default(),
     };
 
     // The endpoint fails: all stay pending, with the status recorded.
