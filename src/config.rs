@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+use crate::domain::network::TrustedProxies;
+
 /// Which billing provider the app talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProviderKind {
@@ -70,6 +72,9 @@ pub struct Config {
     /// Instance administrators by email (lower-cased), besides those granted with
     /// `tollgate admin grant`.
     pub admin_emails: Vec<String>,
+    /// Proxies whose `X-Forwarded-For`/`Forwarded` headers name the client. Empty (the
+    /// default) believes no header: the connecting address is the client.
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl std::fmt::Debug for Config {
@@ -80,6 +85,7 @@ impl std::fmt::Debug for Config {
             .field("port", &self.port)
             .field("base_url", &self.base_url)
             .field("provider", &self.provider)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish_non_exhaustive()
     }
 }
@@ -174,6 +180,15 @@ impl Config {
         if admin_emails.iter().any(|e| !e.contains('@') || e.chars().any(char::is_whitespace)) {
             return Err(invalid("ADMIN_EMAILS", "a comma-separated list of email addresses"));
         }
+        let trusted_proxies = TrustedProxies::parse(&get("TRUSTED_PROXIES").unwrap_or_default()).map_err(|entry| {
+            invalid(
+                "TRUSTED_PROXIES",
+                &format!(
+                    "comma-separated IP addresses or CIDR ranges of your reverse proxies, such as 10.0.0.0/8, 127.0.0.1 \
+                     (\"{entry}\" is neither)"
+                ),
+            )
+        })?;
 
         let stripe = StripeSettings {
             secret_key: get("STRIPE_SECRET_KEY").unwrap_or_default(),
@@ -229,6 +244,7 @@ impl Config {
             sales_contact_url: get("SALES_CONTACT_URL").unwrap_or_else(|| "mailto:sales@example.com".to_owned()),
             run_jobs,
             admin_emails,
+            trusted_proxies,
         })
     }
 
@@ -273,6 +289,17 @@ mod tests {
             let err = Config::from_vars(&vars(&[(var, value)])).unwrap_err();
             assert!(err.0.starts_with(var), "{err}");
         }
+    }
+
+    #[test]
+    fn trusted_proxies_are_parsed_at_start() {
+        assert!(Config::from_vars(&vars(&[])).unwrap().trusted_proxies.is_empty(), "nobody is trusted by default");
+        let config = Config::from_vars(&vars(&[("TRUSTED_PROXIES", "10.0.0.0/8, ::1")])).unwrap();
+        assert!(config.trusted_proxies.contains("10.2.3.4".parse().unwrap()));
+        assert!(config.trusted_proxies.contains("::1".parse().unwrap()));
+        let err = Config::from_vars(&vars(&[("TRUSTED_PROXIES", "10.0.0.0/8, proxy.internal")])).unwrap_err();
+        assert!(err.0.starts_with("TRUSTED_PROXIES is invalid"), "{err}");
+        assert!(err.0.contains("\"proxy.internal\""), "{err}");
     }
 
     #[test]

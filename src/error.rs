@@ -25,8 +25,8 @@ pub enum AppError {
     PaymentRequired(String),
     #[error("{0}")]
     Conflict(String),
-    #[error("Too many requests. Please wait a minute and try again.")]
-    TooManyRequests,
+    #[error("Too many requests. Please wait {} and try again.", wait_phrase(*retry_after_secs))]
+    TooManyRequests { retry_after_secs: u64 },
     #[error("That request is too large.")]
     PayloadTooLarge,
     #[error("This form has expired or was not sent from Tollgate. Please go back, reload the page and try again.")]
@@ -35,6 +35,14 @@ pub enum AppError {
     Provider(String),
     #[error("Something went wrong on our side. It has been logged; please try again.")]
     Internal(String),
+}
+
+/// "a minute", "15 minutes": a wait rounded up to whole minutes.
+fn wait_phrase(seconds: u64) -> String {
+    match seconds.div_ceil(60).max(1) {
+        1 => "a minute".to_owned(),
+        n => format!("{n} minutes"),
+    }
 }
 
 impl AppError {
@@ -70,7 +78,7 @@ impl AppError {
             AppError::BadRequest(_) | AppError::Validation(_) => "Please check your request",
             AppError::PaymentRequired(_) => "Upgrade required",
             AppError::Conflict(_) => "Already done",
-            AppError::TooManyRequests => "Slow down",
+            AppError::TooManyRequests { .. } => "Slow down",
             AppError::PayloadTooLarge => "Too large",
             AppError::Provider(_) => "Billing provider unavailable",
             AppError::Internal(_) => "Something went wrong",
@@ -111,7 +119,7 @@ impl ResponseError for AppError {
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::PaymentRequired(_) => StatusCode::PAYMENT_REQUIRED,
             AppError::Conflict(_) => StatusCode::CONFLICT,
-            AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Provider(_) => StatusCode::BAD_GATEWAY,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -132,8 +140,8 @@ impl ResponseError for AppError {
             ErrorPage { title: self.title(), message: &message, status: self.status_code().as_u16() }
                 .into_response(self.status_code())
         };
-        if matches!(self, AppError::TooManyRequests) {
-            response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("60"));
+        if let AppError::TooManyRequests { retry_after_secs } = self {
+            response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(*retry_after_secs));
         }
         response.extensions_mut().insert(ErrorInfo { status: self.status_code(), message });
         response

@@ -18,6 +18,5 @@ pub mod services;
 pub mod signature;
 pub mod startup;
 pub mod state;
-pub mod throttle;
 pub mod urls;
 pub mod web;

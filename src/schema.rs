@@ -257,8 +257,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    rate_limit_hits (bucket) {
+        bucket -> Text,
+        hits -> BigInt,
+        window_ends_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    user_sessions (token_hash) {
+        token_hash -> Text,
+        user_id -> BigInt,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(workspaces -> plans (plan_id));
 diesel::joinable!(instance_admins -> users (user_id));
+diesel::joinable!(user_sessions -> users (user_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(memberships -> workspaces (workspace_id));
 diesel::joinable!(workspace_addons -> addons (addon_id));
@@ -284,4 +302,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     ended_subscriptions,
     instance_admins,
     audit_log,
+    rate_limit_hits,
+    user_sessions,
 );

@@ -12,7 +12,7 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::cookie::{Key, SameSite, time::Duration as CookieDuration};
 use actix_web::dev::{Server, ServiceResponse};
 use actix_web::http::{StatusCode, header};
-use actix_web::middleware::{Compress, DefaultHeaders, Logger};
+use actix_web::middleware::{Compress, DefaultHeaders};
 use actix_web::rt::task::JoinHandle;
 use actix_web::{App, HttpResponse, HttpServer, web};
 
@@ -126,13 +126,7 @@ impl Application {
                 stripe_webhook_secret.clone(),
             ))
         });
-        let state = web::Data::new(AppState {
-            db,
-            config: Arc::new(config),
-            billing,
-            stripe_webhook_secret,
-            limiter: Default::default(),
-        });
+        let state = web::Data::new(AppState { db, config: Arc::new(config), billing, stripe_webhook_secret });
         let server =
             serve(listener, state.clone(), session_key, sandbox.clone()).map_err(|e| StartupError(e.to_string()))?;
         let handle = server.handle();
@@ -196,6 +190,22 @@ pub fn describe_database(url: &str) -> String {
     }
 }
 
+/// `Strict-Transport-Security` for an app served over https: browsers then refuse plain
+/// http to it for a year, so a network attacker cannot strip TLS from a later visit.
+const HSTS: &str = "max-age=31536000; includeSubDomains";
+
+fn security_headers(https: bool) -> DefaultHeaders {
+    let headers = DefaultHeaders::new()
+        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .add((header::X_FRAME_OPTIONS, "DENY"))
+        .add((header::REFERRER_POLICY, "same-origin"))
+        .add((
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self' https:; frame-ancestors 'none'",
+        ));
+    if https { headers.add((header::STRICT_TRANSPORT_SECURITY, HSTS)) } else { headers }
+}
+
 fn serve(
     listener: TcpListener,
     state: web::Data<AppState>,
@@ -224,31 +234,28 @@ fn serve(
                     .cookie_http_only(true)
                     .cookie_same_site(SameSite::Lax)
                     .cookie_secure(secure)
-                    .session_lifecycle(PersistentSession::default().session_ttl(CookieDuration::days(14)))
+                    .session_lifecycle(PersistentSession::default().session_ttl(session_ttl()))
                     .build(),
             )
             .wrap(Compress::default())
-            .wrap(
-                DefaultHeaders::new()
-                    .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-                    .add((header::X_FRAME_OPTIONS, "DENY"))
-                    .add((header::REFERRER_POLICY, "same-origin"))
-                    .add((
-                        header::CONTENT_SECURITY_POLICY,
-                        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self' https:; frame-ancestors 'none'",
-                    )),
-            )
             .wrap_fn(|req, srv| {
                 use actix_web::dev::Service;
                 let json = wants_json(req.path());
                 let response = srv.call(req);
                 async move { response.await.map(|res| error_format(res, json)) }
             })
-            .wrap(Logger::new("%r %s %Dms"))
+            // Outside the error formatter, so the pages and JSON it builds get them too.
+            .wrap(security_headers(secure))
+            .wrap(crate::web::access_log::logger())
     })
     .listen(listener)?
     .run();
     Ok(server)
+}
+
+/// The cookie lives as long as the server-side session it names.
+fn session_ttl() -> CookieDuration {
+    CookieDuration::seconds(crate::domain::sessions::SESSION_LIFETIME.num_seconds())
 }
 
 /// API and webhook callers are programs: they get JSON errors, not pages.
@@ -276,12 +283,17 @@ fn error_format<B: MessageBody + 'static>(res: ServiceResponse<B>, json: bool) -
             (status, generic_message(status).to_owned())
         }
     };
-    let response = if json {
+    let retry_after = res.headers().get(header::RETRY_AFTER).cloned();
+    let mut response = if json {
         HttpResponse::build(status).json(serde_json::json!({ "error": message }))
     } else {
         ErrorPage { title: status.canonical_reason().unwrap_or("Error"), message: &message, status: status.as_u16() }
             .into_response(status)
     };
+    // A program told to slow down still learns for how long.
+    if let Some(retry_after) = retry_after {
+        response.headers_mut().insert(header::RETRY_AFTER, retry_after);
+    }
     res.into_response(response)
 }
 
@@ -318,5 +330,16 @@ mod tests {
         assert_eq!(at("0.0.0.0:8080"), "http://127.0.0.1:8080");
         assert_eq!(at("[::]:8080"), "http://[::1]:8080");
         assert_eq!(at("10.0.0.5:80"), "http://10.0.0.5:80");
+    }
+
+    #[test]
+    fn json_callers_keep_retry_after_on_429() {
+        use actix_web::ResponseError;
+        let refused = crate::error::AppError::TooManyRequests { retry_after_secs: 900 }.error_response();
+        let res = actix_web::test::TestRequest::get().uri("/api/me").to_srv_response(refused);
+        let res = error_format(res, true);
+        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(res.headers().get(header::RETRY_AFTER).unwrap(), "900");
+        assert_eq!(res.headers().get(header::CONTENT_TYPE).unwrap(), "application/json");
     }
 }

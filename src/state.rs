@@ -8,7 +8,6 @@ use std::sync::Arc;
 use crate::billing::Billing;
 use crate::config::Config;
 use crate::db::Db;
-use crate::throttle::RateLimiter;
 
 pub struct AppState {
     pub db: Db,
@@ -17,6 +16,4 @@ pub struct AppState {
     /// The secret `/webhooks/stripe` verifies signatures with: `STRIPE_WEBHOOK_SECRET` for
     /// Stripe, the sandbox's own (`SANDBOX_WEBHOOK_SECRET` or a generated one) in sandbox mode.
     pub stripe_webhook_secret: String,
-    /// Bounds checkout and portal session creation per workspace and per IP.
-    pub limiter: RateLimiter,
 }

@@ -3,6 +3,7 @@
 //! `write_transaction`, the one way domain code opens a transaction that writes.
 
 mod pool;
+mod sqlite_file;
 pub mod writer;
 
 pub use pool::{Db, DbPool, DbUnavailable, build_pool};

@@ -76,6 +76,9 @@ pub fn build_pool(url: &str, max_size: u32) -> Result<DbPool, String> {
     let backend = Backend::of_url(url);
     let in_memory = backend == Backend::Sqlite && sqlite_path(url).contains(":memory:");
     let manager = ConnectionManager { url: url.to_owned(), backend };
+    if backend == Backend::Sqlite {
+        super::sqlite_file::create_private(sqlite_path(url))?;
+    }
     if let Err(e) = manager.connect() {
         return Err(format!("cannot open the database: {e}"));
     }

@@ -1,8 +1,11 @@
 //! Account rules: what an email address and a password must be, argon2 hashing and
-//! verification, and the name of the personal workspace every new user starts with.
+//! verification, and what a refused sign-in or sign-up says.
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
+
+use super::names::is_hidden_char;
+use super::throttle::Refusal;
 
 pub const MIN_PASSWORD_LEN: usize = 8;
 /// argon2 is deliberately slow; an unbounded input would make it a denial-of-service lever.
@@ -12,6 +15,8 @@ pub const MAX_PASSWORD_LEN: usize = 256;
 pub enum AccountError {
     #[error("Please enter a valid email address.")]
     InvalidEmail,
+    #[error("Email addresses cannot contain control characters or invisible characters that change text direction.")]
+    HiddenCharactersInEmail,
     #[error("Passwords must be at least 8 characters long.")]
     PasswordTooShort,
     #[error("Passwords can be at most 256 characters long.")]
@@ -20,15 +25,23 @@ pub enum AccountError {
     EmailTaken,
     #[error("Email or password is incorrect.")]
     WrongCredentials,
+    #[error("Too many sign-in attempts. Please wait {} and try again.", .0.wait())]
+    SignInThrottled(Refusal),
+    #[error("Too many sign-ups from your network. Please wait {} and try again.", .0.wait())]
+    SignUpThrottled(Refusal),
     #[error("database: {0}")]
     Internal(String),
 }
 
-/// Lower-cases and checks an email address: one `@`, a dotted domain, no spaces.
+/// Lower-cases and checks an email address: one `@`, a dotted domain, no spaces, and
+/// nothing hidden (members see each other's emails, so they follow the rules for names).
 pub fn normalize_email(raw: &str) -> Result<String, AccountError> {
     let email = raw.trim().to_lowercase();
+    if email.chars().any(is_hidden_char) {
+        return Err(AccountError::HiddenCharactersInEmail);
+    }
     let valid = email.len() <= 254
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        && !email.chars().any(char::is_whitespace)
         && match email.split_once('@') {
             Some((local, domain)) => {
                 !local.is_empty()
@@ -69,12 +82,6 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
 pub const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$4Vn1WlHKv3SRbb2CUsJGvyVS6r6YEA43Yb1LkcLEHRA";
 
-/// The workspace name a new user starts with: "ada's workspace" for ada@example.com.
-pub fn personal_workspace_name(email: &str) -> String {
-    let local = email.split('@').next().unwrap_or(email);
-    format!("{local}'s workspace")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,6 +92,16 @@ mod tests {
         for bad in ["", "ada", "ada@", "@example.com", "ada@example", "a b@example.com", "a@b@c.com", "ada@.com"] {
             assert_eq!(normalize_email(bad), Err(AccountError::InvalidEmail), "{bad}");
         }
+    }
+
+    #[test]
+    fn emails_hide_nothing() {
+        for bad in
+            ["ev\u{202E}il@example.com", "a\u{2066}@example.com", "a\u{200F}@example.com", "a\u{200B}b@example.com"]
+        {
+            assert_eq!(normalize_email(bad), Err(AccountError::HiddenCharactersInEmail), "{bad:?}");
+        }
+        assert_eq!(normalize_email("zoë@exämple.com").unwrap(), "zoë@exämple.com");
     }
 
     #[test]

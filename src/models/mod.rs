@@ -17,7 +17,9 @@ pub mod invoice;
 pub mod job_lease;
 pub mod membership;
 pub mod plan;
+pub mod rate_limit;
 pub mod user;
+pub mod user_session;
 pub mod workspace;
 pub mod workspace_addon;
 

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use crate::db::DbConnection;
 use crate::domain::ids::{PlanId, WorkspaceId};
 use crate::domain::money::Interval;
+use crate::domain::names::WorkspaceName;
 use crate::domain::normalized::{Provider, SubscriptionStatus};
 use crate::schema::{plans, workspaces};
 
@@ -80,11 +81,11 @@ impl Workspace {
         diesel::select(diesel::dsl::exists(workspaces::table.find(id))).get_result(conn)
     }
 
-    pub fn insert(conn: &mut DbConnection, name: &str, plan_id: PlanId) -> QueryResult<Workspace> {
+    pub fn insert(conn: &mut DbConnection, name: &WorkspaceName, plan_id: PlanId) -> QueryResult<Workspace> {
         let now = super::now();
         diesel::insert_into(workspaces::table)
             .values((
-                workspaces::name.eq(name),
+                workspaces::name.eq(name.as_str()),
                 workspaces::plan_id.eq(plan_id),
                 workspaces::created_at.eq(now),
                 workspaces::updated_at.eq(now),
@@ -103,9 +104,9 @@ impl Workspace {
             .get_result(conn)
     }
 
-    pub fn rename(conn: &mut DbConnection, id: WorkspaceId, name: &str) -> QueryResult<usize> {
+    pub fn rename(conn: &mut DbConnection, id: WorkspaceId, name: &WorkspaceName) -> QueryResult<usize> {
         diesel::update(workspaces::table.find(id))
-            .set((workspaces::name.eq(name), workspaces::updated_at.eq(super::now())))
+            .set((workspaces::name.eq(name.as_str()), workspaces::updated_at.eq(super::now())))
             .execute(conn)
     }
 

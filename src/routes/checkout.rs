@@ -27,7 +27,7 @@ impl TryFrom<PlanForm> for PlanChoice {
     }
 }
 
-fn buyer<'a>(access: &'a WorkspaceAccess, ip: &'a str) -> Buyer<'a> {
+fn buyer(access: &WorkspaceAccess, ip: std::net::IpAddr) -> Buyer<'_> {
     Buyer { workspace_id: access.workspace.id, role: access.role, email: &access.user.email, ip }
 }
 
@@ -39,7 +39,7 @@ pub async fn plan(
 ) -> AppResult<HttpResponse> {
     let choice = PlanChoice::try_from(form.0)?;
     let ip = client_ip(&req);
-    let url = start_checkout(&state, buyer(&access, &ip), Order::Plan(choice)).await?;
+    let url = start_checkout(&state, buyer(&access, ip), Order::Plan(choice)).await?;
     Ok(redirect(&url))
 }
 
@@ -52,7 +52,7 @@ pub async fn credit_pack(
 ) -> AppResult<HttpResponse> {
     let code = path.into_inner().1;
     let ip = client_ip(&req);
-    let url = start_checkout(&state, buyer(&access, &ip), Order::CreditPack { code }).await?;
+    let url = start_checkout(&state, buyer(&access, ip), Order::CreditPack { code }).await?;
     Ok(redirect(&url))
 }
 
@@ -65,7 +65,7 @@ pub async fn addon(
 ) -> AppResult<HttpResponse> {
     let code = path.into_inner().1;
     let ip = client_ip(&req);
-    let url = start_checkout(&state, buyer(&access, &ip), Order::Addon { code }).await?;
+    let url = start_checkout(&state, buyer(&access, ip), Order::Addon { code }).await?;
     Ok(redirect(&url))
 }
 

@@ -28,6 +28,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/login", web::get().to(auth::login_form))
         .route("/login", web::post().to(auth::login))
         .route("/logout", web::post().to(auth::logout))
+        .route("/logout/everywhere", web::post().to(auth::logout_everywhere))
         .route("/billing/success", web::get().to(checkout::success))
         .route("/billing/cancelled", web::get().to(checkout::cancelled))
         .service(

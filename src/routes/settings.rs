@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use crate::domain::ids::{UserId, WorkspaceId};
 use crate::domain::members::Role;
+use crate::domain::names::WorkspaceName;
 use crate::error::{AppError, AppResult};
 use crate::services::team::{self, TeamError};
 use crate::state::AppState;
@@ -65,6 +66,14 @@ pub struct RenameForm {
     name: String,
 }
 
+impl TryFrom<RenameForm> for WorkspaceName {
+    type Error = TeamError;
+
+    fn try_from(form: RenameForm) -> Result<WorkspaceName, TeamError> {
+        Ok(WorkspaceName::parse(&form.name)?)
+    }
+}
+
 #[derive(Deserialize)]
 pub struct AddMemberForm {
     email: String,
@@ -107,7 +116,11 @@ pub async fn rename(
     access: WorkspaceAccess,
     form: CsrfForm<RenameForm>,
 ) -> AppResult<HttpResponse> {
-    let result = team::rename(&state, access.workspace.id, access.role, &form.0.name).await?;
+    access.require_manager()?;
+    let result = match WorkspaceName::try_from(form.0) {
+        Ok(name) => team::rename(&state, access.workspace.id, access.role, name).await?,
+        Err(refused) => Err(refused),
+    };
     outcome(&access, result.map(|name| format!("Workspace renamed to \u{201c}{name}\u{201d}.")))
 }
 

@@ -24,7 +24,7 @@ pub async fn portal(
     req: HttpRequest,
     _form: CsrfForm<serde::de::IgnoredAny>,
 ) -> AppResult<HttpResponse> {
-    match open_portal(&state, access.workspace.id, access.role, &client_ip(&req)).await? {
+    match open_portal(&state, access.workspace.id, access.role, client_ip(&req)).await? {
         Some(url) => Ok(redirect(&url)),
         None => {
             set_flash(&access.session, FlashKind::Info, "There is nothing to manage yet: choose a plan to upgrade.");

@@ -1,20 +1,23 @@
 //! Starting a purchase: checks what the workspace may buy, then creates the provider's
-//! hosted checkout and returns its URL. Rate limited per workspace and per client address,
-//! since every checkout costs a provider call.
+//! hosted checkout and returns its URL. Rate limited per workspace and per client address
+//! (counted in the database, so across all instances), since every checkout costs a
+//! provider call.
+
+use std::net::IpAddr;
 
 use chrono::Utc;
 
 use super::billing_state::state_of;
 use super::catalog::plan_book;
-use super::{provider_error, require_manager};
+use super::{provider_error, require_manager, throttle};
 use crate::billing::{BillingProvider, CheckoutRequest, Purchase as Kind};
 use crate::domain::ids::WorkspaceId;
 use crate::domain::members::Role;
 use crate::domain::purchases::{PlanChoice, Refusal, check_plan_checkout};
+use crate::domain::throttle::Bucket;
 use crate::error::AppError;
 use crate::models::Workspace;
 use crate::state::AppState;
-use crate::throttle::{PER_IP, PER_WORKSPACE};
 
 /// What the workspace wants to buy.
 pub enum Order {
@@ -29,7 +32,7 @@ pub struct Buyer<'a> {
     pub workspace_id: WorkspaceId,
     pub role: Role,
     pub email: &'a str,
-    pub ip: &'a str,
+    pub ip: IpAddr,
 }
 
 pub fn refused(r: Refusal) -> AppError {
@@ -44,10 +47,7 @@ pub fn refused(r: Refusal) -> AppError {
 /// Validates the order, creates the provider's hosted checkout and returns its URL.
 pub async fn start_checkout(state: &AppState, buyer: Buyer<'_>, order: Order) -> Result<String, AppError> {
     require_manager(buyer.role)?;
-    state.limiter.check(&[
-        (format!("checkout:ws:{}", buyer.workspace_id), PER_WORKSPACE),
-        (format!("checkout:ip:{}", buyer.ip), PER_IP),
-    ])?;
+    throttle::check(state, vec![Bucket::CheckoutWorkspace(buyer.workspace_id), Bucket::CheckoutIp(buyer.ip)]).await?;
     let provider = state.billing.provider();
     let workspace_id = buyer.workspace_id;
     let (book, ws) =

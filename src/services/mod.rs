@@ -4,8 +4,8 @@
 //! same functions. A provider call never happens inside a transaction.
 
 pub mod accounts;
-pub mod admins;
 mod addon_events;
+pub mod admins;
 pub mod apply_event;
 pub mod billing_overview;
 pub mod billing_state;
@@ -20,8 +20,10 @@ pub mod jobs;
 pub mod portal;
 pub mod pricing;
 pub mod retry_events;
+pub mod sessions;
 pub mod subscription;
 pub mod team;
+pub mod throttle;
 pub mod webhooks;
 
 use crate::billing::BillingError;

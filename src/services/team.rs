@@ -5,6 +5,7 @@ use crate::db::{DbConnection, write_transaction};
 use crate::domain::catalog::Plan;
 use crate::domain::ids::{UserId, WorkspaceId};
 use crate::domain::members::{MemberRuleError, Role, check_add, check_remove, check_role_change};
+use crate::domain::names::{NameError, WorkspaceName};
 use crate::error::AppResult;
 use crate::models::user::User;
 use crate::models::{Membership, Workspace};
@@ -18,8 +19,8 @@ pub enum TeamError {
     NoSuchUser(String),
     #[error("That person is not a member of this workspace.")]
     NotAMember,
-    #[error("Workspace names must be 1 to 80 characters.")]
-    BadName,
+    #[error(transparent)]
+    Name(#[from] NameError),
     #[error("database: {0}")]
     Database(#[from] diesel::result::Error),
 }
@@ -32,20 +33,27 @@ pub async fn members(state: &AppState, workspace_id: WorkspaceId) -> AppResult<V
     state.db.run(move |conn| Ok(Membership::list_with_emails(conn, workspace_id)?)).await
 }
 
-pub async fn rename(state: &AppState, workspace_id: WorkspaceId, actor: Role, name: &str) -> TeamResult<String> {
-    let name = name.trim().to_owned();
-    state.db.run(move |conn| Ok(rename_in(conn, workspace_id, actor, &name))).await
+/// Renames the workspace to a name already parsed (and so checked) at the boundary.
+pub async fn rename(
+    state: &AppState,
+    workspace_id: WorkspaceId,
+    actor: Role,
+    name: WorkspaceName,
+) -> TeamResult<WorkspaceName> {
+    state.db.run(move |conn| Ok(rename_in(conn, workspace_id, actor, name))).await
 }
 
-fn rename_in(conn: &mut DbConnection, workspace_id: WorkspaceId, actor: Role, name: &str) -> Result<String, TeamError> {
+fn rename_in(
+    conn: &mut DbConnection,
+    workspace_id: WorkspaceId,
+    actor: Role,
+    name: WorkspaceName,
+) -> Result<WorkspaceName, TeamError> {
     if !actor.can_manage() {
         return Err(MemberRuleError::NotAManager.into());
     }
-    if name.is_empty() || name.chars().count() > 80 {
-        return Err(TeamError::BadName);
-    }
-    Workspace::rename(conn, workspace_id, name)?;
-    Ok(name.to_owned())
+    Workspace::rename(conn, workspace_id, &name)?;
+    Ok(name)
 }
 
 pub async fn add_member(

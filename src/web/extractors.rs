@@ -1,7 +1,8 @@
 //! Who is asking: `Viewer` (maybe anonymous), `SignedIn` (must be signed in) and
 //! `WorkspaceAccess` (must be a member of the `{workspace_id}` in the path). Each loads
-//! what it needs in one database round trip. A non-member gets 404, never 403, so
-//! workspace ids reveal nothing.
+//! what it needs in one database round trip. A cookie counts only while the server still
+//! has its session (`services::sessions`), so a cookie copied before sign-out is
+//! anonymous. A non-member gets 404, never 403, so workspace ids reveal nothing.
 
 use actix_session::{Session, SessionExt};
 use actix_web::dev::Payload;
@@ -16,6 +17,7 @@ use crate::error::AppError;
 use crate::models::membership::MemberWorkspace;
 use crate::models::user::User;
 use crate::models::{Membership, Workspace};
+use crate::services::sessions;
 use crate::state::AppState;
 
 /// A workspace in the header's switcher.
@@ -25,20 +27,21 @@ fn state(req: &HttpRequest) -> Result<web::Data<AppState>, AppError> {
     req.app_data::<web::Data<AppState>>().cloned().ok_or_else(|| AppError::internal("AppState missing from app data"))
 }
 
-fn session_user_id(session: &Session) -> Option<UserId> {
-    session.get::<i64>(keys::USER_ID).ok().flatten().map(UserId)
+/// The user id and session token the cookie carries (both, or it is anonymous).
+fn session_claim(session: &Session) -> Option<(UserId, String)> {
+    let user_id = session.get::<i64>(keys::USER_ID).ok().flatten().map(UserId)?;
+    let token = session.get::<String>(keys::SESSION).ok().flatten()?;
+    Some((user_id, token))
 }
 
-/// Loads the user and their workspaces; a session naming a deleted user is anonymous.
+/// Loads the user of a live session and their workspaces; a session that was ended, has
+/// expired or names a deleted user is anonymous.
 fn load_user(
     conn: &mut crate::db::DbConnection,
     user_id: UserId,
+    token: &str,
 ) -> Result<Option<(User, Vec<NavWorkspace>)>, AppError> {
-    let user = match User::find(conn, user_id) {
-        Ok(user) => user,
-        Err(diesel::result::Error::NotFound) => return Ok(None),
-        Err(e) => return Err(e.into()),
-    };
+    let Some(user) = sessions::signed_in_user(conn, user_id, token)? else { return Ok(None) };
     let nav = Membership::workspaces_of(conn, user.id)?;
     Ok(Some((user, nav)))
 }
@@ -57,14 +60,20 @@ impl FromRequest for Viewer {
         let session = req.get_session();
         let state = state(req);
         Box::pin(async move {
-            let Some(user_id) = session_user_id(&session) else {
+            let Some((user_id, token)) = session_claim(&session) else {
+                if session.get::<i64>(keys::USER_ID).ok().flatten().is_some() {
+                    // A cookie from before sessions were kept on the server: sign in again.
+                    session.clear();
+                }
                 return Ok(Viewer { user: None, nav: Vec::new(), session });
             };
-            let loaded = state?.db.run(move |conn| load_user(conn, user_id)).await?;
+            let loaded = state?.db.run(move |conn| load_user(conn, user_id, &token)).await?;
             match loaded {
                 Some((user, nav)) => Ok(Viewer { user: Some(user), nav, session }),
                 None => {
-                    session.purge();
+                    // Cleared, not purged: a purged session ignores later inserts, so the
+                    // sign-in form shown next would carry a CSRF token nobody kept.
+                    session.clear();
                     Ok(Viewer { user: None, nav: Vec::new(), session })
                 }
             }

@@ -1,7 +1,10 @@
 //! Request plumbing shared by every page: the signed-in user and workspace extractors,
-//! CSRF-checked forms, one-shot flash notices, and the layout every page renders in.
+//! CSRF-checked forms, one-shot flash notices, the layout every page renders in, the
+//! client's address, and the access log's view of a request.
 
+pub mod access_log;
 pub mod admin;
+mod client_ip;
 mod csrf;
 mod extractors;
 mod flash;
@@ -9,6 +12,7 @@ mod layout;
 
 pub use crate::urls::{encode_component, login_url, safe_next};
 pub use admin::AdminAccess;
+pub use client_ip::client_ip;
 pub use csrf::{CsrfForm, FORM_LIMIT, csrf_token};
 pub use extractors::{SignedIn, Viewer, WorkspaceAccess};
 pub use flash::{Flash, FlashKind, set_flash, take_flash};
@@ -20,17 +24,14 @@ use actix_web::http::header;
 /// Session keys, in one place so no handler spells them differently.
 pub mod keys {
     pub const USER_ID: &str = "uid";
+    /// The token of the server-side session (see `services::sessions`).
+    pub const SESSION: &str = "sid";
     pub const CSRF: &str = "csrf";
     pub const FLASH: &str = "flash";
     pub const WORKSPACE: &str = "ws";
 }
 
 pub use crate::domain::dates::format_date;
-
-/// The client's address for rate limiting (the proxy's view when behind one).
-pub fn client_ip(req: &actix_web::HttpRequest) -> String {
-    req.connection_info().realip_remote_addr().unwrap_or("unknown").to_owned()
-}
 
 /// 303 See Other: the answer to a successful form POST (the browser then GETs `location`).
 pub fn redirect(location: &str) -> HttpResponse {

@@ -3,8 +3,11 @@
 //! `TEST_DATABASE_URL` is set), and `TestApp` drives it over HTTP like a browser would.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use diesel::prelude::*;
+use reqwest::cookie::{CookieStore, Jar};
 use reqwest::redirect::Policy;
 use scraper::{Html, Selector};
 use tollgate::config::Config;
@@ -22,7 +25,11 @@ pub struct TestApp {
     pub state: actix_web::web::Data<AppState>,
     /// The sandbox's state when it is the provider (the default in tests).
     pub sandbox: Option<actix_web::web::Data<SandboxState>>,
-    _database: std::sync::Arc<TestDatabase>,
+    /// This browser's cookies (so a test can copy them, as a thief would).
+    pub jar: Arc<Jar>,
+    /// The client address this browser appears to come from (see `browser`).
+    pub ip: String,
+    _database: Arc<TestDatabase>,
 }
 
 /// A database that exists for one test and is removed afterwards.
@@ -81,6 +88,10 @@ pub fn base_vars(database_url: &str) -> HashMap<String, String> {
         // Tests run the jobs themselves, when they mean to.
         ("RUN_JOBS", "false"),
         ("CATALOG_PATH", concat!(env!("CARGO_MANIFEST_DIR"), "/catalog.toml")),
+        // The harness plays the reverse proxy: each test browser sends its own address in
+        // X-Forwarded-For, as separate visitors would arrive, so per-address limits apply per
+        // browser. Tests of the default (no proxy trusted) set this back to empty.
+        ("TRUSTED_PROXIES", "127.0.0.1"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -103,8 +114,30 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut HashMap<String, String>)) ->
     let state = app.state();
     let sandbox = app.sandbox();
     actix_web::rt::spawn(app.run_until_stopped());
-    let client = reqwest::Client::builder().redirect(Policy::none()).cookie_store(true).build().expect("client");
-    TestApp { address, client, state, sandbox, _database: std::sync::Arc::new(database) }
+    let ip = fresh_ip();
+    let (client, jar) = browser(&ip);
+    TestApp { address, client, state, sandbox, jar, ip, _database: Arc::new(database) }
+}
+
+/// A new client address for a test browser, from the benchmarking range 198.18.0.0/15.
+pub fn fresh_ip() -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(1);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    format!("198.{}.{}.{}", 18 + (n >> 16) % 2, (n >> 8) % 256, n % 256)
+}
+
+/// A browser: its own cookie jar, no automatic redirects, and `ip` as its address.
+pub fn browser(ip: &str) -> (reqwest::Client, Arc<Jar>) {
+    let jar = Arc::new(Jar::default());
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("x-forwarded-for", ip.parse().expect("header value"));
+    let client = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .cookie_provider(jar.clone())
+        .default_headers(headers)
+        .build()
+        .expect("client");
+    (client, jar)
 }
 
 pub fn select_all(html: &str, selector: &str) -> Vec<String> {
@@ -174,13 +207,53 @@ impl TestApp {
         assert_eq!(res.status().as_u16(), 303);
     }
 
-    /// A second browser against the same server and database.
+    /// A second browser against the same server and database, from its own address.
     pub fn new_browser(&self) -> TestApp {
+        self.browser_from(&fresh_ip())
+    }
+
+    /// A new browser (no cookies) coming from `ip`.
+    pub fn browser_from(&self, ip: &str) -> TestApp {
+        let (client, jar) = browser(ip);
         TestApp {
             address: self.address.clone(),
-            client: reqwest::Client::builder().redirect(Policy::none()).cookie_store(true).build().expect("client"),
+            client,
             state: self.state.clone(),
             sandbox: self.sandbox.clone(),
+            jar,
+            ip: ip.to_owned(),
+            _database: self._database.clone(),
+        }
+    }
+
+    /// Another browser holding a copy of this browser's cookies, as someone who copied
+    /// them (from a shared computer, a backup, malware) would, from another address.
+    pub fn stolen_cookies(&self) -> TestApp {
+        let thief = self.new_browser();
+        let url: reqwest::Url = self.address.parse().expect("url");
+        let cookies = self.jar.cookies(&url).expect("this browser has cookies");
+        for cookie in cookies.to_str().expect("ascii cookies").split("; ") {
+            thief.jar.add_cookie_str(cookie, &url);
+        }
+        thief
+    }
+
+    /// A second instance of the app on the same database (as behind a load balancer),
+    /// reached by this same browser.
+    pub async fn another_instance(&self) -> TestApp {
+        let config = (*self.state.config).clone();
+        let app = Application::build(config).await.expect("second instance starts");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let state = app.state();
+        let sandbox = app.sandbox();
+        actix_web::rt::spawn(app.run_until_stopped());
+        TestApp {
+            address,
+            client: self.client.clone(),
+            state,
+            sandbox,
+            jar: self.jar.clone(),
+            ip: self.ip.clone(),
             _database: self._database.clone(),
         }
     }

@@ -50,7 +50,7 @@ export const scenarios = {
     await shot('settings');
 
     await page.click('details.menu summary');
-    await page.click('button:text("Sign out")');
+    await page.click('details.menu button:text("Sign out")');
     await page.waitForURL(/\/pricing$/);
     await page.goto(`${base}/login`);
     await page.fill('input[name=email]', address);

@@ -1,12 +1,14 @@
 //! Background jobs: retrying pending and failed webhook events, ending expired grace
 //! periods, the period-end safety net for a lost cancellation webhook, monthly credits for
-//! free workspaces, and hourly capacity snapshots. With several instances on one
-//! PostgreSQL database only the holder of the `scheduler` lease runs them, so each job
-//! runs once per tick, not once per instance. Every job is idempotent anyway.
+//! free workspaces, hourly capacity snapshots, and pruning expired throttle counters and
+//! sessions. With several instances on one PostgreSQL database only the holder of the
+//! `scheduler` lease runs them, so each job runs once per tick, not once per instance.
+//! Every job is idempotent anyway.
 
 mod capacity;
 mod free_credits;
 mod lapsed;
+mod prune;
 
 use std::time::Duration;
 
@@ -16,6 +18,7 @@ use rand::Rng;
 pub use capacity::take_capacity_snapshot;
 pub use free_credits::reset_free_monthly_credits;
 pub use lapsed::{end_expired_grace, end_lapsed_cancellations};
+pub use prune::prune_expired;
 
 use super::retry_events::retry_due_events;
 use crate::db::{DbConnection, write_transaction};
@@ -79,6 +82,7 @@ pub async fn run_all(state: &AppState) -> Result<(), AppError> {
             end_lapsed_cancellations(conn, provider)?;
             reset_free_monthly_credits(conn)?;
             take_capacity_snapshot(conn, TimeDelta::hours(1))?;
+            prune_expired(conn, now())?;
             Ok(())
         })
         .await

@@ -1,0 +1,2 @@
+DROP TABLE user_sessions;
+DROP TABLE rate_limit_hits;
