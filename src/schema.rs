@@ -226,6 +226,58 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    credit_balances (workspace_id) {
+        workspace_id -> BigInt,
+        monthly -> BigInt,
+        purchased -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    credit_spends (id) {
+        id -> BigInt,
+        workspace_id -> BigInt,
+        idempotency_key -> Text,
+        amount -> BigInt,
+        reason -> Text,
+        from_monthly -> BigInt,
+        from_purchased -> BigInt,
+        status -> Integer,
+        answer -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    usage_records (id) {
+        id -> BigInt,
+        workspace_id -> BigInt,
+        metric -> Text,
+        quantity -> BigInt,
+        period_key -> Text,
+        idempotency_key -> Text,
+        status -> Integer,
+        answer -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    api_keys (id) {
+        id -> BigInt,
+        workspace_id -> BigInt,
+        name -> Text,
+        prefix -> Text,
+        key_hash -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(workspaces -> plans (plan_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(memberships -> workspaces (workspace_id));
@@ -233,6 +285,7 @@ diesel::joinable!(workspace_addons -> addons (addon_id));
 diesel::joinable!(workspace_addons -> workspaces (workspace_id));
 diesel::joinable!(credit_ledger -> workspaces (workspace_id));
 diesel::joinable!(invoices -> workspaces (workspace_id));
+diesel::joinable!(api_keys -> workspaces (workspace_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     plans,
@@ -250,6 +303,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     checkout_fulfilments,
     job_leases,
     ended_subscriptions,
+    credit_balances,
+    credit_spends,
+    usage_records,
+    api_keys,
 );
 
 // ---- the offline sandbox (src/billing/sandbox): its own tables, never joined with ours ----

@@ -5,10 +5,12 @@
 //! passes the facts in.
 
 pub mod accounts;
+pub mod api_keys;
 pub mod billing_state;
 pub mod catalog;
 pub mod credits;
 pub mod dates;
+pub mod entitlements;
 pub mod ids;
 pub mod members;
 pub mod money;

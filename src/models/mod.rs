@@ -4,17 +4,20 @@
 //! `Addon` and `CreditPack`.
 
 pub mod addon;
+pub mod api_key;
 pub mod app_secret;
 pub mod billing_event;
 pub mod capacity_snapshot;
 pub mod checkout_fulfilment;
 pub mod credit_ledger;
 pub mod credit_pack;
+pub mod credit_spend;
 pub mod ended_subscription;
 pub mod invoice;
 pub mod job_lease;
 pub mod membership;
 pub mod plan;
+pub mod usage_record;
 pub mod user;
 pub mod workspace;
 pub mod workspace_addon;

@@ -12,6 +12,7 @@ pub mod catalog;
 pub mod change_plan;
 pub mod checkout;
 pub mod complete_checkout;
+pub mod credits;
 pub mod fulfil_checkout;
 mod invoices_and_refunds;
 pub mod jobs;
