@@ -7,6 +7,7 @@ use chrono::Utc;
 
 use crate::domain::billing_state::{PlanNames, summary};
 use crate::domain::catalog::Addon;
+use crate::domain::entitlements::{Unlock, upgrade_notice};
 use crate::domain::ids::WorkspaceId;
 use crate::domain::money::{Interval, format_count, format_money, format_price};
 use crate::domain::pricing::{Cta, ViewerPlan, cta_for};
@@ -85,9 +86,21 @@ struct BillingPage {
     /// A live subscription: upgrades are plan changes, and it can be cancelled or resumed.
     subscribed: bool,
     cancel_at_period_end: bool,
+    /// Where a gate sent the visitor from: what to unlock and the plan that does.
+    upgrade: Option<String>,
 }
 
-pub async fn show(state: web::Data<AppState>, access: WorkspaceAccess) -> AppResult<HttpResponse> {
+/// `?upgrade=<feature>`: set by the gates when they send someone here.
+#[derive(serde::Deserialize)]
+pub struct UpgradeQuery {
+    upgrade: Option<String>,
+}
+
+pub async fn show(
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    query: web::Query<UpgradeQuery>,
+) -> AppResult<HttpResponse> {
     let ws = &access.workspace;
     let data = billing_overview(&state, ws).await?;
     let (plan, billing) = (&access.plan, &data.billing);
@@ -105,7 +118,13 @@ pub async fn show(state: web::Data<AppState>, access: WorkspaceAccess) -> AppRes
         meter("Purchased credits", data.balance.purchased, Some(data.balance.purchased.max(0)), "credits"),
         meter("Seats used", data.seats_used, plan.seat_limit.map(i64::from), "seats"),
     ];
+    let upgrade = query
+        .upgrade
+        .as_deref()
+        .and_then(|what| Unlock::parse(what, &data.plans))
+        .map(|what| upgrade_notice(&data.plans, plan, what));
     let page_data = BillingPage {
+        upgrade,
         subscribed: billing.is_subscribed(now),
         cancel_at_period_end: ws.cancel_at_period_end,
         interval: interval.as_str(),

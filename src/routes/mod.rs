@@ -1,7 +1,9 @@
 //! The route table, in one place, and the handlers grouped by area. Handlers stay thin:
 //! extract, authorize, call one domain function, render or redirect.
 
+mod analytics;
 mod api;
+mod api_keys;
 mod assets;
 mod auth;
 mod billing_page;
@@ -44,7 +46,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/portal", web::post().to(subscription::portal))
                 .route("/plan", web::post().to(subscription::change_plan))
                 .route("/subscription/cancel", web::post().to(subscription::cancel))
-                .route("/subscription/resume", web::post().to(subscription::resume)),
+                .route("/subscription/resume", web::post().to(subscription::resume))
+                .route("/analytics", web::get().to(analytics::show))
+                .route("/api-keys", web::post().to(api_keys::create))
+                .route("/api-keys/{key_id}/revoke", web::post().to(api_keys::revoke)),
         )
         .service(
             web::scope("/webhooks")
@@ -52,7 +57,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/stripe", web::post().to(webhooks::stripe))
                 .route("/chargebee", web::post().to(webhooks::chargebee)),
         )
-        .service(web::scope("/api").route("/me", web::get().to(api::me)))
+        .service(web::scope("/api").route("/me", web::get().to(api::me)).service(web::scope("/v1").configure(api::v1)))
         .configure(crate::billing::sandbox::configure);
 }
 

@@ -4,6 +4,8 @@
 //! same functions. A provider call never happens inside a transaction.
 
 pub mod accounts;
+pub mod analytics;
+pub mod api_keys;
 pub mod apply_event;
 pub mod billing_overview;
 pub mod billing_state;
@@ -12,7 +14,9 @@ pub mod catalog;
 pub mod change_plan;
 pub mod checkout;
 pub mod complete_checkout;
+pub mod credit_history;
 pub mod credits;
+pub mod entitlements;
 pub mod fulfil_checkout;
 mod invoices_and_refunds;
 pub mod jobs;
@@ -21,6 +25,8 @@ pub mod pricing;
 pub mod retry_events;
 pub mod subscription;
 pub mod team;
+pub mod upcoming_invoice;
+pub mod usage;
 pub mod webhooks;
 
 use crate::billing::BillingError;

@@ -38,7 +38,8 @@ pub fn effective_grant(conn: &mut DbConnection, ws: &Workspace, now: DateTime<Ut
     Ok(applying_plan(conn, ws, now)?.monthly_credits)
 }
 
-fn applying_plan(conn: &mut DbConnection, ws: &Workspace, now: DateTime<Utc>) -> Result<Plan, AppError> {
+/// The plan whose terms apply to `ws` now (one query, two when its subscription lapsed).
+pub fn applying_plan(conn: &mut DbConnection, ws: &Workspace, now: DateTime<Utc>) -> Result<Plan, AppError> {
     let plan = Plan::find(conn, ws.plan_id)?;
     let facts = billing_facts(ws);
     if plan.is_free() || facts.subscription_id.is_none() || facts.grants_plan(now) {
