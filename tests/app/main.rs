@@ -4,7 +4,10 @@
 
 #![expect(clippy::unwrap_used, clippy::expect_used, reason = "a test fails loudly where it stands")]
 
+mod api_keys;
+mod api_support;
 mod common;
+mod credits_api;
 
 mod accounts;
 mod catalog;
@@ -14,6 +17,7 @@ mod checkout;
 mod errors;
 mod event_cost;
 mod flows;
+mod gates;
 mod jobs;
 mod migrations;
 mod pricing;

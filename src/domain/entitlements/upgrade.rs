@@ -74,6 +74,11 @@ pub fn display_feature(name: &str) -> String {
     words.join(" ")
 }
 
+/// "api_calls" → "api calls": a metric inside a sentence.
+fn metric_words(metric: &str) -> String {
+    metric.replace(['_', '-'], " ")
+}
+
 /// The billing page's notice for `?upgrade=<what>` while on `current`, naming the cheapest
 /// plan that unlocks it (or saying that no plan on offer does).
 pub fn upgrade_notice(plans: &[Plan], current: &Plan, what: Unlock<'_>) -> String {
@@ -90,8 +95,8 @@ pub fn upgrade_notice(plans: &[Plan], current: &Plan, what: Unlock<'_>) -> Strin
             None => format!("{} has no seat limit.", current.name),
         },
         Unlock::Quota { metric, .. } => match current.limits.get(metric) {
-            Some(limit) => format!("{} includes {limit} {} per period.", current.name, display_feature(metric)),
-            None => format!("{} has no {} limit.", current.name, display_feature(metric)),
+            Some(limit) => format!("{} includes {limit} {} per period.", current.name, metric_words(metric)),
+            None => format!("{} has no {} limit.", current.name, metric_words(metric)),
         },
     };
     let Some(plan) = cheapest_plan_for(plans, what) else {
@@ -104,7 +109,7 @@ pub fn upgrade_notice(plans: &[Plan], current: &Plan, what: Unlock<'_>) -> Strin
         },
         Unlock::Quota { metric, .. } => match plan.limits.get(metric) {
             Some(limit) => format!("{} includes {limit}", plan.name),
-            None => format!("{} has no {} limit", plan.name, display_feature(metric)),
+            None => format!("{} has no {} limit", plan.name, metric_words(metric)),
         },
         Unlock::Feature(_) | Unlock::PaidPlan => format!("{} includes it", plan.name),
     };
