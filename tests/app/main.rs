@@ -7,6 +7,7 @@
 mod api_keys;
 mod api_support;
 mod common;
+mod credit_cycles;
 mod credits_api;
 
 mod accounts;
@@ -29,4 +30,5 @@ mod sandbox_shapes;
 mod stripe_provider;
 mod stripe_shapes;
 mod team;
+mod usage_api;
 mod webhooks;
