@@ -11,6 +11,8 @@ mod credit_cycles;
 mod credits_api;
 
 mod accounts;
+mod analytics;
+mod billing_api;
 mod catalog;
 mod chargebee_provider;
 mod chargebee_webhooks;
@@ -21,6 +23,7 @@ mod flows;
 mod gates;
 mod jobs;
 mod migrations;
+mod openapi;
 mod pricing;
 mod races;
 mod sandbox;
