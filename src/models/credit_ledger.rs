@@ -134,6 +134,14 @@ impl CreditEntry {
             .get_result(conn)
     }
 
+    /// Every entry of the workspace, oldest first.
+    pub fn all_for(conn: &mut DbConnection, workspace_id: WorkspaceId) -> QueryResult<Vec<CreditEntry>> {
+        credit_ledger::table
+            .filter(credit_ledger::workspace_id.eq(workspace_id))
+            .order(credit_ledger::id.asc())
+            .load(conn)
+    }
+
     pub fn recent(conn: &mut DbConnection, workspace_id: WorkspaceId, limit: i64) -> QueryResult<Vec<CreditEntry>> {
         credit_ledger::table
             .filter(credit_ledger::workspace_id.eq(workspace_id))

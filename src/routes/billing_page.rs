@@ -7,7 +7,7 @@ use chrono::Utc;
 
 use crate::domain::billing_state::{PlanNames, summary};
 use crate::domain::catalog::Addon;
-use crate::domain::entitlements::{Unlock, upgrade_notice};
+use crate::domain::entitlements::{Standing, Unlock, upgrade_notice};
 use crate::domain::ids::WorkspaceId;
 use crate::domain::money::{Interval, format_count, format_money, format_price};
 use crate::domain::pricing::{Cta, ViewerPlan, cta_for};
@@ -88,6 +88,8 @@ struct BillingPage {
     cancel_at_period_end: bool,
     /// Where a gate sent the visitor from: what to unlock and the plan that does.
     upgrade: Option<String>,
+    /// A paid plan applies (the ledger export is open).
+    paid: bool,
 }
 
 /// `?upgrade=<feature>`: set by the gates when they send someone here.
@@ -123,8 +125,10 @@ pub async fn show(
         .as_deref()
         .and_then(|what| Unlock::parse(what, &data.plans))
         .map(|what| upgrade_notice(&data.plans, plan, what));
+    let standing = Standing::of(billing, plan.is_free(), now);
     let page_data = BillingPage {
         upgrade,
+        paid: !plan.is_free() && standing != Standing::Lapsed,
         subscribed: billing.is_subscribed(now),
         cancel_at_period_end: ws.cancel_at_period_end,
         interval: interval.as_str(),

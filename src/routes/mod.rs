@@ -10,6 +10,7 @@ mod billing_page;
 mod checkout;
 mod health;
 mod home;
+mod ledger_export;
 mod pricing;
 mod settings;
 mod subscription;
@@ -48,6 +49,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/subscription/cancel", web::post().to(subscription::cancel))
                 .route("/subscription/resume", web::post().to(subscription::resume))
                 .route("/analytics", web::get().to(analytics::show))
+                .route("/credits/ledger.csv", web::get().to(ledger_export::download))
                 .route("/api-keys", web::post().to(api_keys::create))
                 .route("/api-keys/{key_id}/revoke", web::post().to(api_keys::revoke)),
         )

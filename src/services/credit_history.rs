@@ -26,3 +26,8 @@ pub async fn credit_history(
         })
         .await
 }
+
+/// Every ledger row of the workspace, oldest first (for the CSV export).
+pub async fn full_ledger(state: &AppState, workspace_id: WorkspaceId) -> Result<Vec<CreditEntry>, AppError> {
+    state.db.run(move |conn| Ok(CreditEntry::all_for(conn, workspace_id)?)).await
+}

@@ -128,3 +128,32 @@ async fn unknown_upgrade_reasons_show_no_notice() {
         "{notice}"
     );
 }
+
+#[actix_web::test]
+async fn the_ledger_export_needs_a_paid_plan_in_every_standing() {
+    let app = spawn_app().await;
+    for (i, (standing, paid, _, _)) in STANDINGS.into_iter().enumerate() {
+        let browser = app.new_browser();
+        let ws = workspace_in(&browser, &format!("csv{i}@example.com"), standing).await;
+        let res = browser.get(&format!("/w/{ws}/credits/ledger.csv")).await;
+        let (_, billing) = browser.get_html(&format!("/w/{ws}/billing")).await;
+        if paid {
+            assert_eq!(res.status().as_u16(), 200, "{standing:?}");
+            assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+            let csv = res.text().await.unwrap();
+            let lines: Vec<&str> = csv.lines().collect();
+            assert_eq!(lines[0], "id,created_at,bucket,delta,reason,reference");
+            assert!(lines[1].contains(",monthly,100,monthly credits of the starting plan,free"), "{csv}");
+            assert_eq!(select_attr(&billing, "[data-testid=ledger-export]", "href").len(), 1);
+        } else {
+            assert_eq!(location(&res), format!("/w/{ws}/billing?upgrade=paid"), "{standing:?}");
+            assert_eq!(
+                select_all(&billing, "[data-testid=ledger-export-locked]").len(),
+                1,
+                "the locked action says why"
+            );
+            let (_, html) = browser.get_html(&location(&res)).await;
+            assert!(select_all(&html, "[data-testid=upgrade-notice]")[0].contains("upgrade to Starter"));
+        }
+    }
+}
