@@ -202,3 +202,30 @@ async fn operators_grant_and_revoke_through_the_ledger_with_a_reason() {
     assert_eq!(body["ledger"][0]["delta"], -50);
     app.assert_ledger_matches(ws);
 }
+
+#[actix_web::test]
+async fn the_credits_adjust_command_grants_through_the_ledger() {
+    let app = spawn_app().await;
+    let ws = app.signup("cli@example.com").await;
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_tollgate"))
+            .args(["credits", "adjust"])
+            .args(args)
+            .env_clear()
+            .env("DATABASE_URL", &app.state.config.database_url)
+            .env("CATALOG_PATH", concat!(env!("CARGO_MANIFEST_DIR"), "/catalog.toml"))
+            .env("RUST_LOG", "error")
+            .output()
+            .unwrap()
+    };
+    let out = run(&[&ws.to_string(), "purchased", "1000", "load", "test"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), format!("workspace {ws}: monthly 100, purchased 1000"));
+    assert_eq!(app.balance(ws), (100, 1000));
+    let out = run(&[&ws.to_string(), "purchased", "-2000", "too", "much"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("holds 1000"));
+    let out = run(&[&ws.to_string(), "gold", "5", "why"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("monthly or purchased"));
+    app.assert_ledger_matches(ws);
+}

@@ -4,7 +4,7 @@
 use chrono::Utc;
 
 use super::settle::settle_monthly;
-use crate::db::write_transaction;
+use crate::db::{DbConnection, write_transaction};
 use crate::domain::credits::{CreditBalance, CreditBucket};
 use crate::domain::ids::WorkspaceId;
 use crate::error::AppError;
@@ -28,47 +28,51 @@ pub async fn adjust_credits(
     workspace_id: WorkspaceId,
     adjustment: Adjustment,
 ) -> Result<CreditBalance, AppError> {
-    let reason = adjustment.reason.trim().to_owned();
+    state.db.run(move |conn| adjust_in(conn, workspace_id, &adjustment)).await
+}
+
+/// `adjust_credits` on a connection of the caller's (the `tollgate credits adjust` command).
+pub fn adjust_in(
+    conn: &mut DbConnection,
+    workspace_id: WorkspaceId,
+    adjustment: &Adjustment,
+) -> Result<CreditBalance, AppError> {
+    let reason = adjustment.reason.trim();
     if reason.is_empty() {
         return Err(AppError::invalid_field("reason", "Say why the credits are granted or revoked."));
     }
     if adjustment.delta == 0 {
         return Err(AppError::invalid_field("delta", "Grant or revoke at least one credit."));
     }
-    state
-        .db
-        .run(move |conn| {
-            write_transaction(conn, |conn| {
-                let ws = Workspace::lock(conn, workspace_id)?;
-                // A grant into a cycle that has just ended must not be wiped by its settling.
-                settle_monthly(conn, &ws, None, Utc::now())?;
-                let before = CreditEntry::balance(conn, workspace_id)?;
-                let held = match adjustment.bucket {
-                    CreditBucket::Monthly => before.monthly,
-                    CreditBucket::Purchased => before.purchased,
-                };
-                if held + adjustment.delta < 0 {
-                    return Err(AppError::invalid_field(
-                        "delta",
-                        format!(
-                            "The {} bucket holds {held}; it cannot lose {}.",
-                            adjustment.bucket.as_str(),
-                            -adjustment.delta
-                        ),
-                    ));
-                }
-                let verb = if adjustment.delta > 0 { "granted" } else { "revoked" };
-                NewCreditEntry {
-                    workspace_id,
-                    bucket: adjustment.bucket,
-                    delta: adjustment.delta,
-                    reason: &format!("{verb} by {}: {reason}", adjustment.actor),
-                    idempotency_key: None,
-                    reference: Some("adjustment"),
-                }
-                .insert(conn)?;
-                Ok(CreditEntry::balance(conn, workspace_id)?)
-            })
-        })
-        .await
+    write_transaction(conn, |conn| {
+        let ws = Workspace::lock(conn, workspace_id)?;
+        // A grant into a cycle that has just ended must not be wiped by its settling.
+        settle_monthly(conn, &ws, None, Utc::now())?;
+        let before = CreditEntry::balance(conn, workspace_id)?;
+        let held = match adjustment.bucket {
+            CreditBucket::Monthly => before.monthly,
+            CreditBucket::Purchased => before.purchased,
+        };
+        if held + adjustment.delta < 0 {
+            return Err(AppError::invalid_field(
+                "delta",
+                format!(
+                    "The {} bucket holds {held}; it cannot lose {}.",
+                    adjustment.bucket.as_str(),
+                    -adjustment.delta
+                ),
+            ));
+        }
+        let verb = if adjustment.delta > 0 { "granted" } else { "revoked" };
+        NewCreditEntry {
+            workspace_id,
+            bucket: adjustment.bucket,
+            delta: adjustment.delta,
+            reason: &format!("{verb} by {}: {reason}", adjustment.actor),
+            idempotency_key: None,
+            reference: Some("adjustment"),
+        }
+        .insert(conn)?;
+        Ok(CreditEntry::balance(conn, workspace_id)?)
+    })
 }
