@@ -1,7 +1,9 @@
 //! The one error type every handler returns. It maps each kind of failure to a status and a
 //! message a person can act on; internal causes are logged once, here, and never shown.
 //! HTML pages get the styled error page; `crate::startup::error_format` turns the same
-//! errors into `{"error": …}` JSON under `/api/` and `/webhooks/`.
+//! errors into `{"error": …}` JSON under `/api/` and `/webhooks/`, and under `/api/v1/`
+//! adds a stable `code` (and, for a [`Problem`], its extra fields such as the `field` a
+//! validation error is about or the `upgrade_url` of a gate).
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, ResponseError};
@@ -35,6 +37,21 @@ pub enum AppError {
     Provider(String),
     #[error("Something went wrong on our side. It has been logged; please try again.")]
     Internal(String),
+    /// An error with its own code and fields (API validation, gates, keys).
+    #[error("{}", .0.message)]
+    Problem(Box<Problem>),
+}
+
+/// An error the v1 API describes precisely: a stable `code`, a message, extra JSON fields,
+/// and for page requests optionally a redirect instead of an error page (gates send people
+/// to the billing page).
+#[derive(Debug)]
+pub struct Problem {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub fields: serde_json::Map<String, serde_json::Value>,
+    pub redirect: Option<String>,
 }
 
 /// "a minute", "15 minutes": a wait rounded up to whole minutes.
@@ -62,6 +79,71 @@ impl AppError {
         AppError::BadRequest(msg.into())
     }
 
+    pub fn problem(status: StatusCode, code: &'static str, message: impl Into<String>) -> AppError {
+        AppError::Problem(Box::new(Problem {
+            status,
+            code,
+            message: message.into(),
+            fields: serde_json::Map::new(),
+            redirect: None,
+        }))
+    }
+
+    /// 422 naming the request field that is wrong.
+    pub fn invalid_field(field: &str, message: impl Into<String>) -> AppError {
+        AppError::problem(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message).with_field("field", field)
+    }
+
+    /// 401 for an API key that is missing, malformed, unknown, revoked or of another workspace.
+    pub fn invalid_api_key(message: impl Into<String>) -> AppError {
+        AppError::problem(StatusCode::UNAUTHORIZED, "invalid_api_key", message)
+    }
+
+    /// 402 from a gate: pages are sent to `upgrade_path` (the billing page naming the plan
+    /// that unlocks `feature`); the API answers with it as `upgrade_url` (absolute).
+    pub fn upgrade_required(
+        code: &'static str,
+        feature: &str,
+        message: impl Into<String>,
+        upgrade_path: &str,
+        base_url: &str,
+    ) -> AppError {
+        let mut error = AppError::problem(StatusCode::PAYMENT_REQUIRED, code, message)
+            .with_field("feature", feature)
+            .with_field("upgrade_url", format!("{base_url}{upgrade_path}"));
+        if let AppError::Problem(problem) = &mut error {
+            problem.redirect = Some(upgrade_path.to_owned());
+        }
+        error
+    }
+
+    /// Adds a JSON field to a [`Problem`] (other errors are returned unchanged).
+    pub fn with_field(mut self, name: &str, value: impl Into<serde_json::Value>) -> AppError {
+        if let AppError::Problem(problem) = &mut self {
+            problem.fields.insert(name.to_owned(), value.into());
+        }
+        self
+    }
+
+    /// The stable machine-readable name of this kind of error (v1 API).
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::NotFound => "not_found",
+            AppError::Forbidden(_) => "forbidden",
+            AppError::Unauthenticated { .. } => "unauthenticated",
+            AppError::BadRequest(_) => "bad_request",
+            AppError::Validation(_) => "validation_failed",
+            AppError::PaymentRequired(_) => "payment_required",
+            AppError::Conflict(_) => "conflict",
+            AppError::TooManyRequests { .. } => "rate_limited",
+            AppError::PayloadTooLarge => "payload_too_large",
+            AppError::Csrf => "csrf_failed",
+            AppError::Provider(_) => "provider_unavailable",
+            AppError::Internal(_) => "internal",
+            AppError::Problem(problem) => problem.code,
+        }
+    }
+
     /// The full cause, for logs and the webhook event log (never for a response).
     pub fn detail(&self) -> String {
         match self {
@@ -82,6 +164,12 @@ impl AppError {
             AppError::PayloadTooLarge => "Too large",
             AppError::Provider(_) => "Billing provider unavailable",
             AppError::Internal(_) => "Something went wrong",
+            AppError::Problem(problem) => match problem.status.as_u16() {
+                401 => "Sign in required",
+                402 => "Upgrade required",
+                409 => "Already done",
+                _ => "Please check your request",
+            },
         }
     }
 }
@@ -91,6 +179,9 @@ impl AppError {
 pub struct ErrorInfo {
     pub status: StatusCode,
     pub message: String,
+    pub code: &'static str,
+    /// Extra fields of a [`Problem`] for the v1 API's JSON.
+    pub fields: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 #[derive(Template)]
@@ -123,6 +214,7 @@ impl ResponseError for AppError {
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Provider(_) => StatusCode::BAD_GATEWAY,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Problem(problem) => problem.status,
         }
     }
 
@@ -133,9 +225,14 @@ impl ResponseError for AppError {
             _ => {}
         }
         let message = self.to_string();
-        let mut response = if let AppError::Unauthenticated { next } = self {
+        let redirect = match self {
             // Pages send people to the sign-in form; the JSON formatter turns this into a 401.
-            HttpResponse::SeeOther().insert_header((header::LOCATION, crate::urls::login_url(next))).finish()
+            AppError::Unauthenticated { next } => Some(crate::urls::login_url(next)),
+            AppError::Problem(problem) => problem.redirect.clone(),
+            _ => None,
+        };
+        let mut response = if let Some(location) = redirect {
+            HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish()
         } else {
             ErrorPage { title: self.title(), message: &message, status: self.status_code().as_u16() }
                 .into_response(self.status_code())
@@ -143,7 +240,11 @@ impl ResponseError for AppError {
         if let AppError::TooManyRequests { retry_after_secs } = self {
             response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(*retry_after_secs));
         }
-        response.extensions_mut().insert(ErrorInfo { status: self.status_code(), message });
+        let fields = match self {
+            AppError::Problem(problem) => Some(problem.fields.clone()),
+            _ => None,
+        };
+        response.extensions_mut().insert(ErrorInfo { status: self.status_code(), message, code: self.code(), fields });
         response
     }
 }

@@ -1,5 +1,7 @@
 //! The `tollgate` binary: `tollgate` serves the app; `tollgate catalog sync` re-applies
-//! the catalog file to the database; `tollgate migrate` only runs migrations.
+//! the catalog file to the database; `tollgate migrate` only runs migrations;
+//! `tollgate credits adjust` grants or revokes a workspace's credits (an operator's tool
+//! until the operators' screen exists).
 
 use std::process::ExitCode;
 
@@ -8,8 +10,7 @@ use tollgate::db::{build_pool, run_migrations};
 use tollgate::domain::catalog;
 use tollgate::startup::Application;
 
-const USAGE: &str =
-    "usage: tollgate [serve | catalog sync | migrate | admin grant EMAIL | admin revoke EMAIL | admin list]";
+const USAGE: &str = "usage: tollgate [serve | catalog sync | migrate | admin grant EMAIL | admin revoke EMAIL | admin list | credits adjust WORKSPACE_ID monthly|purchased ±AMOUNT REASON…]";
 
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info,stripe=warn")).init();
@@ -26,6 +27,9 @@ fn main() -> ExitCode {
         ["admin", "grant", email] => set_admin(&config, email, true),
         ["admin", "revoke", email] => set_admin(&config, email, false),
         ["admin", "list"] => list_admins(&config),
+        ["credits", "adjust", workspace, bucket, amount, reason @ ..] if !reason.is_empty() => {
+            credits_adjust(&config, workspace, bucket, amount, &reason.join(" "))
+        }
         ["-h" | "--help" | "help"] => {
             println!("{USAGE}");
             ExitCode::SUCCESS
@@ -112,6 +116,29 @@ fn list_admins(config: &Config) -> ExitCode {
             for email in granted {
                 println!("{email}");
             }
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+fn credits_adjust(config: &Config, workspace: &str, bucket: &str, amount: &str, reason: &str) -> ExitCode {
+    use tollgate::domain::credits::CreditBucket;
+    use tollgate::services::credits::{Adjustment, adjust_in};
+    let result = (|| {
+        let workspace_id = workspace.parse().map_err(|_| format!("not a workspace id: {workspace}"))?;
+        let bucket =
+            CreditBucket::parse(bucket).ok_or_else(|| format!("the bucket is monthly or purchased, not {bucket}"))?;
+        let delta = amount.parse::<i64>().map_err(|_| format!("not a whole number of credits: {amount}"))?;
+        let pool = open_database(config)?;
+        let mut conn = pool.get().map_err(|e| format!("no database connection: {e}"))?;
+        let adjustment =
+            Adjustment { bucket, delta, reason: reason.to_owned(), actor: "the tollgate command".to_owned() };
+        adjust_in(&mut conn, workspace_id, &adjustment).map_err(|e| e.detail())
+    })();
+    match result {
+        Ok(balance) => {
+            println!("workspace {workspace}: monthly {}, purchased {}", balance.monthly, balance.purchased);
             ExitCode::SUCCESS
         }
         Err(e) => fail(&e),

@@ -274,7 +274,60 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    credit_balances (workspace_id) {
+        workspace_id -> BigInt,
+        monthly -> BigInt,
+        purchased -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    credit_spends (id) {
+        id -> BigInt,
+        workspace_id -> BigInt,
+        idempotency_key -> Text,
+        amount -> BigInt,
+        reason -> Text,
+        from_monthly -> BigInt,
+        from_purchased -> BigInt,
+        status -> Integer,
+        answer -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    usage_records (id) {
+        id -> BigInt,
+        workspace_id -> BigInt,
+        metric -> Text,
+        quantity -> BigInt,
+        period_key -> Text,
+        idempotency_key -> Text,
+        status -> Integer,
+        answer -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    api_keys (id) {
+        id -> BigInt,
+        workspace_id -> BigInt,
+        name -> Text,
+        prefix -> Text,
+        key_hash -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(workspaces -> plans (plan_id));
+diesel::joinable!(api_keys -> workspaces (workspace_id));
 diesel::joinable!(instance_admins -> users (user_id));
 diesel::joinable!(user_sessions -> users (user_id));
 diesel::joinable!(memberships -> users (user_id));
@@ -304,4 +357,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     rate_limit_hits,
     user_sessions,
+    credit_balances,
+    credit_spends,
+    usage_records,
+    api_keys,
 );

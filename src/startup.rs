@@ -266,13 +266,15 @@ fn wants_json(path: &str) -> bool {
 /// Gives every error one consistent shape: our own `AppError`s become JSON on API paths,
 /// and actix's bare text errors (bad form encoding, 413, unmatched methods) become the
 /// styled page or JSON. Pages a handler rendered on purpose (a form shown again with
-/// its errors) pass through untouched.
+/// its errors) pass through untouched. Under `/api/v1/` the JSON also carries a stable
+/// `code` and a problem's own fields; `/api/me` and the webhooks keep their original shape.
 fn error_format<B: MessageBody + 'static>(res: ServiceResponse<B>, json: bool) -> ServiceResponse<BoxBody> {
     let res = res.map_into_boxed_body();
+    let versioned = res.request().path().starts_with("/api/v1/");
     let info = res.response().extensions().get::<ErrorInfo>().cloned();
     let status = res.status();
-    let (status, message) = match info {
-        Some(info) if json => (info.status, info.message),
+    let (status, message, code, fields) = match info {
+        Some(info) if json => (info.status, info.message, info.code, info.fields),
         Some(_) => return res,
         None if !status.is_client_error() && !status.is_server_error() => return res,
         None => {
@@ -280,12 +282,18 @@ fn error_format<B: MessageBody + 'static>(res: ServiceResponse<B>, json: bool) -
             if content_type.starts_with("text/html") || content_type.starts_with("application/json") {
                 return res;
             }
-            (status, generic_message(status).to_owned())
+            (status, generic_message(status).to_owned(), generic_code(status), None)
         }
     };
     let retry_after = res.headers().get(header::RETRY_AFTER).cloned();
     let mut response = if json {
-        HttpResponse::build(status).json(serde_json::json!({ "error": message }))
+        let mut body = serde_json::Map::new();
+        body.insert("error".to_owned(), message.into());
+        if versioned {
+            body.insert("code".to_owned(), code.into());
+            body.extend(fields.unwrap_or_default());
+        }
+        HttpResponse::build(status).json(serde_json::Value::Object(body))
     } else {
         ErrorPage { title: status.canonical_reason().unwrap_or("Error"), message: &message, status: status.as_u16() }
             .into_response(status)
@@ -295,6 +303,20 @@ fn error_format<B: MessageBody + 'static>(res: ServiceResponse<B>, json: bool) -
         response.headers_mut().insert(header::RETRY_AFTER, retry_after);
     }
     res.into_response(response)
+}
+
+/// The v1 API's `code` for errors actix answers itself.
+fn generic_code(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "bad_request",
+        404 => "not_found",
+        405 => "method_not_allowed",
+        413 => "payload_too_large",
+        415 => "unsupported_media_type",
+        429 => "rate_limited",
+        s if s >= 500 => "internal",
+        _ => "request_failed",
+    }
 }
 
 fn generic_message(status: StatusCode) -> &'static str {

@@ -6,10 +6,12 @@
 
 pub mod accounts;
 pub mod addons;
+pub mod api_keys;
 pub mod billing_state;
 pub mod catalog;
 pub mod credits;
 pub mod dates;
+pub mod entitlements;
 pub mod ids;
 pub mod invoice_rows;
 pub mod members;

@@ -1,5 +1,9 @@
 //! The append-only credit ledger. Balances are sums over it; nothing is ever updated or
 //! deleted. Grants carry an idempotency key so a replayed webhook cannot grant twice.
+//!
+//! `credit_balances` holds those sums per workspace, moved in the same savepoint as each
+//! ledger row, so a spend reads one row instead of summing the workspace's whole history.
+//! The ledger stays the truth: `ledger_balance` sums it, and tests compare the two.
 
 use chrono::NaiveDateTime;
 use diesel::dsl::sql;
@@ -9,7 +13,7 @@ use diesel::sql_types::BigInt;
 use crate::db::{DbConnection, is_unique_violation};
 use crate::domain::credits::{CreditBalance, CreditBucket};
 use crate::domain::ids::WorkspaceId;
-use crate::schema::credit_ledger;
+use crate::schema::{credit_balances, credit_ledger};
 
 #[derive(Debug, Clone, Queryable, Identifiable)]
 #[diesel(table_name = credit_ledger)]
@@ -44,9 +48,11 @@ impl NewCreditEntry<'_> {
     /// caller's transaction (PostgreSQL aborts a transaction on any failed statement).
     pub fn insert(&self, conn: &mut DbConnection) -> QueryResult<bool> {
         let result = conn.transaction(|conn| {
+            let now = super::now();
             diesel::insert_into(credit_ledger::table)
-                .values((self, credit_ledger::created_at.eq(super::now())))
-                .execute(conn)
+                .values((self, credit_ledger::created_at.eq(now)))
+                .execute(conn)?;
+            add_to_balance(conn, self.workspace_id, self.bucket, self.delta, now)
         });
         match result {
             Ok(_) => Ok(true),
@@ -56,8 +62,58 @@ impl NewCreditEntry<'_> {
     }
 }
 
+/// Moves the running balance by `delta` (creating the row on a workspace's first entry).
+fn add_to_balance(
+    conn: &mut DbConnection,
+    workspace_id: WorkspaceId,
+    bucket: CreditBucket,
+    delta: i64,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    let (monthly, purchased) = match bucket {
+        CreditBucket::Monthly => (delta, 0),
+        CreditBucket::Purchased => (0, delta),
+    };
+    // Upserts are not part of diesel's MultiBackend: run the same statement on the
+    // concrete connection.
+    macro_rules! upsert {
+        ($conn:expr) => {
+            diesel::insert_into(credit_balances::table)
+                .values((
+                    credit_balances::workspace_id.eq(workspace_id),
+                    credit_balances::monthly.eq(monthly),
+                    credit_balances::purchased.eq(purchased),
+                    credit_balances::updated_at.eq(now),
+                ))
+                .on_conflict(credit_balances::workspace_id)
+                .do_update()
+                .set((
+                    credit_balances::monthly.eq(credit_balances::monthly + monthly),
+                    credit_balances::purchased.eq(credit_balances::purchased + purchased),
+                    credit_balances::updated_at.eq(now),
+                ))
+                .execute($conn)
+        };
+    }
+    match conn {
+        DbConnection::Sqlite(c) => upsert!(c),
+        DbConnection::Postgres(c) => upsert!(c),
+    }
+}
+
 impl CreditEntry {
+    /// The workspace's balances, from the running totals.
     pub fn balance(conn: &mut DbConnection, workspace_id: WorkspaceId) -> QueryResult<CreditBalance> {
+        let row: Option<(i64, i64)> = credit_balances::table
+            .find(workspace_id)
+            .select((credit_balances::monthly, credit_balances::purchased))
+            .first(conn)
+            .optional()?;
+        Ok(row.map(|(monthly, purchased)| CreditBalance { monthly, purchased }).unwrap_or_default())
+    }
+
+    /// The balances summed over the ledger itself: what the running totals must equal.
+    pub fn ledger_balance(conn: &mut DbConnection, workspace_id: WorkspaceId) -> QueryResult<CreditBalance> {
         let sums: Vec<(CreditBucket, i64)> = credit_ledger::table
             .filter(credit_ledger::workspace_id.eq(workspace_id))
             .group_by(credit_ledger::bucket)
@@ -76,6 +132,14 @@ impl CreditEntry {
     pub fn exists_with_key(conn: &mut DbConnection, key: &str) -> QueryResult<bool> {
         diesel::select(diesel::dsl::exists(credit_ledger::table.filter(credit_ledger::idempotency_key.eq(key))))
             .get_result(conn)
+    }
+
+    /// Every entry of the workspace, oldest first.
+    pub fn all_for(conn: &mut DbConnection, workspace_id: WorkspaceId) -> QueryResult<Vec<CreditEntry>> {
+        credit_ledger::table
+            .filter(credit_ledger::workspace_id.eq(workspace_id))
+            .order(credit_ledger::id.asc())
+            .load(conn)
     }
 
     pub fn recent(conn: &mut DbConnection, workspace_id: WorkspaceId, limit: i64) -> QueryResult<Vec<CreditEntry>> {

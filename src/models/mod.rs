@@ -4,6 +4,7 @@
 //! `Addon` and `CreditPack`.
 
 pub mod addon;
+pub mod api_key;
 pub mod app_secret;
 pub mod audit_entry;
 pub mod billing_event;
@@ -11,6 +12,7 @@ pub mod capacity_snapshot;
 pub mod checkout_fulfilment;
 pub mod credit_ledger;
 pub mod credit_pack;
+pub mod credit_spend;
 pub mod ended_subscription;
 pub mod instance_admin;
 pub mod invoice;
@@ -18,6 +20,7 @@ pub mod job_lease;
 pub mod membership;
 pub mod plan;
 pub mod rate_limit;
+pub mod usage_record;
 pub mod user;
 pub mod user_session;
 pub mod workspace;

@@ -206,6 +206,16 @@ impl Workspace {
             .load(conn)
     }
 
+    /// Workspaces with a subscription whose plan grants monthly credits (whose cycle may move on).
+    pub fn subscribed_with_monthly_credits(conn: &mut DbConnection) -> QueryResult<Vec<WorkspaceId>> {
+        workspaces::table
+            .inner_join(plans::table)
+            .filter(workspaces::provider_subscription_id.is_not_null())
+            .filter(plans::monthly_credits.is_not_null())
+            .select(workspaces::id)
+            .load(conn)
+    }
+
     /// Paying workspaces with their interval and their plan's monthly and yearly prices.
     pub fn paying_prices(conn: &mut DbConnection) -> QueryResult<Vec<PayingPrices>> {
         workspaces::table

@@ -7,6 +7,7 @@ use chrono::Utc;
 
 use crate::domain::billing_state::{PlanNames, summary};
 use crate::domain::catalog::Addon;
+use crate::domain::entitlements::{Standing, Unlock, upgrade_notice};
 use crate::domain::ids::WorkspaceId;
 use crate::domain::money::{Interval, format_count, format_money, format_price};
 use crate::domain::pricing::{Cta, ViewerPlan, cta_for};
@@ -89,9 +90,23 @@ struct BillingPage {
     cancel_at_period_end: bool,
     /// With a change scheduled: the current plan and interval, to keep them instead.
     keep: Option<(String, &'static str)>,
+    /// Where a gate sent the visitor from: what to unlock and the plan that does.
+    upgrade: Option<String>,
+    /// A paid plan applies (the ledger export is open).
+    paid: bool,
 }
 
-pub async fn show(state: web::Data<AppState>, access: WorkspaceAccess) -> AppResult<HttpResponse> {
+/// `?upgrade=<feature>`: set by the gates when they send someone here.
+#[derive(serde::Deserialize)]
+pub struct UpgradeQuery {
+    upgrade: Option<String>,
+}
+
+pub async fn show(
+    state: web::Data<AppState>,
+    access: WorkspaceAccess,
+    query: web::Query<UpgradeQuery>,
+) -> AppResult<HttpResponse> {
     let ws = &access.workspace;
     let data = billing_overview(&state, ws).await?;
     let (plan, billing) = (&access.plan, &data.billing);
@@ -115,8 +130,16 @@ pub async fn show(state: web::Data<AppState>, access: WorkspaceAccess) -> AppRes
     let keep = (data.scheduled.is_some() && subscribed)
         .then(|| billing.interval.map(|i| (plan.code.clone(), i.as_str())))
         .flatten();
+    let upgrade = query
+        .upgrade
+        .as_deref()
+        .and_then(|what| Unlock::parse(what, &data.plans))
+        .map(|what| upgrade_notice(&data.plans, plan, what));
+    let standing = Standing::of(billing, plan.is_free(), now);
     let page_data = BillingPage {
         keep,
+        upgrade,
+        paid: !plan.is_free() && standing != Standing::Lapsed,
         subscribed,
         cancel_at_period_end: ws.cancel_at_period_end,
         interval: interval.as_str(),

@@ -2,13 +2,16 @@
 //! extract, authorize, call one domain function, render or redirect.
 
 mod admin;
+mod analytics;
 mod api;
+mod api_keys;
 mod assets;
 mod auth;
 mod billing_page;
 mod checkout;
 mod health;
 mod home;
+mod ledger_export;
 mod pricing;
 mod settings;
 mod subscription;
@@ -46,7 +49,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/portal", web::post().to(subscription::portal))
                 .route("/plan", web::post().to(subscription::change_plan))
                 .route("/subscription/cancel", web::post().to(subscription::cancel))
-                .route("/subscription/resume", web::post().to(subscription::resume)),
+                .route("/subscription/resume", web::post().to(subscription::resume))
+                .route("/analytics", web::get().to(analytics::show))
+                .route("/credits/ledger.csv", web::get().to(ledger_export::download))
+                .route("/api-keys", web::post().to(api_keys::create))
+                .route("/api-keys/{key_id}/revoke", web::post().to(api_keys::revoke)),
         )
         .service(
             web::scope("/webhooks")
@@ -54,7 +61,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/stripe", web::post().to(webhooks::stripe))
                 .route("/chargebee", web::post().to(webhooks::chargebee)),
         )
-        .service(web::scope("/api").route("/me", web::get().to(api::me)))
+        .service(web::scope("/api").route("/me", web::get().to(api::me)).service(web::scope("/v1").configure(api::v1)))
         .configure(admin::configure);
 }
 

@@ -10,6 +10,7 @@ use crate::domain::ids::{UserId, WorkspaceId};
 use crate::domain::members::Role;
 use crate::domain::names::WorkspaceName;
 use crate::error::{AppError, AppResult};
+use crate::services::entitlements::{entitlements_now, seat_limit_reached};
 use crate::services::team::{self, TeamError};
 use crate::state::AppState;
 use crate::web::{CsrfForm, FlashKind, Layout, WorkspaceAccess, page, redirect, set_flash};
@@ -32,6 +33,7 @@ struct SettingsPage {
     members: Vec<MemberRow>,
     seats: String,
     roles: [Role; 3],
+    api_keys: super::api_keys::ApiKeysSection,
 }
 
 pub async fn show(state: web::Data<AppState>, access: WorkspaceAccess) -> AppResult<HttpResponse> {
@@ -58,6 +60,7 @@ pub async fn show(state: web::Data<AppState>, access: WorkspaceAccess) -> AppRes
             .collect(),
         seats,
         roles: Role::ALL,
+        api_keys: super::api_keys::section(&state, &access).await?,
     })
 }
 
@@ -131,6 +134,13 @@ pub async fn add_member(
 ) -> AppResult<HttpResponse> {
     let role = parse_role(&form.0.role)?;
     let result = team::add_member(&state, access.workspace.id, access.role, &form.0.email, role).await?;
+    // A full team is the seat gate's answer: the billing page naming the plan with more
+    // seats (402 for programs), the notice kept for the next page.
+    if let Err(full @ TeamError::Rule(crate::domain::members::MemberRuleError::SeatLimit { .. })) = &result {
+        set_flash(&access.session, FlashKind::Error, full.to_string());
+        let snap = entitlements_now(&state, access.workspace.id).await?;
+        return Err(seat_limit_reached(&snap, &state.config.base_url));
+    }
     outcome(&access, result.map(|user| format!("{} added as {}.", user.email, role.as_str())))
 }
 

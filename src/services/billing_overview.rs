@@ -18,6 +18,8 @@ const INVOICES_SHOWN: i64 = 24;
 
 pub struct BillingOverview {
     pub billing: BillingState,
+    /// The plan on the workspace's row (archived plans included).
+    pub current: Option<Plan>,
     pub balance: CreditBalance,
     pub seats_used: i64,
     /// Active plans, in display order.
@@ -40,6 +42,7 @@ pub async fn billing_overview(state: &AppState, ws: &Workspace) -> AppResult<Bil
             let book = plan_book(conn, provider)?;
             Ok(BillingOverview {
                 billing: state_of(&ws, &book),
+                current: book.by_id(ws.plan_id).cloned(),
                 balance: CreditEntry::balance(conn, ws.id)?,
                 seats_used: Membership::count_for_workspace(conn, ws.id)?,
                 scheduled: ws.scheduled_plan_id.and_then(|id| book.by_id(id)).cloned(),

@@ -7,14 +7,13 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::billing_state::{BillingState, Decision, Effect, Transition, on_fetched_subscription};
 use crate::domain::catalog::PlanBook;
-use crate::domain::credits::{CreditBucket, monthly_reset_delta};
 use crate::domain::ids::{PlanId, WorkspaceId};
 use crate::domain::money::Interval;
 use crate::domain::normalized::SubscriptionData;
 use crate::domain::plan_changes::hold_downgrade;
 use crate::error::AppError;
 use crate::models::workspace::WorkspaceBillingChanges;
-use crate::models::{CreditEntry, NewCreditEntry, Workspace, ended_subscription};
+use crate::models::{Workspace, ended_subscription};
 
 pub fn utc(at: NaiveDateTime) -> DateTime<Utc> {
     DateTime::from_naive_utc_and_offset(at, Utc)
@@ -123,6 +122,7 @@ pub fn apply_decision(
             for effect in effects {
                 carry_out(conn, ws.id, &effect)?;
             }
+            settle_credits(conn, ws.id, book, prev, &next)?;
             Ok(Applied::Changed)
         }
         Decision::Stale => Ok(Applied::Stale),
@@ -131,22 +131,10 @@ pub fn apply_decision(
     }
 }
 
-fn carry_out(conn: &mut DbConnection, workspace_id: WorkspaceId, effect: &Effect) -> Result<(), AppError> {
+fn carry_out(_conn: &mut DbConnection, workspace_id: WorkspaceId, effect: &Effect) -> Result<(), AppError> {
     match effect {
-        Effect::ResetMonthlyCredits { amount: Some(amount), period_key } => {
-            let balance = CreditEntry::balance(conn, workspace_id)?;
-            let key = format!("workspace:{workspace_id}:reset:{period_key}");
-            NewCreditEntry {
-                workspace_id,
-                bucket: CreditBucket::Monthly,
-                delta: monthly_reset_delta(balance, *amount),
-                reason: "monthly credits reset for a new billing period",
-                idempotency_key: Some(&key),
-                reference: Some(period_key),
-            }
-            .insert(conn)?;
-        }
-        Effect::ResetMonthlyCredits { amount: None, .. } => {}
+        // Due credits are granted once per decision, after the effects: see `settle_credits`.
+        Effect::ResetMonthlyCredits { .. } => {}
         Effect::PlanChanged { from, to } => log::info!("workspace {workspace_id}: plan {from} → {to}"),
         Effect::EnteredGrace { until } => {
             log::info!("email to the owners of workspace {workspace_id}: payment failed, plan kept until {until}")
@@ -156,6 +144,23 @@ fn carry_out(conn: &mut DbConnection, workspace_id: WorkspaceId, effect: &Effect
         }
         Effect::Notify(what) => log::info!("email to the owners of workspace {workspace_id}: {what}"),
     }
+    Ok(())
+}
+
+/// Monthly credits follow every applied decision: a cycle that opened (a checkout, a paid
+/// renewal) is granted, an upgrade within a cycle adds the prorated difference, a downgrade
+/// caps the bucket (`credits::settle_monthly`). `ResetMonthlyCredits` effects only say that a
+/// grant is due; the cycle keys make it happen once whichever event arrives first.
+fn settle_credits(
+    conn: &mut DbConnection,
+    workspace_id: WorkspaceId,
+    book: &PlanBook,
+    prev: &BillingState,
+    next: &BillingState,
+) -> Result<(), AppError> {
+    let ws = Workspace::find(conn, workspace_id)?;
+    let previous = book.by_code(&prev.plan_code).filter(|_| prev.plan_code != next.plan_code);
+    super::credits::settle_monthly(conn, &ws, previous.map(|p| &p.terms), Utc::now())?;
     Ok(())
 }
 

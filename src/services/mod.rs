@@ -6,6 +6,8 @@
 pub mod accounts;
 mod addon_events;
 pub mod admins;
+pub mod analytics;
+pub mod api_keys;
 pub mod apply_event;
 pub mod billing_overview;
 pub mod billing_state;
@@ -14,6 +16,9 @@ pub mod catalog;
 pub mod change_plan;
 pub mod checkout;
 pub mod complete_checkout;
+pub mod credit_history;
+pub mod credits;
+pub mod entitlements;
 pub mod fulfil_checkout;
 mod invoices_and_refunds;
 pub mod jobs;
@@ -24,6 +29,8 @@ pub mod sessions;
 pub mod subscription;
 pub mod team;
 pub mod throttle;
+pub mod upcoming_invoice;
+pub mod usage;
 pub mod webhooks;
 
 use crate::billing::BillingError;

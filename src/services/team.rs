@@ -1,14 +1,18 @@
 //! Workspace team changes, each one transaction that locks the workspace row first, so two
 //! admins acting at once cannot both remove "the other" owner or overfill the seats.
 
+use chrono::Utc;
+
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::catalog::Plan;
+use crate::domain::entitlements::effective_plan;
 use crate::domain::ids::{UserId, WorkspaceId};
 use crate::domain::members::{MemberRuleError, Role, check_add, check_remove, check_role_change};
 use crate::domain::names::{NameError, WorkspaceName};
 use crate::error::AppResult;
 use crate::models::user::User;
 use crate::models::{Membership, Workspace};
+use crate::services::credits::billing_facts;
 use crate::state::AppState;
 
 #[derive(Debug, thiserror::Error)]
@@ -69,13 +73,15 @@ pub async fn add_member(
         .run(move |conn| {
             Ok(write_transaction(conn, |conn| {
                 let workspace = Workspace::lock(conn, workspace_id)?;
-                let plan = Plan::find(conn, workspace.plan_id)?;
+                // The seat limit of the plan that applies now (a lapsed subscription's plan does not).
+                let (plan, default) = (Plan::find(conn, workspace.plan_id)?, Plan::default_plan(conn)?);
+                let seat_limit = effective_plan(&billing_facts(&workspace), &plan, &default, Utc::now()).seat_limit;
                 let user = User::find_by_email(conn, &email)?.ok_or_else(|| TeamError::NoSuchUser(email.clone()))?;
                 if Membership::find(conn, workspace_id, user.id)?.is_some() {
                     return Err(MemberRuleError::AlreadyMember.into());
                 }
                 let seats_used = Membership::count_for_workspace(conn, workspace_id)?;
-                check_add(actor, role, seats_used, plan.seat_limit)?;
+                check_add(actor, role, seats_used, seat_limit)?;
                 Membership::insert(conn, workspace_id, user.id, role)?;
                 Ok(user)
             }))

@@ -1,21 +1,28 @@
 //! Request plumbing shared by every page: the signed-in user and workspace extractors,
 //! CSRF-checked forms, one-shot flash notices, the layout every page renders in, the
-//! client's address, and the access log's view of a request.
+//! client's address, the access log's view of a request, and for the JSON API its caller
+//! (key or session), gates and field-by-field bodies.
 
 pub mod access_log;
 pub mod admin;
+mod api_auth;
+mod api_json;
 mod client_ip;
 mod csrf;
 mod extractors;
 mod flash;
+mod gates;
 mod layout;
 
 pub use crate::urls::{encode_component, login_url, safe_next};
 pub use admin::AdminAccess;
+pub use api_auth::{ApiCaller, Credential};
+pub use api_json::{JsonFields, json_answer};
 pub use client_ip::client_ip;
 pub use csrf::{CsrfForm, FORM_LIMIT, csrf_token};
 pub use extractors::{SignedIn, Viewer, WorkspaceAccess};
 pub use flash::{Flash, FlashKind, set_flash, take_flash};
+pub use gates::{Analytics, ApiAccess, Feature, GateSubject, RequireFeature, RequirePaidPlan};
 pub use layout::Layout;
 
 use actix_web::HttpResponse;

@@ -4,12 +4,18 @@
 
 #![expect(clippy::unwrap_used, clippy::expect_used, reason = "a test fails loudly where it stands")]
 
+mod api_keys;
+mod api_support;
 mod common;
+mod credit_cycles;
+mod credits_api;
 
 mod accounts;
 mod addon_rules;
 mod admin;
+mod analytics;
 mod architecture;
+mod billing_api;
 mod catalog;
 mod chargebee_billing_rules;
 mod chargebee_provider;
@@ -19,11 +25,13 @@ mod durability;
 mod errors;
 mod event_cost;
 mod flows;
+mod gates;
 mod group_commit;
 mod hygiene;
 mod instances;
 mod jobs;
 mod migrations;
+mod openapi;
 mod plan_change_rules;
 mod pricing;
 mod proxies;
@@ -40,4 +48,5 @@ mod stripe_provider_changes;
 mod stripe_shapes;
 mod team;
 mod throttling;
+mod usage_api;
 mod webhooks;

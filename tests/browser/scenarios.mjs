@@ -103,6 +103,36 @@ export const scenarios = {
     await shot('billing-after-cancel');
   },
 
+  'analytics: locked on Free with the plan that unlocks it, charts on a Pro trial': async ({ page, base, shot }) => {
+    await signUp(page, base, 'analyst');
+    assert.equal(await page.locator('[data-testid=plan-badge]').innerText(), 'Free');
+    assert.match(await page.locator('[data-testid=nav-analytics]').innerText(), /upgrade/);
+    await page.click('[data-testid=nav-analytics]');
+    await page.waitForURL(/\/w\/\d+\/billing\?upgrade=analytics$/);
+    assert.match(await page.locator('[data-testid=upgrade-notice]').innerText(), /Analytics is not included in Free\..*upgrade to Pro/);
+    await shot('analytics-locked');
+
+    await page.goto(`${base}/pricing`);
+    await page.locator('article[data-plan=pro] form button').click();
+    await page.waitForURL(/\/sandbox\/checkout\/cs_/);
+    await page.fill('input[name=card]', '4242 4242 4242 4242');
+    await page.click('[data-testid=pay]');
+    await page.waitForURL(/\/w\/\d+\/billing$/);
+    assert.equal(await page.locator('[data-testid=plan-badge]').innerText(), 'Pro · trial');
+
+    await page.click('[data-testid=nav-analytics]');
+    await page.waitForURL(/\/w\/\d+\/analytics$/);
+    const chart = page.locator('svg[data-testid=chart-credits]');
+    assert.equal(await chart.getAttribute('role'), 'img');
+    assert.match(await chart.locator('desc').textContent(), /Credits spent per day/);
+    assert.ok(await chart.locator('rect').count() > 0, 'a bar per day');
+    const box = await chart.boundingBox();
+    assert.ok(box && box.width > 300 && box.height > 50, `the chart is drawn: ${JSON.stringify(box)}`);
+    assert.ok(await page.locator('svg[data-testid=chart-quotas] rect.bar-current').count() >= 2, 'limits and seats');
+    assert.match(await page.locator('[data-testid=table-quotas]').innerText(), /projects/);
+    await shot('analytics-pro');
+  },
+
   'pages fit a phone screen': async ({ page, base, shot }) => {
     await page.setViewportSize({ width: 375, height: 740 });
     await page.goto(`${base}/pricing`);

@@ -1,37 +1,49 @@
-//! Monthly credits for workspaces without a subscription, granted each calendar month
-//! (subscribed ones are reset by their renewals).
+//! Monthly credits as time passes: a calendar month for workspaces without a subscription,
+//! and the plan's own monthly cycle for subscribed ones (an annual plan's credits arrive
+//! month by month; a cycle whose renewal never came lapses). The rules are
+//! `domain::credits::monthly_moves`, carried out by `credits::settle_monthly`; the cycle keys
+//! make every grant happen once, whoever notices the cycle first.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use crate::db::{DbConnection, write_transaction};
-use crate::domain::credits::{CreditBucket, monthly_reset_delta};
+use crate::domain::credits::credit_cycle;
+use crate::domain::ids::WorkspaceId;
 use crate::error::AppError;
-use crate::models::{CreditEntry, NewCreditEntry, Workspace};
+use crate::models::{CreditEntry, Workspace};
+use crate::services::credits::{billing_facts, settle_monthly};
 
 pub fn reset_free_monthly_credits(conn: &mut DbConnection) -> Result<usize, AppError> {
-    let month = Utc::now().format("%Y-%m").to_string();
-    let mut granted = 0;
-    for (id, credits) in Workspace::unsubscribed_with_monthly_credits(conn)? {
-        let key = format!("workspace:{id}:free-month:{month}");
-        if CreditEntry::exists_with_key(conn, &key)? {
+    let ids: Vec<WorkspaceId> =
+        Workspace::unsubscribed_with_monthly_credits(conn)?.into_iter().map(|(id, _)| id).collect();
+    settle_each(conn, ids, Utc::now())
+}
+
+/// Subscribed workspaces whose monthly cycle moved on: an annual plan's next month, or a
+/// period that ended without a renewal. `now` is a parameter so the sandbox's clock (and
+/// tests) can say what time it is.
+pub fn settle_subscription_cycles(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<usize, AppError> {
+    let ids = Workspace::subscribed_with_monthly_credits(conn)?;
+    settle_each(conn, ids, now)
+}
+
+/// Settles each workspace whose cycle has no grant yet (or has ended), each in its own
+/// transaction with the row locked and re-read. Returns how many changed.
+fn settle_each(conn: &mut DbConnection, ids: Vec<WorkspaceId>, now: DateTime<Utc>) -> Result<usize, AppError> {
+    let mut changed = 0;
+    for id in ids {
+        let ws = Workspace::find(conn, id)?;
+        let cycle = credit_cycle(&billing_facts(&ws), now);
+        if now < cycle.end && CreditEntry::exists_with_key(conn, &cycle.grant_key(id))? {
             continue;
         }
-        write_transaction(conn, |conn| {
-            Workspace::lock(conn, id)?;
-            let balance = CreditEntry::balance(conn, id)?;
-            let entry = NewCreditEntry {
-                workspace_id: id,
-                bucket: CreditBucket::Monthly,
-                delta: monthly_reset_delta(balance, credits),
-                reason: "monthly credits for a new month",
-                idempotency_key: Some(&key),
-                reference: Some(&month),
-            };
-            if entry.insert(conn)? {
-                granted += 1;
-            }
-            Ok::<_, AppError>(())
+        let written = write_transaction(conn, |conn| {
+            let ws = Workspace::lock(conn, id)?;
+            settle_monthly(conn, &ws, None, now)
         })?;
+        if written > 0 {
+            changed += 1;
+        }
     }
-    Ok(granted)
+    Ok(changed)
 }

@@ -1,9 +1,10 @@
 //! Background jobs: retrying pending and failed webhook events, ending expired grace
-//! periods, the period-end safety net for a lost cancellation webhook, monthly credits for
-//! free workspaces, hourly capacity snapshots, and pruning expired throttle counters and
-//! sessions. With several instances on one PostgreSQL database only the holder of the
-//! `scheduler` lease runs them, so each job runs once per tick, not once per instance.
-//! Every job is idempotent anyway.
+//! periods, the period-end safety net for a lost cancellation webhook, monthly credits
+//! (calendar months for free workspaces, the plan's own monthly cycle for subscribed ones),
+//! hourly capacity snapshots, and pruning expired throttle counters and sessions. With
+//! several instances on one PostgreSQL database only the holder of the `scheduler` lease
+//! runs them, so each job runs once per tick, not once per instance. Every job is
+//! idempotent anyway.
 
 mod capacity;
 mod free_credits;
@@ -16,7 +17,7 @@ use chrono::TimeDelta;
 use rand::Rng;
 
 pub use capacity::take_capacity_snapshot;
-pub use free_credits::reset_free_monthly_credits;
+pub use free_credits::{reset_free_monthly_credits, settle_subscription_cycles};
 pub use lapsed::{end_expired_grace, end_lapsed_cancellations};
 pub use prune::prune_expired;
 
@@ -81,6 +82,7 @@ pub async fn run_all(state: &AppState) -> Result<(), AppError> {
             end_expired_grace(conn, provider)?;
             end_lapsed_cancellations(conn, provider)?;
             reset_free_monthly_credits(conn)?;
+            settle_subscription_cycles(conn, chrono::Utc::now())?;
             take_capacity_snapshot(conn, TimeDelta::hours(1))?;
             prune_expired(conn, now())?;
             Ok(())

@@ -1,7 +1,15 @@
 //! Credits: the two buckets, balances, and the spending rule (monthly credits are spent
-//! before purchased ones).
+//! before purchased ones). `cycle` says which monthly cycle a workspace is in (credits and
+//! quotas run on it); `grants` decides what the ledger must record as cycles open and end
+//! and as plans change, so the grants are fair whatever order events arrive in.
+
+mod cycle;
+mod grants;
 
 use serde::Serialize;
+
+pub use cycle::{Cycle, CycleSource, credit_cycle};
+pub use grants::{MonthlyContext, MonthlyMove, monthly_moves, prorated};
 
 use super::sql::text_enum_sql;
 
@@ -38,7 +46,7 @@ impl CreditBucket {
 text_enum_sql!(CreditBucket);
 
 /// A workspace's credits, by bucket: sums over the ledger.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct CreditBalance {
     pub monthly: i64,
     pub purchased: i64,
