@@ -82,6 +82,7 @@ impl AppError {
 #[derive(Debug, Clone)]
 pub struct ErrorInfo {
     pub status: StatusCode,
+    pub title: &'static str,
     pub message: String,
 }
 
@@ -91,6 +92,8 @@ pub struct ErrorPage<'a> {
     pub title: &'a str,
     pub message: &'a str,
     pub status: u16,
+    /// The public-demo banner (`crate::startup::error_format` re-renders with it in demo mode).
+    pub demo: bool,
 }
 
 impl ErrorPage<'_> {
@@ -129,13 +132,13 @@ impl ResponseError for AppError {
             // Pages send people to the sign-in form; the JSON formatter turns this into a 401.
             HttpResponse::SeeOther().insert_header((header::LOCATION, crate::urls::login_url(next))).finish()
         } else {
-            ErrorPage { title: self.title(), message: &message, status: self.status_code().as_u16() }
+            ErrorPage { title: self.title(), message: &message, status: self.status_code().as_u16(), demo: false }
                 .into_response(self.status_code())
         };
         if matches!(self, AppError::TooManyRequests) {
             response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("60"));
         }
-        response.extensions_mut().insert(ErrorInfo { status: self.status_code(), message });
+        response.extensions_mut().insert(ErrorInfo { status: self.status_code(), title: self.title(), message });
         response
     }
 }

@@ -50,6 +50,9 @@ impl Application {
         let listener = TcpListener::bind((config.host.as_str(), config.port))
             .map_err(|e| StartupError(format!("cannot listen on {}:{}: {e}", config.host, config.port)))?;
         let bound = listener.local_addr().map_err(|e| StartupError(e.to_string()))?;
+        if config.provider == ProviderKind::Sandbox {
+            sandbox_may_listen_on(&config, bound)?;
+        }
         let port = bound.port();
         if !config.base_url_explicit {
             config.base_url = Config::derived_base_url(&config.host, port);
@@ -118,13 +121,14 @@ impl Application {
         );
 
         let sandbox = sandbox_access.as_ref().map(|access| {
-            web::Data::new(SandboxState::new(
+            let sandbox = SandboxState::new(
                 db.clone(),
                 &config.base_url,
                 &local_url(bound),
                 access.api_key.clone(),
                 stripe_webhook_secret.clone(),
-            ))
+            );
+            web::Data::new(sandbox.as_public_demo(config.public_demo()))
         });
         let state = web::Data::new(AppState {
             db,
@@ -173,6 +177,23 @@ impl Application {
     }
 }
 
+/// The sandbox is a fake payment provider whose pages grant plans for test cards: served on a
+/// public address by accident (it is the default provider), anyone could use it. It runs on a
+/// loopback address, in development, or when the operator opts in for a public demo.
+fn sandbox_may_listen_on(config: &Config, bound: SocketAddr) -> Result<(), StartupError> {
+    if bound.ip().is_loopback() || config.development || config.sandbox_public {
+        return Ok(());
+    }
+    Err(StartupError(format!(
+        "BILLING_PROVIDER=sandbox (the default) is an offline stand-in for a payment provider, and HOST={} \
+         would let anyone who reaches {bound} use it. Choose a real provider (BILLING_PROVIDER=stripe with \
+         STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET, or BILLING_PROVIDER=chargebee with CHARGEBEE_SITE and \
+         CHARGEBEE_API_KEY), listen on a loopback address (HOST=127.0.0.1), or, for a public demo, set \
+         SANDBOX_PUBLIC=true and every page will say that payments there are simulated.",
+        config.host
+    )))
+}
+
 /// `http://IP:PORT` of the bound address, for calls this process makes to itself; an
 /// unspecified bind (`0.0.0.0`, `::`) is reached on loopback.
 fn local_url(bound: SocketAddr) -> String {
@@ -203,6 +224,7 @@ fn serve(
     sandbox: Option<web::Data<SandboxState>>,
 ) -> std::io::Result<Server> {
     let secure = state.config.secure_cookies();
+    let demo = state.config.public_demo();
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
@@ -238,11 +260,11 @@ fn serve(
                         "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self' https:; frame-ancestors 'none'",
                     )),
             )
-            .wrap_fn(|req, srv| {
+            .wrap_fn(move |req, srv| {
                 use actix_web::dev::Service;
                 let json = wants_json(req.path());
                 let response = srv.call(req);
-                async move { response.await.map(|res| error_format(res, json)) }
+                async move { response.await.map(|res| error_format(res, json, demo)) }
             })
             .wrap(Logger::new("%r %s %Dms"))
     })
@@ -259,13 +281,23 @@ fn wants_json(path: &str) -> bool {
 /// Gives every error one consistent shape: our own `AppError`s become JSON on API paths,
 /// and actix's bare text errors (bad form encoding, 413, unmatched methods) become the
 /// styled page or JSON. Pages a handler rendered on purpose (a form shown again with
-/// its errors) pass through untouched.
-fn error_format<B: MessageBody + 'static>(res: ServiceResponse<B>, json: bool) -> ServiceResponse<BoxBody> {
+/// its errors) pass through untouched. In a public demo an error page is rendered again with
+/// the demo banner, which `AppError` (rendered without the request) cannot know about.
+fn error_format<B: MessageBody + 'static>(res: ServiceResponse<B>, json: bool, demo: bool) -> ServiceResponse<BoxBody> {
     let res = res.map_into_boxed_body();
     let info = res.response().extensions().get::<ErrorInfo>().cloned();
     let status = res.status();
+    let html = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.starts_with("text/html"));
     let (status, message) = match info {
         Some(info) if json => (info.status, info.message),
+        Some(info) if demo && html => {
+            let page = ErrorPage { title: info.title, message: &info.message, status: info.status.as_u16(), demo };
+            return res.into_response(page.into_response(info.status));
+        }
         Some(_) => return res,
         None if !status.is_client_error() && !status.is_server_error() => return res,
         None => {
@@ -279,8 +311,8 @@ fn error_format<B: MessageBody + 'static>(res: ServiceResponse<B>, json: bool) -
     let response = if json {
         HttpResponse::build(status).json(serde_json::json!({ "error": message }))
     } else {
-        ErrorPage { title: status.canonical_reason().unwrap_or("Error"), message: &message, status: status.as_u16() }
-            .into_response(status)
+        let title = status.canonical_reason().unwrap_or("Error");
+        ErrorPage { title, message: &message, status: status.as_u16(), demo }.into_response(status)
     };
     res.into_response(response)
 }

@@ -47,6 +47,8 @@ pub struct Viewer {
     pub user: Option<User>,
     pub nav: Vec<NavWorkspace>,
     pub session: Session,
+    /// The installation is a public sandbox demo: pages say so.
+    pub demo: bool,
 }
 
 impl FromRequest for Viewer {
@@ -57,15 +59,17 @@ impl FromRequest for Viewer {
         let session = req.get_session();
         let state = state(req);
         Box::pin(async move {
+            let state = state?;
+            let demo = state.config.public_demo();
             let Some(user_id) = session_user_id(&session) else {
-                return Ok(Viewer { user: None, nav: Vec::new(), session });
+                return Ok(Viewer { user: None, nav: Vec::new(), session, demo });
             };
-            let loaded = state?.db.run(move |conn| load_user(conn, user_id)).await?;
+            let loaded = state.db.run(move |conn| load_user(conn, user_id)).await?;
             match loaded {
-                Some((user, nav)) => Ok(Viewer { user: Some(user), nav, session }),
+                Some((user, nav)) => Ok(Viewer { user: Some(user), nav, session, demo }),
                 None => {
                     session.purge();
-                    Ok(Viewer { user: None, nav: Vec::new(), session })
+                    Ok(Viewer { user: None, nav: Vec::new(), session, demo })
                 }
             }
         })
@@ -85,6 +89,7 @@ pub struct SignedIn {
     pub user: User,
     pub nav: Vec<NavWorkspace>,
     pub session: Session,
+    pub demo: bool,
 }
 
 impl FromRequest for SignedIn {
@@ -97,7 +102,7 @@ impl FromRequest for SignedIn {
         Box::pin(async move {
             let viewer = viewer.await?;
             match viewer.user {
-                Some(user) => Ok(SignedIn { user, nav: viewer.nav, session: viewer.session }),
+                Some(user) => Ok(SignedIn { user, nav: viewer.nav, session: viewer.session, demo: viewer.demo }),
                 None => Err(AppError::Unauthenticated { next }),
             }
         })
@@ -111,6 +116,7 @@ pub struct WorkspaceAccess {
     pub workspace: Workspace,
     pub plan: Plan,
     pub role: Role,
+    pub demo: bool,
 }
 
 impl WorkspaceAccess {
@@ -151,6 +157,7 @@ impl FromRequest for WorkspaceAccess {
                 workspace,
                 plan,
                 role,
+                demo: signed_in.demo,
             })
         })
     }

@@ -14,6 +14,8 @@ pub struct Layout {
     pub current_workspace: Option<WorkspaceId>,
     pub csrf: String,
     pub flash: Option<Flash>,
+    /// A public sandbox demo (`SANDBOX_PUBLIC=true`): every page says payments are simulated.
+    pub demo: bool,
 }
 
 impl Layout {
@@ -23,10 +25,19 @@ impl Layout {
         email: Option<String>,
         nav: Vec<NavWorkspace>,
         current: Option<WorkspaceId>,
+        demo: bool,
     ) -> Layout {
         // Anonymous pages without forms get no token, so browsing pricing sets no cookie.
         let csrf = if email.is_some() { csrf_token(session) } else { String::new() };
-        Layout { title: title.to_owned(), email, nav, current_workspace: current, csrf, flash: take_flash(session) }
+        Layout {
+            title: title.to_owned(),
+            email,
+            nav,
+            current_workspace: current,
+            csrf,
+            flash: take_flash(session),
+            demo,
+        }
     }
 
     pub fn for_viewer(title: &str, viewer: &Viewer) -> Layout {
@@ -36,6 +47,7 @@ impl Layout {
             viewer.user.as_ref().map(|u| u.email.clone()),
             viewer.nav.clone(),
             viewer.current_workspace_id(),
+            viewer.demo,
         )
     }
 
@@ -53,12 +65,13 @@ impl Layout {
             Some(access.user.email.clone()),
             access.nav.clone(),
             Some(access.workspace.id),
+            access.demo,
         )
     }
 
     /// For the admin console: signed in, no workspace selected.
     pub fn for_admin(title: &str, admin: &super::AdminAccess) -> Layout {
-        Layout::build(title, &admin.session, Some(admin.user.email.clone()), admin.nav.clone(), None)
+        Layout::build(title, &admin.session, Some(admin.user.email.clone()), admin.nav.clone(), None, admin.demo)
     }
 
     pub fn is_current(&self, workspace_id: &WorkspaceId) -> bool {
