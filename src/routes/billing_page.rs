@@ -3,7 +3,6 @@
 
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use chrono::Utc;
 
 use crate::domain::billing_state::{PlanNames, summary};
 use crate::domain::catalog::Addon;
@@ -85,13 +84,15 @@ struct BillingPage {
     /// A live subscription: upgrades are plan changes, and it can be cancelled or resumed.
     subscribed: bool,
     cancel_at_period_end: bool,
+    /// Sandbox mode: link the workspace's test clock page.
+    has_test_clock: bool,
 }
 
 pub async fn show(state: web::Data<AppState>, access: WorkspaceAccess) -> AppResult<HttpResponse> {
     let ws = &access.workspace;
     let data = billing_overview(&state, ws).await?;
     let (plan, billing) = (&access.plan, &data.billing);
-    let now = Utc::now();
+    let now = data.now;
     let names = PlanNames {
         current: &plan.name,
         current_is_free: plan.is_free(),
@@ -107,6 +108,7 @@ pub async fn show(state: web::Data<AppState>, access: WorkspaceAccess) -> AppRes
     ];
     let page_data = BillingPage {
         subscribed: billing.is_subscribed(now),
+        has_test_clock: data.has_test_clock,
         cancel_at_period_end: ws.cancel_at_period_end,
         interval: interval.as_str(),
         trial_used: ws.had_trial,

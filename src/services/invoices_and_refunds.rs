@@ -15,7 +15,7 @@ use crate::models::{CreditEntry, NewCreditEntry, ended_subscription};
 
 impl Ctx<'_> {
     pub(super) fn record_invoice(&self, conn: &mut DbConnection, invoice: &InvoiceData) -> Result<(), AppError> {
-        let issued = invoice.issued_at.unwrap_or(self.at).naive_utc();
+        let issued = invoice.issued_at.unwrap_or(self.now).naive_utc();
         Invoice::upsert(
             conn,
             &InvoiceFields {
@@ -67,10 +67,10 @@ impl Ctx<'_> {
         let resolve = |price: &str| self.book.resolve(price);
         let decision = match event.kind {
             EventKind::InvoicePaid => {
-                on_invoice_paid(&state, invoice, event.created_at, &resolve, self.default, self.at)
+                on_invoice_paid(&state, invoice, event.created_at, &resolve, self.default, self.now)
             }
             EventKind::InvoicePaymentFailed => {
-                on_payment_failed(&state, invoice, event.created_at, self.at, self.grace_days, self.default)
+                on_payment_failed(&state, invoice, event.created_at, self.now, self.grace_days, self.default)
             }
             _ => return Ok(Applied::Unchanged("invoice recorded".into())),
         }

@@ -12,6 +12,7 @@ pub mod cancel_addon;
 pub mod catalog;
 pub mod change_plan;
 pub mod checkout;
+pub mod clock;
 pub mod complete_checkout;
 pub mod fulfil_checkout;
 mod invoices_and_refunds;
@@ -21,6 +22,7 @@ pub mod pricing;
 pub mod retry_events;
 pub mod subscription;
 pub mod team;
+pub mod test_clock;
 pub mod webhooks;
 
 use crate::billing::BillingError;

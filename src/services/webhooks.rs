@@ -81,19 +81,24 @@ pub(super) async fn process_event(
     }
 }
 
-/// Fetches what the event needs from the provider (outside any transaction), then records
-/// and applies it; an ambiguous event is applied once more with the fetched state.
+/// Fetches what the event needs from the provider (outside any transaction) — the subscription
+/// a checkout created, and the customer's "now" (its test clock's in sandbox mode, so grace
+/// periods start in the customer's time) — then records and applies it; an ambiguous event is
+/// applied once more with the fetched state.
 async fn settle(state: &AppState, event: &NormalizedEvent, payload: &str) -> Result<WebhookOutcome, String> {
     let mut fetched = match checkout_subscription(event).filter(|_| needs_subscription(event)) {
         Some(id) => Some(fetch_subscription(state, &id).await?),
         None => None,
     };
+    let now = super::clock::test_clock_now(state, event.customer_id.as_deref())
+        .await
+        .map_err(|e| format!("reading the customer's test clock from the provider: {e}"))?;
     loop {
         let (ev, body, sub) = (event.clone(), payload.to_owned(), fetched.clone());
         let grace = state.config.grace_period_days;
         let step = state
             .db
-            .run(move |conn| record_and_apply(conn, &ev, &body, sub.as_ref(), grace))
+            .run(move |conn| record_and_apply(conn, &ev, &body, sub.as_ref(), grace, now))
             .await
             .map_err(|e| e.detail())?;
         match step {
@@ -152,7 +157,7 @@ pub fn record_and_apply_on(
     payload: &str,
     grace_days: i64,
 ) -> Result<Option<WebhookOutcome>, AppError> {
-    Ok(match record_and_apply(conn, event, payload, None, grace_days)? {
+    Ok(match record_and_apply(conn, event, payload, None, grace_days, None)? {
         Step::Done(outcome) => Some(outcome),
         Step::NeedsFetch(_) => None,
     })
@@ -160,16 +165,19 @@ pub fn record_and_apply_on(
 
 /// Records the event and applies it, all in one transaction. A concurrent delivery of the
 /// same event loses the unique-key race, tries again, and finds it done.
+/// `clock` is the customer's test-clock time for the rules (see `apply_event`); `None` means
+/// real time, the moment the event is applied.
 fn record_and_apply(
     conn: &mut DbConnection,
     event: &NormalizedEvent,
     payload: &str,
     fetched: Option<&SubscriptionData>,
     grace_days: i64,
+    clock: Option<DateTime<Utc>>,
 ) -> Result<Step, AppError> {
-    let mut result = attempt(conn, event, payload, fetched, grace_days);
+    let mut result = attempt(conn, event, payload, fetched, grace_days, clock);
     if matches!(result, Err(TxError::Race)) {
-        result = attempt(conn, event, payload, fetched, grace_days);
+        result = attempt(conn, event, payload, fetched, grace_days, clock);
     }
     match result {
         Ok(step) => Ok(step),
@@ -185,6 +193,7 @@ fn attempt(
     payload: &str,
     fetched: Option<&SubscriptionData>,
     grace_days: i64,
+    clock: Option<DateTime<Utc>>,
 ) -> Result<Step, TxError> {
     write_transaction(conn, |conn| {
         let existing = BillingEvent::find(conn, event.provider, &event.event_id)?;
@@ -194,7 +203,8 @@ fn attempt(
             None => (insert_event(conn, event, payload)?, 0),
         };
         let at = Utc::now();
-        let (status, workspace, note, outcome) = match apply_event(conn, event, fetched, grace_days, at)? {
+        let now = clock.unwrap_or(at);
+        let (status, workspace, note, outcome) = match apply_event(conn, event, fetched, grace_days, at, now)? {
             EventResult::NeedsFetch(sub) => return Err(TxError::NeedsFetch(sub)),
             EventResult::Processed(ws) => (EventStatus::Processed, Some(ws), None, WebhookOutcome::Processed),
             EventResult::Ignored(ws, why) => {
@@ -206,7 +216,7 @@ fn attempt(
         };
         mark(conn, row_id, status, workspace, note, attempts, at)?;
         if let (EventStatus::Processed, Some(ws)) = (status, workspace) {
-            apply_waiting_events(conn, ws, row_id, grace_days, at)?;
+            apply_waiting_events(conn, ws, row_id, grace_days, at, now)?;
         }
         Ok(Step::Done(outcome))
     })
@@ -242,10 +252,11 @@ fn apply_waiting_events(
     just_applied: i64,
     grace_days: i64,
     at: DateTime<Utc>,
+    now: DateTime<Utc>,
 ) -> Result<(), TxError> {
     for row in BillingEvent::waiting_for(conn, ws, just_applied)? {
         let Ok(event) = parse(row.provider, row.payload.as_bytes()) else { continue };
-        let (status, workspace, note) = match apply_event(conn, &event, None, grace_days, at)? {
+        let (status, workspace, note) = match apply_event(conn, &event, None, grace_days, at, now)? {
             EventResult::Processed(w) => (EventStatus::Processed, Some(w), None),
             EventResult::Ignored(w, why) => (EventStatus::Ignored, w, Some(why)),
             // Still waiting (or needs the provider): the retry job takes it from here.
