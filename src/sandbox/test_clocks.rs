@@ -19,7 +19,7 @@ use super::schema::{
 };
 use super::store::{Customer, Item, Subscription, new_id};
 use super::subscriptions;
-use super::time::{day, later, periods_after, real_now_seconds, unix};
+use super::time::{day, later, periods_after, real_now, unix};
 use crate::db::DbConnection;
 
 /// A clock's customers; Stripe keeps test clocks small, and so advancing one stays cheap.
@@ -62,7 +62,8 @@ pub fn create(
     name: Option<String>,
     customer: Option<&str>,
 ) -> Result<TestClock> {
-    let created = real_now_seconds();
+    // Microseconds, so clocks created in the same second still list newest first.
+    let created = real_now();
     let clock = TestClock {
         id: new_id("clock"),
         name,

@@ -12,6 +12,7 @@ use tollgate::domain::normalized::{CheckoutMode, EventKind, NormalizedEvent, Sub
 use tollgate::sandbox::events::Event;
 
 use crate::common::{TestApp, location, select_all, spawn_app};
+pub use crate::sandbox_catalog::api;
 
 pub const GOOD: &str = "4242 4242 4242 4242";
 pub const DECLINED: &str = "4000 0000 0000 0002";
@@ -72,19 +73,6 @@ pub fn parsed(app: &TestApp) -> Vec<NormalizedEvent> {
 
 pub fn types(app: &TestApp) -> Vec<String> {
     stored_events(app).into_iter().map(|e| e.event_type).collect()
-}
-
-/// Calls the sandbox's API with the installation's key; returns the status and the JSON.
-pub async fn api(app: &TestApp, method: reqwest::Method, path: &str, form: &[(&str, &str)]) -> (u16, Value) {
-    let mut url = app.url(&format!("/sandbox/v1/{path}"));
-    if method == reqwest::Method::GET && !form.is_empty() {
-        url = format!("{url}?{}", serde_urlencoded::to_string(form).unwrap());
-    }
-    let request = app.client.request(method.clone(), url).bearer_auth(app.sandbox_key());
-    let request = if method == reqwest::Method::GET { request } else { request.form(form) };
-    let res = request.send().await.unwrap();
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap())
 }
 
 /// The test clock a customer lives on (the app creates every sandbox customer on one).
