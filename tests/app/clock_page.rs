@@ -166,3 +166,39 @@ async fn with_a_real_provider_there_is_no_clock_page() {
     let res = app.post_raw(&format!("/w/{ws}/billing/clock"), &[("csrf_token", &token), ("step", "1d")]).await;
     assert_eq!(res.status().as_u16(), 404);
 }
+
+#[actix_web::test]
+async fn a_clock_at_the_largest_date_leaves_its_pages_working_even_after_a_restart() {
+    use reqwest::Method;
+    let app = spawn_app().await;
+    let ws = app.signup("far@example.com").await;
+    let latest = tollgate::sandbox::time::unix(tollgate::sandbox::time::latest()).to_string();
+    let (_, clock) =
+        crate::sandbox::api(&app, Method::POST, "test_helpers/test_clocks", &[("frozen_time", &latest)]).await;
+    let clock = clock["id"].as_str().unwrap().to_owned();
+    let (_, customer) = crate::sandbox::api(&app, Method::POST, "customers", &[("test_clock", &clock)]).await;
+    app.with_db(|conn| {
+        use tollgate::schema::workspaces;
+        diesel::update(workspaces::table.find(ws))
+            .set((
+                workspaces::provider_customer_id.eq(customer["id"].as_str().unwrap()),
+                workspaces::billing_provider.eq(tollgate::domain::normalized::Provider::Stripe),
+            ))
+            .execute(conn)
+            .unwrap()
+    });
+    let res = move_clock(&app, ws, &[("step", "1d")]).await;
+    assert_eq!(res.status().as_u16(), 422);
+    assert!(select_all(&res.text().await.unwrap(), "[data-testid=clock-error]")[0].contains("outside the times"));
+    for path in [format!("/w/{ws}/billing/clock"), format!("/w/{ws}/billing")] {
+        assert_eq!(app.get_html(&path).await.0, 200, "{path}");
+    }
+    jobs::run_all(&app.state).await.unwrap();
+
+    let config = tollgate::config::Config::from_vars(&base_vars(&app.state.config.database_url)).unwrap();
+    let again = tollgate::startup::Application::build(config).await.expect("starts again");
+    drop(again);
+    let other = app.new_browser();
+    let theirs = starter(&other, "after@example.com", GOOD).await;
+    assert_eq!(other.plan_code(theirs), "starter", "later checkouts still work");
+}

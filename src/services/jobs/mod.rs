@@ -75,9 +75,11 @@ pub async fn run_scheduler(state: actix_web::web::Data<AppState>) {
 pub async fn run_all(state: &AppState) -> Result<(), AppError> {
     retry_due_events(state, 50).await?;
     let provider = crate::billing::BillingProvider::provider(&state.billing);
-    let clocks = match crate::billing::BillingProvider::uses_test_clocks(&state.billing) {
-        true => clocks_for(state, state.db.run(move |conn| Ok(Workspace::customers(conn, provider)?)).await?).await,
-        false => Clocks::real(chrono::Utc::now()),
+    let clocks = if crate::billing::BillingProvider::uses_test_clocks(&state.billing) {
+        let customers = state.db.run(move |conn| Ok(Workspace::customers(conn, provider)?)).await?;
+        clocks_for(state, customers).await
+    } else {
+        Clocks::real(chrono::Utc::now())
     };
     state
         .db
