@@ -56,6 +56,9 @@ pub struct Config {
     pub stripe: StripeSettings,
     pub chargebee: ChargebeeSettings,
     pub sandbox_webhook_secret: Option<String>,
+    /// `SANDBOX_PUBLIC=true`: the operator knowingly serves the sandbox beyond loopback (a
+    /// public demo); every page then says that payments there are simulated.
+    pub sandbox_public: bool,
     pub grace_period_days: i64,
     pub catalog_path: String,
     /// Set when `CATALOG_PATH` was given: then a missing file is an error, not a fallback
@@ -168,6 +171,12 @@ impl Config {
             Some(_) => return Err(invalid("TOLLGATE_ENV", "production or development")),
         };
 
+        let sandbox_public = match get("SANDBOX_PUBLIC").as_deref() {
+            None | Some("false") | Some("0") => false,
+            Some("true") | Some("1") => true,
+            Some(_) => return Err(invalid("SANDBOX_PUBLIC", "true or false")),
+        };
+
         let run_jobs = match get("RUN_JOBS").as_deref() {
             None | Some("true") | Some("1") => true,
             Some("false") | Some("0") => false,
@@ -236,6 +245,7 @@ impl Config {
             stripe,
             chargebee,
             sandbox_webhook_secret: get("SANDBOX_WEBHOOK_SECRET"),
+            sandbox_public,
             grace_period_days,
             catalog_path: get("CATALOG_PATH").unwrap_or_else(|| "catalog.toml".to_owned()),
             catalog_path_explicit: get("CATALOG_PATH").is_some(),
@@ -251,6 +261,11 @@ impl Config {
     /// The address the app is reached at once it listens on `port` (port 0 binds a random one).
     pub fn derived_base_url(host: &str, port: u16) -> String {
         format!("http://{}:{port}", if host == "0.0.0.0" { "127.0.0.1" } else { host })
+    }
+
+    /// Whether pages carry the public-demo banner: the sandbox served beyond loopback on purpose.
+    pub fn public_demo(&self) -> bool {
+        self.provider == ProviderKind::Sandbox && self.sandbox_public
     }
 
     /// Cookies get the `Secure` flag only when the app is served over https.
@@ -285,6 +300,7 @@ mod tests {
             ("SESSION_KEY", "short"),
             ("BASE_URL", "example.com"),
             ("GRACE_PERIOD_DAYS", "-1"),
+            ("SANDBOX_PUBLIC", "yes please"),
         ] {
             let err = Config::from_vars(&vars(&[(var, value)])).unwrap_err();
             assert!(err.0.starts_with(var), "{err}");

@@ -178,6 +178,7 @@ impl AppError {
 #[derive(Debug, Clone)]
 pub struct ErrorInfo {
     pub status: StatusCode,
+    pub title: &'static str,
     pub message: String,
     pub code: &'static str,
     /// Extra fields of a [`Problem`] for the v1 API's JSON.
@@ -190,6 +191,8 @@ pub struct ErrorPage<'a> {
     pub title: &'a str,
     pub message: &'a str,
     pub status: u16,
+    /// The public-demo banner (`crate::startup::error_format` re-renders with it in demo mode).
+    pub demo: bool,
 }
 
 impl ErrorPage<'_> {
@@ -234,7 +237,7 @@ impl ResponseError for AppError {
         let mut response = if let Some(location) = redirect {
             HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish()
         } else {
-            ErrorPage { title: self.title(), message: &message, status: self.status_code().as_u16() }
+            ErrorPage { title: self.title(), message: &message, status: self.status_code().as_u16(), demo: false }
                 .into_response(self.status_code())
         };
         if let AppError::TooManyRequests { retry_after_secs } = self {
@@ -244,7 +247,13 @@ impl ResponseError for AppError {
             AppError::Problem(problem) => Some(problem.fields.clone()),
             _ => None,
         };
-        response.extensions_mut().insert(ErrorInfo { status: self.status_code(), message, code: self.code(), fields });
+        response.extensions_mut().insert(ErrorInfo {
+            status: self.status_code(),
+            title: self.title(),
+            message,
+            code: self.code(),
+            fields,
+        });
         response
     }
 }

@@ -50,6 +50,9 @@ impl Application {
         let listener = TcpListener::bind((config.host.as_str(), config.port))
             .map_err(|e| StartupError(format!("cannot listen on {}:{}: {e}", config.host, config.port)))?;
         let bound = listener.local_addr().map_err(|e| StartupError(e.to_string()))?;
+        if config.provider == ProviderKind::Sandbox {
+            sandbox_may_listen_on(&config, bound)?;
+        }
         let port = bound.port();
         if !config.base_url_explicit {
             config.base_url = Config::derived_base_url(&config.host, port);
@@ -118,13 +121,14 @@ impl Application {
         );
 
         let sandbox = sandbox_access.as_ref().map(|access| {
-            web::Data::new(SandboxState::new(
+            let sandbox = SandboxState::new(
                 db.clone(),
                 &config.base_url,
                 &local_url(bound),
                 access.api_key.clone(),
                 stripe_webhook_secret.clone(),
-            ))
+            );
+            web::Data::new(sandbox.as_public_demo(config.public_demo()))
         });
         let state = web::Data::new(AppState { db, config: Arc::new(config), billing, stripe_webhook_secret });
         let server =
@@ -165,6 +169,23 @@ impl Application {
         }
         self.server.await.map_err(|e| std::io::Error::other(format!("the server task failed: {e}")))?
     }
+}
+
+/// The sandbox is a fake payment provider whose pages grant plans for test cards: served on a
+/// public address by accident (it is the default provider), anyone could use it. It runs on a
+/// loopback address, in development, or when the operator opts in for a public demo.
+fn sandbox_may_listen_on(config: &Config, bound: SocketAddr) -> Result<(), StartupError> {
+    if bound.ip().is_loopback() || config.development || config.sandbox_public {
+        return Ok(());
+    }
+    Err(StartupError(format!(
+        "BILLING_PROVIDER=sandbox (the default) is an offline stand-in for a payment provider, and HOST={} \
+         would let anyone who reaches {bound} use it. Choose a real provider (BILLING_PROVIDER=stripe with \
+         STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET, or BILLING_PROVIDER=chargebee with CHARGEBEE_SITE and \
+         CHARGEBEE_API_KEY), listen on a loopback address (HOST=127.0.0.1), or, for a public demo, set \
+         SANDBOX_PUBLIC=true and every page will say that payments there are simulated.",
+        config.host
+    )))
 }
 
 /// `http://IP:PORT` of the bound address, for calls this process makes to itself; an
@@ -213,6 +234,7 @@ fn serve(
     sandbox: Option<web::Data<SandboxState>>,
 ) -> std::io::Result<Server> {
     let secure = state.config.secure_cookies();
+    let demo = state.config.public_demo();
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
@@ -238,11 +260,11 @@ fn serve(
                     .build(),
             )
             .wrap(Compress::default())
-            .wrap_fn(|req, srv| {
+            .wrap_fn(move |req, srv| {
                 use actix_web::dev::Service;
                 let json = wants_json(req.path());
                 let response = srv.call(req);
-                async move { response.await.map(|res| error_format(res, json)) }
+                async move { response.await.map(|res| error_format(res, json, demo)) }
             })
             // Outside the error formatter, so the pages and JSON it builds get them too.
             .wrap(security_headers(secure))
@@ -268,13 +290,24 @@ fn wants_json(path: &str) -> bool {
 /// styled page or JSON. Pages a handler rendered on purpose (a form shown again with
 /// its errors) pass through untouched. Under `/api/v1/` the JSON also carries a stable
 /// `code` and a problem's own fields; `/api/me` and the webhooks keep their original shape.
-fn error_format<B: MessageBody + 'static>(res: ServiceResponse<B>, json: bool) -> ServiceResponse<BoxBody> {
+/// In a public demo an error page is rendered again with the demo banner, which `AppError`
+/// (rendered without the request) cannot know about.
+fn error_format<B: MessageBody + 'static>(res: ServiceResponse<B>, json: bool, demo: bool) -> ServiceResponse<BoxBody> {
     let res = res.map_into_boxed_body();
     let versioned = res.request().path().starts_with("/api/v1/");
     let info = res.response().extensions().get::<ErrorInfo>().cloned();
     let status = res.status();
+    let html = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.starts_with("text/html"));
     let (status, message, code, fields) = match info {
         Some(info) if json => (info.status, info.message, info.code, info.fields),
+        Some(info) if demo && html => {
+            let page = ErrorPage { title: info.title, message: &info.message, status: info.status.as_u16(), demo };
+            return res.into_response(page.into_response(info.status));
+        }
         Some(_) => return res,
         None if !status.is_client_error() && !status.is_server_error() => return res,
         None => {
@@ -295,8 +328,8 @@ fn error_format<B: MessageBody + 'static>(res: ServiceResponse<B>, json: bool) -
         }
         HttpResponse::build(status).json(serde_json::Value::Object(body))
     } else {
-        ErrorPage { title: status.canonical_reason().unwrap_or("Error"), message: &message, status: status.as_u16() }
-            .into_response(status)
+        let title = status.canonical_reason().unwrap_or("Error");
+        ErrorPage { title, message: &message, status: status.as_u16(), demo }.into_response(status)
     };
     // A program told to slow down still learns for how long.
     if let Some(retry_after) = retry_after {
@@ -359,7 +392,7 @@ mod tests {
         use actix_web::ResponseError;
         let refused = crate::error::AppError::TooManyRequests { retry_after_secs: 900 }.error_response();
         let res = actix_web::test::TestRequest::get().uri("/api/me").to_srv_response(refused);
-        let res = error_format(res, true);
+        let res = error_format(res, true, false);
         assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(res.headers().get(header::RETRY_AFTER).unwrap(), "900");
         assert_eq!(res.headers().get(header::CONTENT_TYPE).unwrap(), "application/json");

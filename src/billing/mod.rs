@@ -145,6 +145,24 @@ pub struct PlanChange {
     pub applied: bool,
 }
 
+/// A Stripe test clock (test mode only): the time a customer's objects live in, which moves
+/// only when the clock is advanced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestClock {
+    pub id: String,
+    pub frozen_time: DateTime<Utc>,
+    /// Still moving towards this time (Stripe advances asynchronously); `None` once ready.
+    pub advancing_to: Option<DateTime<Utc>>,
+}
+
+impl TestClock {
+    /// The customer's "now": where the clock is, or is going while it advances (the events it
+    /// sends meanwhile describe the new time).
+    pub fn now(&self) -> DateTime<Utc> {
+        self.advancing_to.unwrap_or(self.frozen_time)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct InvoicePreview {
     pub amount_due_minor: i64,
@@ -185,6 +203,16 @@ pub trait BillingProvider {
         subscription_id: &str,
     ) -> Result<InvoicePreview, BillingError>;
     async fn fetch_subscription(&self, subscription_id: &str) -> Result<SubscriptionData, BillingError>;
+    /// A customer's subscriptions, cancelled ones included, newest first.
+    async fn list_subscriptions(&self, customer_id: &str) -> Result<Vec<SubscriptionData>, BillingError>;
+
+    /// Whether each new customer gets a test clock of its own (Stripe test mode, as the sandbox
+    /// runs it): then time-based rules for that customer follow its clock, and the app can move it.
+    fn uses_test_clocks(&self) -> bool;
+    /// The test clock a customer lives on, if any.
+    async fn customer_test_clock(&self, customer_id: &str) -> Result<Option<TestClock>, BillingError>;
+    /// Moves a test clock forward to `to` and waits until the provider is done (`ready`).
+    async fn advance_test_clock(&self, clock_id: &str, to: DateTime<Utc>) -> Result<TestClock, BillingError>;
 }
 
 /// The configured provider. An enum rather than `dyn` because the trait's methods are async.
@@ -215,7 +243,9 @@ impl Billing {
             )?)),
             ProviderKind::Sandbox => {
                 let sandbox = sandbox.ok_or("the sandbox provider needs the sandbox's address and API key")?;
-                Ok(Billing::Stripe(stripe::StripeProvider::new(&sandbox.api_key, &sandbox.api_base, &config.base_url)?))
+                let provider = stripe::StripeProvider::new(&sandbox.api_key, &sandbox.api_base, &config.base_url)?;
+                // Each customer gets its own test clock, as a test-mode integration would create.
+                Ok(Billing::Stripe(provider.with_test_clocks()))
             }
             ProviderKind::Chargebee => Ok(Billing::Chargebee(chargebee::ChargebeeProvider::new(
                 &config.chargebee.api_base,
@@ -287,5 +317,20 @@ impl BillingProvider for Billing {
     }
     async fn fetch_subscription(&self, subscription_id: &str) -> Result<SubscriptionData, BillingError> {
         delegate!(self, p => p.fetch_subscription(subscription_id))
+    }
+    async fn list_subscriptions(&self, customer_id: &str) -> Result<Vec<SubscriptionData>, BillingError> {
+        delegate!(self, p => p.list_subscriptions(customer_id))
+    }
+    fn uses_test_clocks(&self) -> bool {
+        match self {
+            Billing::Stripe(p) => p.uses_test_clocks(),
+            Billing::Chargebee(p) => p.uses_test_clocks(),
+        }
+    }
+    async fn customer_test_clock(&self, customer_id: &str) -> Result<Option<TestClock>, BillingError> {
+        delegate!(self, p => p.customer_test_clock(customer_id))
+    }
+    async fn advance_test_clock(&self, clock_id: &str, to: DateTime<Utc>) -> Result<TestClock, BillingError> {
+        delegate!(self, p => p.advance_test_clock(clock_id, to))
     }
 }

@@ -173,6 +173,19 @@ impl BillingEvent {
         billing_events::table.order(billing_events::id.desc()).limit(limit).load(conn)
     }
 
+    /// A workspace's newest events, newest first.
+    pub fn recent_for_workspace(
+        conn: &mut DbConnection,
+        workspace: WorkspaceId,
+        limit: i64,
+    ) -> QueryResult<Vec<BillingEvent>> {
+        billing_events::table
+            .filter(billing_events::workspace_id.eq(workspace))
+            .order(billing_events::id.desc())
+            .limit(limit)
+            .load(conn)
+    }
+
     pub fn count_with_status(conn: &mut DbConnection, status: EventStatus) -> QueryResult<i64> {
         billing_events::table.filter(billing_events::status.eq(status)).count().get_result(conn)
     }

@@ -169,6 +169,15 @@ impl Workspace {
             .optional()
     }
 
+    /// Workspaces with a customer at `provider`, and that customer.
+    pub fn customers(conn: &mut DbConnection, provider: Provider) -> QueryResult<Vec<(WorkspaceId, String)>> {
+        workspaces::table
+            .filter(workspaces::billing_provider.eq(provider))
+            .filter(workspaces::provider_customer_id.is_not_null())
+            .select((workspaces::id, workspaces::provider_customer_id.assume_not_null()))
+            .load(conn)
+    }
+
     pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
         workspaces::table.count().get_result(conn)
     }

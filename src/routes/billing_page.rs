@@ -3,7 +3,6 @@
 
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use chrono::Utc;
 
 use crate::domain::billing_state::{PlanNames, summary};
 use crate::domain::catalog::Addon;
@@ -94,6 +93,8 @@ struct BillingPage {
     upgrade: Option<String>,
     /// A paid plan applies (the ledger export is open).
     paid: bool,
+    /// Sandbox mode: link the workspace's test clock page.
+    has_test_clock: bool,
 }
 
 /// `?upgrade=<feature>`: set by the gates when they send someone here.
@@ -110,7 +111,7 @@ pub async fn show(
     let ws = &access.workspace;
     let data = billing_overview(&state, ws).await?;
     let (plan, billing) = (&access.plan, &data.billing);
-    let now = Utc::now();
+    let now = data.now;
     // A change of interval names it: "Pro (monthly billing)".
     let scheduled_name = data.scheduled.as_ref().map(|next| match billing.scheduled_interval {
         Some(to) if Some(to) != billing.interval => format!("{} ({} billing)", next.name, to.adjective()),
@@ -141,6 +142,7 @@ pub async fn show(
         upgrade,
         paid: !plan.is_free() && standing != Standing::Lapsed,
         subscribed,
+        has_test_clock: data.has_test_clock,
         cancel_at_period_end: ws.cancel_at_period_end,
         interval: interval.as_str(),
         trial_used: ws.had_trial,
@@ -187,7 +189,7 @@ pub async fn show(
     page(&page_data)
 }
 
-fn addon_row(addon: &Addon, owned: &[WorkspaceAddon], now: chrono::DateTime<Utc>) -> AddonRow {
+fn addon_row(addon: &Addon, owned: &[WorkspaceAddon], now: chrono::DateTime<chrono::Utc>) -> AddonRow {
     let mine = owned.iter().find(|w| w.addon_id == addon.id && w.grants(now));
     AddonRow {
         code: addon.code.clone(),

@@ -15,6 +15,7 @@ mod ledger_export;
 mod pricing;
 mod settings;
 mod subscription;
+mod test_clock;
 mod webhooks;
 
 use actix_web::web;
@@ -37,6 +38,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             web::scope("/w/{workspace_id}")
                 .route("/billing", web::get().to(billing_page::show))
+                .route("/billing/clock", web::get().to(test_clock::show))
+                .route("/billing/clock", web::post().to(test_clock::advance))
                 .route("/settings", web::get().to(settings::show))
                 .route("/settings", web::post().to(settings::rename))
                 .route("/members", web::post().to(settings::add_member))

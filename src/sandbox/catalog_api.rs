@@ -12,6 +12,7 @@ use super::catalog::{self, PriceFilter, PriceRow, PriceTerms, Product};
 use super::error::SandboxError;
 use super::form::StripeForm;
 use super::store::new_id;
+use super::time::real_now_seconds;
 use super::{SandboxState, shapes, transaction};
 
 type Answer = Result<HttpResponse, SandboxError>;
@@ -54,9 +55,8 @@ pub async fn create_product(_: ApiKey, state: web::Data<SandboxState>, body: web
     let description = text(&form, "description");
     let active = form.bool("active")?.unwrap_or(true);
     let metadata_json = to_json(&form.map("metadata"));
-    let clock = state.clock;
     let product = transaction(&state, move |conn| {
-        let now = clock.now(conn)?;
+        let now = real_now_seconds();
         let product = Product { id, name, description, active, metadata_json, created_at: now, updated_at: now };
         product.insert(conn)?;
         Ok(product)
@@ -82,7 +82,6 @@ pub async fn update_product(
 ) -> Answer {
     let form = StripeForm::parse(&body)?;
     let id = id.into_inner();
-    let clock = state.clock;
     let product = transaction(&state, move |conn| {
         let mut product = Product::find(conn, &id)?.ok_or_else(|| SandboxError::missing("product", &id))?;
         let before = product.clone();
@@ -105,7 +104,7 @@ pub async fn update_product(
         }
         product.metadata_json = to_json(&metadata);
         if product != before {
-            product.updated_at = clock.now(conn)?;
+            product.updated_at = real_now_seconds();
             product.save(conn)?;
         }
         Ok(product)
@@ -155,9 +154,8 @@ fn price_terms(form: &StripeForm) -> Result<PriceTerms, SandboxError> {
 }
 
 async fn register(state: &SandboxState, id: String, terms: PriceTerms) -> Result<PriceRow, SandboxError> {
-    let clock = state.clock;
     transaction(state, move |conn| {
-        let now = clock.now(conn)?;
+        let now = real_now_seconds();
         catalog::register_price(conn, &id, terms, now)
     })
     .await

@@ -3,7 +3,7 @@
 //! when the session asked for trial days) with its first invoice, or for payment mode a paid
 //! invoice; then records the events.
 
-use chrono::{Duration, NaiveDateTime};
+use chrono::{NaiveDateTime, TimeDelta};
 use serde_json::Value;
 
 use super::cards::Card;
@@ -14,15 +14,24 @@ use super::form::StripeForm;
 use super::ops::{self, InvoiceLine, Result};
 use super::shapes;
 use super::store::{Customer, Invoice, Item, Session, Subscription, new_id};
-use super::time::period_end;
+use super::time::{later, period_end};
 use crate::db::DbConnection;
 
 fn json_map(map: &std::collections::BTreeMap<String, String>) -> String {
     serde_json::to_string(map).unwrap_or_else(|_| "{}".to_owned())
 }
 
-/// `POST /v1/checkout/sessions`, at sandbox time `now`.
-pub fn create(conn: &mut DbConnection, form: &StripeForm, now: NaiveDateTime) -> Result<Session> {
+/// Stripe's longest trial: "The maximum number of trial period days is 730 (2 years)."
+const MAX_TRIAL_DAYS: i64 = 730;
+
+/// `POST /v1/checkout/sessions`, at sandbox time `now`; `check_url` refuses a return address
+/// the hosted page must not send a browser to.
+pub fn create(
+    conn: &mut DbConnection,
+    form: &StripeForm,
+    now: NaiveDateTime,
+    check_url: &dyn Fn(&str, &str) -> Result<()>,
+) -> Result<Session> {
     let mode = form.require("mode")?.to_owned();
     let price_id = form.require("line_items[0][price]")?;
     let price = Price::sellable(conn, price_id)?;
@@ -60,10 +69,19 @@ pub fn create(conn: &mut DbConnection, form: &StripeForm, now: NaiveDateTime) ->
             ));
         }
     }
-    let trial_days = form
-        .int("subscription_data[trial_period_days]")?
-        .map(|d| i32::try_from(d).map_err(|_| SandboxError::invalid("Invalid trial_period_days.")))
-        .transpose()?;
+    let (success_url, cancel_url) = (form.require("success_url")?, form.require("cancel_url")?);
+    check_url("success_url", success_url)?;
+    check_url("cancel_url", cancel_url)?;
+    let trial_days = match form.int("subscription_data[trial_period_days]")? {
+        None => None,
+        Some(days) if days < 1 => {
+            return Err(SandboxError::invalid("Invalid trial_period_days: it has to be at least 1."));
+        }
+        Some(days) if days > MAX_TRIAL_DAYS => {
+            return Err(SandboxError::invalid("The maximum number of trial period days is 730 (2 years)."));
+        }
+        Some(days) => i32::try_from(days).ok(),
+    };
     let session = Session {
         id: new_id("cs_test"),
         mode,
@@ -79,8 +97,8 @@ pub fn create(conn: &mut DbConnection, form: &StripeForm, now: NaiveDateTime) ->
         metadata_json: json_map(&form.map("metadata")),
         subscription_metadata_json: json_map(&form.map("subscription_data[metadata]")),
         payment_intent_metadata_json: json_map(&form.map("payment_intent_data[metadata]")),
-        success_url: form.require("success_url")?.to_owned(),
-        cancel_url: form.require("cancel_url")?.to_owned(),
+        success_url: success_url.to_owned(),
+        cancel_url: cancel_url.to_owned(),
         // A trial charges nothing today.
         amount_total: if trial_days.is_some_and(|d| d > 0) { 0 } else { price.unit_amount },
         currency: price.currency.clone(),
@@ -88,7 +106,7 @@ pub fn create(conn: &mut DbConnection, form: &StripeForm, now: NaiveDateTime) ->
         invoice_id: None,
         payment_intent_id: None,
         created_at: now,
-        expires_at: now + Duration::hours(24),
+        expires_at: later(now, TimeDelta::hours(24))?,
         completed_at: None,
     };
     session.insert(conn)?;
@@ -133,8 +151,13 @@ pub fn pay(conn: &mut DbConnection, session_id: &str, typed_card: &str, now: Nai
     let mut customer = match &session.customer_id {
         Some(id) => Customer::find(conn, id)?.ok_or_else(|| SandboxError::missing("customer", id))?,
         None => {
-            let customer =
-                Customer { id: new_id("cus"), email: session.customer_email.clone(), card: None, created_at: now };
+            let customer = Customer {
+                id: new_id("cus"),
+                email: session.customer_email.clone(),
+                card: None,
+                created_at: now,
+                test_clock_id: None,
+            };
             customer.insert(conn)?;
             customer
         }
@@ -173,7 +196,8 @@ fn start_subscription(
     price: &Price,
     now: NaiveDateTime,
 ) -> Result<(Subscription, Invoice)> {
-    let trial_end = session.trial_days.filter(|d| *d > 0).map(|d| now + Duration::days(i64::from(d)));
+    let trial_end =
+        session.trial_days.filter(|d| *d > 0).map(|d| later(now, TimeDelta::days(i64::from(d)))).transpose()?;
     let interval = price.interval.clone().unwrap_or_else(|| "month".to_owned());
     let mut sub = Subscription {
         id: new_id("sub"),
@@ -201,7 +225,10 @@ fn start_subscription(
         billing_interval: interval.clone(),
         current_period_start: now,
         // A trial is the first period; the first charge comes when it ends.
-        current_period_end: trial_end.unwrap_or_else(|| period_end(now, &interval)),
+        current_period_end: match trial_end {
+            Some(end) => end,
+            None => period_end(now, &interval)?,
+        },
         created_at: now,
     };
     item.set_price(price);

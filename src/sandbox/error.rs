@@ -80,7 +80,7 @@ impl ResponseError for SandboxError {
     }
 }
 
-/// An error on a hosted page (checkout, portal, clock), shown as the sandbox's error page.
+/// An error on a hosted page (checkout, portal), shown as the sandbox's error page.
 #[derive(Debug, thiserror::Error)]
 pub enum PageError {
     #[error(transparent)]

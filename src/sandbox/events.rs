@@ -159,7 +159,7 @@ fn claim(conn: &mut DbConnection, seq: i64) -> QueryResult<Option<String>> {
             .filter(sandbox_events::locked_until.is_null().or(sandbox_events::locked_until.lt(now))),
     )
     .set((
-        sandbox_events::locked_until.eq(now + chrono::Duration::seconds(LEASE_SECS)),
+        sandbox_events::locked_until.eq(now.checked_add_signed(chrono::TimeDelta::seconds(LEASE_SECS)).unwrap_or(now)),
         sandbox_events::attempts.eq(sandbox_events::attempts + 1),
     ))
     .execute(conn)?;

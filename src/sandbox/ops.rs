@@ -8,7 +8,7 @@ use super::catalog::Price;
 use super::error::SandboxError;
 use super::events;
 use super::shapes;
-use super::store::{Invoice, Item, Subscription, new_id};
+use super::store::{Customer, Invoice, Item, Subscription, new_id};
 use crate::db::DbConnection;
 
 pub type Result<T> = std::result::Result<T, SandboxError>;
@@ -19,12 +19,14 @@ pub fn subscription_json(conn: &mut DbConnection, sub: &Subscription) -> Result<
         let product = product_of(conn, Some(&item.price_id))?;
         items.push((item, product));
     }
-    shapes::subscription(sub, &items)
+    let clock = Customer::clock_of(conn, &sub.customer_id)?;
+    shapes::subscription(sub, &items, clock.as_deref())
 }
 
 pub fn invoice_json(conn: &mut DbConnection, inv: &Invoice) -> Result<Value> {
     let product = product_of(conn, inv.price_id.as_deref())?;
-    shapes::invoice(inv, &product)
+    let clock = Customer::clock_of(conn, &inv.customer_id)?;
+    shapes::invoice(inv, &product, clock.as_deref())
 }
 
 /// The id of a price's product, as the catalog registered it.

@@ -16,7 +16,7 @@ use super::error::{PageError, SandboxError};
 use super::html::{CsrfForm, csrf_token, redirect, render};
 use super::money::format_money;
 use super::store::{Customer, Invoice, Item, PortalSession, Session, Subscription};
-use super::time::day;
+use super::time::{day, now_for_customer};
 use super::{SandboxState, events, subscriptions, transaction};
 
 type PageResult<T> = Result<T, PageError>;
@@ -33,13 +33,11 @@ pub struct CheckoutPage {
     pub error: Option<String>,
     pub card: String,
     pub csrf: String,
-}
-
-impl CheckoutPage {
-    /// Where a completed session sends the browser (Stripe fills in the session id).
-    pub fn continue_url(&self) -> String {
-        checkout::success_redirect(&self.session)
-    }
+    /// Where a completed session sends the browser (Stripe fills in the session id), and where
+    /// "cancel" goes: both only ever on the app's own address.
+    pub continue_url: String,
+    pub cancel_url: String,
+    pub demo: bool,
 }
 
 async fn checkout_view(
@@ -69,6 +67,9 @@ async fn checkout_view(
         error,
         card,
         csrf: csrf_token(session),
+        continue_url: state.safe_link(&checkout::success_redirect(&checkout)),
+        cancel_url: state.safe_link(&checkout.cancel_url),
+        demo: state.public_demo,
         session: checkout,
     })
 }
@@ -98,9 +99,9 @@ pub async fn pay(
     let typed = form.card.clone();
     let outcome = {
         let id = id.clone();
-        let clock = state.clock;
         transaction(&state, move |conn| {
-            let now = clock.now(conn)?;
+            let customer = Session::find(conn, &id)?.and_then(|s| s.customer_id);
+            let now = now_for_customer(conn, customer.as_deref())?;
             checkout::pay(conn, &id, &typed, now)
         })
         .await?
@@ -108,7 +109,7 @@ pub async fn pay(
     let (status, message) = match outcome {
         PayOutcome::Paid { redirect: to } => {
             events::deliver_pending(&state, false).await?;
-            return Ok(redirect(&to));
+            return Ok(redirect(&state.safe_link(&to)));
         }
         PayOutcome::Declined => (
             StatusCode::PAYMENT_REQUIRED,
@@ -153,6 +154,9 @@ pub struct PortalPage {
     pub past_due: bool,
     pub notice: Option<&'static str>,
     pub csrf: String,
+    /// The session's `return_url`, when it is on the app's address (else the app's address).
+    pub return_url: String,
+    pub demo: bool,
 }
 
 fn portal_subscription(sub: &Subscription, item: &Item) -> PortalSubscription {
@@ -219,6 +223,8 @@ pub async fn portal_page(
         subscriptions: subs,
         notice,
         csrf: csrf_token(&session),
+        return_url: state.safe_link(&portal.return_url),
+        demo: state.public_demo,
         portal,
     };
     render(&page, StatusCode::OK)
@@ -232,12 +238,11 @@ pub async fn update_card(
     let id = id.into_inner();
     let card = Card::parse(&form.card);
     let portal_id = id.clone();
-    let clock = state.clock;
     let taken = transaction(&state, move |conn| {
         let portal = PortalSession::find(conn, &id)?.ok_or_else(|| SandboxError::missing("portal session", &id))?;
         match card {
             Some(card) => {
-                let now = clock.now(conn)?;
+                let now = now_for_customer(conn, Some(&portal.customer_id))?;
                 subscriptions::update_card(conn, &portal.customer_id, card, now)
             }
             None => Ok(false),
@@ -255,7 +260,6 @@ pub struct NoFields {}
 async fn set_cancel(state: &SandboxState, path: (String, String), cancel: bool) -> PageResult<HttpResponse> {
     let (portal_id, sub_id) = path;
     let back = portal_id.clone();
-    let clock = state.clock;
     transaction(state, move |conn| {
         let portal = PortalSession::find(conn, &portal_id)?
             .ok_or_else(|| SandboxError::missing("portal session", &portal_id))?;
@@ -264,7 +268,7 @@ async fn set_cancel(state: &SandboxState, path: (String, String), cancel: bool) 
         if sub.customer_id != portal.customer_id {
             return Err(SandboxError::missing("subscription", &sub_id));
         }
-        let now = clock.now(conn)?;
+        let now = now_for_customer(conn, Some(&sub.customer_id))?;
         subscriptions::set_cancel_at_period_end(conn, &sub_id, cancel, now)
     })
     .await?;

@@ -4,10 +4,13 @@
 //! prepares the whole database.
 
 diesel::table! {
-    sandbox_clock (id) {
-        id -> BigInt,
-        offset_seconds -> BigInt,
-        updated_at -> Timestamp,
+    sandbox_test_clocks (id) {
+        id -> Text,
+        name -> Nullable<Text>,
+        frozen_time -> Timestamp,
+        status -> Text,
+        created_at -> Timestamp,
+        deletes_after -> Timestamp,
     }
 }
 
@@ -17,6 +20,7 @@ diesel::table! {
         email -> Nullable<Text>,
         card -> Nullable<Text>,
         created_at -> Timestamp,
+        test_clock_id -> Nullable<Text>,
     }
 }
 
@@ -133,7 +137,14 @@ diesel::table! {
 }
 
 diesel::joinable!(sandbox_subscription_items -> sandbox_subscriptions (subscription_id));
-diesel::allow_tables_to_appear_in_same_query!(sandbox_subscriptions, sandbox_subscription_items);
+diesel::joinable!(sandbox_subscriptions -> sandbox_customers (customer_id));
+diesel::joinable!(sandbox_customers -> sandbox_test_clocks (test_clock_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    sandbox_subscriptions,
+    sandbox_subscription_items,
+    sandbox_customers,
+    sandbox_test_clocks
+);
 
 diesel::table! {
     sandbox_products (id) {

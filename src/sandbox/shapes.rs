@@ -8,6 +8,7 @@ use serde_json::{Map, Value, json};
 use super::catalog::{PriceRow, Product};
 use super::error::SandboxError;
 use super::store::{Customer, Invoice, Item, PortalSession, Session, Subscription};
+use super::test_clocks::TestClock;
 use super::time::unix;
 
 /// The API version the sandbox speaks: async-stripe's pinned one, which it sends as
@@ -119,7 +120,22 @@ pub fn customer(c: &Customer) -> Result<Value, SandboxError> {
         .set("email", c.email.clone())
         .set("created", unix(c.created_at))
         .set("metadata", json!({}))
+        .set("test_clock", c.test_clock_id.clone())
         .done())
+}
+
+/// A test clock (`test_helpers.test_clock`). async-stripe requires `status_details`, which
+/// Stripe sends as `{}` once the clock is ready.
+pub fn test_clock(c: &TestClock) -> Value {
+    json!({
+        "id": c.id, "object": "test_helpers.test_clock", "created": unix(c.created_at),
+        "deletes_after": unix(c.deletes_after), "frozen_time": unix(c.frozen_time), "livemode": false,
+        "name": c.name, "status": c.status, "status_details": {},
+    })
+}
+
+pub fn deleted_test_clock(id: &str) -> Value {
+    json!({ "id": id, "object": "test_helpers.test_clock", "deleted": true })
 }
 
 /// `url` is the hosted page while the session is open (Stripe nulls it once completed).
@@ -163,8 +179,13 @@ pub fn portal_session(p: &PortalSession, page_url: &str) -> Result<Value, Sandbo
         .done())
 }
 
-/// `items` are the subscription's items, each with the id of its price's product.
-pub fn subscription(sub: &Subscription, items: &[(Item, String)]) -> Result<Value, SandboxError> {
+/// `items` are the subscription's items, each with the id of its price's product; `test_clock`
+/// is its customer's.
+pub fn subscription(
+    sub: &Subscription,
+    items: &[(Item, String)],
+    test_clock: Option<&str>,
+) -> Result<Value, SandboxError> {
     let mut template = Obj::from_template(SUBSCRIPTION)?;
     let item_template = template.take("/items/data/0")?;
     let first = items.first().map(|(i, _)| i);
@@ -192,6 +213,7 @@ pub fn subscription(sub: &Subscription, items: &[(Item, String)]) -> Result<Valu
         .set("currency", first.map_or("usd", |i| i.currency.as_str()))
         .set("latest_invoice", sub.latest_invoice_id.clone())
         .set("pending_update", pending)
+        .set("test_clock", test_clock)
         .set(
             "items",
             json!({ "object": "list", "data": data, "has_more": false,
@@ -236,8 +258,9 @@ fn item(template: &Obj, i: &Item, product: &str) -> Result<Value, SandboxError> 
         .done())
 }
 
-/// `product` is the id of the product the line bills (the plan, add-on or pack bought).
-pub fn invoice(inv: &Invoice, product: &str) -> Result<Value, SandboxError> {
+/// `product` is the id of the product the line bills (the plan, add-on or pack bought);
+/// `test_clock` is the customer's.
+pub fn invoice(inv: &Invoice, product: &str, test_clock: Option<&str>) -> Result<Value, SandboxError> {
     let mut template = Obj::from_template(INVOICE)?;
     let line = template.take("/lines/data/0")?;
     let meta = metadata(&inv.metadata_json);
@@ -295,6 +318,7 @@ pub fn invoice(inv: &Invoice, product: &str) -> Result<Value, SandboxError> {
         .set("metadata", json!({}))
         .set("parent", parent)
         .set("subscription", Value::Null)
+        .set("test_clock", test_clock)
         .set(
             "status_transitions",
             json!({ "finalized_at": unix(inv.created_at), "marked_uncollectible_at": null,

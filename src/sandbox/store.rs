@@ -47,8 +47,27 @@ pub struct Customer {
     /// The test card on file (digits only).
     pub card: Option<String>,
     pub created_at: NaiveDateTime,
+    /// The test clock whose frozen time the customer's objects live in (`None`: real time).
+    pub test_clock_id: Option<String>,
 }
 row_store!(Customer, sandbox_customers);
+
+impl Customer {
+    /// The customers attached to a test clock.
+    pub fn on_clock(conn: &mut DbConnection, clock_id: &str) -> QueryResult<Vec<Customer>> {
+        sandbox_customers::table.filter(sandbox_customers::test_clock_id.eq(clock_id)).load(conn)
+    }
+
+    /// The test clock a customer is attached to, if any.
+    pub fn clock_of(conn: &mut DbConnection, customer_id: &str) -> QueryResult<Option<String>> {
+        Ok(sandbox_customers::table
+            .find(customer_id)
+            .select(sandbox_customers::test_clock_id)
+            .first::<Option<String>>(conn)
+            .optional()?
+            .flatten())
+    }
+}
 
 #[derive(Debug, Clone, Queryable, Insertable, AsChangeset)]
 #[diesel(table_name = sandbox_checkout_sessions, treat_none_as_null = true)]
@@ -108,17 +127,33 @@ impl Subscription {
             .load(conn)
     }
 
-    /// Subscriptions that can still renew or end (the clock looks at these).
-    pub fn live(conn: &mut DbConnection) -> QueryResult<Vec<Subscription>> {
+    /// Every subscription, or a customer's, newest first (as `GET /v1/subscriptions` lists them).
+    pub fn list(conn: &mut DbConnection, customer_id: Option<&str>) -> QueryResult<Vec<Subscription>> {
+        let mut query = sandbox_subscriptions::table.into_boxed();
+        if let Some(customer) = customer_id {
+            query = query.filter(sandbox_subscriptions::customer_id.eq(customer.to_owned()));
+        }
+        query.order((sandbox_subscriptions::created_at.desc(), sandbox_subscriptions::id.desc())).load(conn)
+    }
+
+    /// Subscriptions of a test clock's customers that can still renew or end: what advancing
+    /// that clock may make happen.
+    pub fn live_on_clock(conn: &mut DbConnection, clock_id: &str) -> QueryResult<Vec<Subscription>> {
         sandbox_subscriptions::table
-            .filter(sandbox_subscriptions::status.eq_any(["trialing", "active", "past_due"]))
+            .inner_join(sandbox_customers::table)
+            .filter(sandbox_customers::test_clock_id.eq(clock_id))
+            .filter(sandbox_subscriptions::status.eq_any(LIVE))
+            .select(sandbox_subscriptions::all_columns)
             .load(conn)
     }
 
     pub fn is_live(&self) -> bool {
-        matches!(self.status.as_str(), "trialing" | "active" | "past_due")
+        LIVE.contains(&self.status.as_str())
     }
 }
+
+/// Statuses in which a subscription can still renew or end.
+const LIVE: [&str; 3] = ["trialing", "active", "past_due"];
 
 #[derive(Debug, Clone, Queryable, Insertable, AsChangeset)]
 #[diesel(table_name = sandbox_subscription_items, treat_none_as_null = true)]

@@ -3,7 +3,7 @@
 //! happen (trial ends, renewals, failed renewals, period-end cancellations), and paying open
 //! invoices when the customer gives a new card.
 
-use chrono::{Duration, NaiveDateTime};
+use chrono::{NaiveDateTime, TimeDelta};
 use serde_json::{Value, json};
 
 use super::cards::{self, Card};
@@ -12,13 +12,14 @@ use super::error::SandboxError;
 use super::form::StripeForm;
 use super::ops::{self, InvoiceLine, Result};
 use super::store::{Customer, Invoice, Item, Subscription};
-use super::time::{period_end, unix};
+use super::time::{later, period_end, unix};
 use crate::db::DbConnection;
 
 /// Stripe keeps a pending update for 23 hours before dropping it.
 const PENDING_UPDATE_HOURS: i64 = 23;
-/// A safety net for the clock: this many events in one advance means something is looping.
-const MAX_STEPS: usize = 10_000;
+/// A safety net for a clock advance, which the two-interval limit already keeps to a few
+/// renewals per subscription: this many steps means something is looping.
+const MAX_STEPS: usize = 1_000;
 
 pub fn find(conn: &mut DbConnection, id: &str) -> Result<Subscription> {
     Subscription::find(conn, id)?.ok_or_else(|| SandboxError::missing("subscription", id))
@@ -120,7 +121,7 @@ fn change_price(
         // The change waits for the invoice to be paid; the subscription keeps its old price.
         "pending_if_incomplete" => {
             sub.pending_price_id = Some(price.id.clone());
-            sub.pending_expires_at = Some(now + Duration::hours(PENDING_UPDATE_HOURS));
+            sub.pending_expires_at = Some(later(now, TimeDelta::hours(PENDING_UPDATE_HOURS))?);
         }
         "error_if_incomplete" => {
             return Err(SandboxError::invalid("Your card was declined. The subscription was not changed."));
@@ -169,14 +170,14 @@ fn end(conn: &mut DbConnection, sub: &mut Subscription, at: NaiveDateTime, befor
     ops::emit_subscription(conn, "deleted", sub, Some(before))
 }
 
-/// Everything due by sandbox time `now`, oldest first: period ends of live subscriptions
-/// (renewal, failed renewal, or the end of a cancelled one) and expired pending updates.
-/// Returns how many things happened.
-pub fn process_due(conn: &mut DbConnection, now: NaiveDateTime) -> Result<usize> {
+/// Everything due by `now` on test clock `clock_id`, oldest first: period ends of its customers'
+/// live subscriptions (renewal, failed renewal, or the end of a cancelled one) and expired
+/// pending updates. Returns how many things happened.
+pub fn process_due(conn: &mut DbConnection, clock_id: &str, now: NaiveDateTime) -> Result<usize> {
     let mut steps = 0;
     while steps < MAX_STEPS {
         let mut due: Vec<(NaiveDateTime, Subscription, Item)> = Vec::new();
-        for sub in Subscription::live(conn)? {
+        for sub in Subscription::live_on_clock(conn, clock_id)? {
             let item = plan_item(conn, &sub)?;
             if item.current_period_end <= now {
                 due.push((item.current_period_end, sub, item));
@@ -205,7 +206,7 @@ fn period_end_reached(conn: &mut DbConnection, mut sub: Subscription, mut item: 
         Customer::find(conn, &sub.customer_id)?.ok_or_else(|| SandboxError::missing("customer", &sub.customer_id))?;
     let ended_period_start = item.current_period_start;
     item.current_period_start = at;
-    item.current_period_end = period_end(at, &item.billing_interval);
+    item.current_period_end = period_end(at, &item.billing_interval)?;
     item.save(conn)?;
     let line = InvoiceLine {
         item: &item,
@@ -297,7 +298,7 @@ pub fn preview(conn: &mut DbConnection, customer_id: &str, subscription_id: &str
         period_start: item.current_period_start,
         period_end: starts,
         line_period_start: starts,
-        line_period_end: period_end(starts, &item.billing_interval),
+        line_period_end: period_end(starts, &item.billing_interval)?,
         metadata_json: sub.metadata_json.clone(),
         attempt_count: 0,
         created_at: starts,

@@ -1,58 +1,48 @@
-//! Sandbox time. Stripe's test clocks move a customer's time forward; the sandbox has one clock
-//! for everything: sandbox time is real time plus an offset that only moves forward, kept in the
-//! `sandbox_clock` row so every instance behind a load balancer agrees. Operations take `now` as
-//! a parameter and never read a clock themselves; handlers read it through [`Clock`] inside the
-//! operation's transaction.
+//! Sandbox time, kept the way Stripe's test clocks keep it. A customer created with a
+//! `test_clock` lives in that clock's frozen time, which moves only when the clock is advanced
+//! (`test_clocks`); every other object lives in real time. Operations take `now` as a parameter
+//! and never read a clock themselves; handlers read it with [`now_for_customer`] inside the
+//! operation's transaction, so an advance and an operation on the same customer never interleave.
 //!
-//! Objects carry sandbox time in whole seconds (Stripe's timestamps are unix seconds).
+//! Objects carry their time in whole seconds (Stripe's timestamps are unix seconds).
 //! Bookkeeping rows (events, delivery leases) carry [`real_now`]: the app checks an event's
 //! signature timestamp against its own, real, clock.
+//!
+//! Every date the sandbox computes stays at or before [`latest`] plus a few years of periods and
+//! trials, and every step is checked arithmetic: no request can overflow a date, store one
+//! PostgreSQL or SQLite cannot read back, or panic.
 
-use chrono::{DateTime, Duration, Months, NaiveDateTime, Timelike, Utc};
+use chrono::{DateTime, Months, NaiveDate, NaiveDateTime, TimeDelta, Timelike, Utc};
 use diesel::prelude::*;
 
-use super::schema::sandbox_clock;
+use super::error::SandboxError;
+use super::schema::{sandbox_customers, sandbox_test_clocks};
 use crate::db::DbConnection;
 
-/// The clock is one row; none means no offset yet.
-const CLOCK_ROW: i64 = 1;
+/// The latest frozen time a test clock may have: far enough for any test, early enough that a
+/// period, a trial or a two-year advance from it is still an ordinary four-digit-year date.
+pub fn latest() -> NaiveDateTime {
+    NaiveDate::from_ymd_opt(9000, 1, 1).and_then(|d| d.and_hms_opt(0, 0, 0)).unwrap_or(NaiveDateTime::MAX)
+}
 
-/// Reads and moves sandbox time.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Clock;
+/// The earliest frozen time: Stripe's timestamps are unix seconds, and negative ones are refused.
+pub fn earliest() -> NaiveDateTime {
+    DateTime::UNIX_EPOCH.naive_utc()
+}
 
-impl Clock {
-    /// Sandbox time: real time plus the offset, in whole seconds.
-    pub fn now(&self, conn: &mut DbConnection) -> QueryResult<NaiveDateTime> {
-        let offset = self.offset(conn)?;
-        Ok(whole_seconds(Utc::now() + Duration::seconds(offset)))
-    }
-
-    /// How far sandbox time is ahead of real time, in seconds.
-    pub fn offset(&self, conn: &mut DbConnection) -> QueryResult<i64> {
-        Ok(sandbox_clock::table
-            .find(CLOCK_ROW)
-            .select(sandbox_clock::offset_seconds)
-            .first(conn)
-            .optional()?
-            .unwrap_or(0))
-    }
-
-    pub fn set_offset(&self, conn: &mut DbConnection, offset: i64) -> QueryResult<()> {
-        let updated = diesel::update(sandbox_clock::table.find(CLOCK_ROW))
-            .set((sandbox_clock::offset_seconds.eq(offset), sandbox_clock::updated_at.eq(real_now())))
-            .execute(conn)?;
-        if updated == 0 {
-            diesel::insert_into(sandbox_clock::table)
-                .values((
-                    sandbox_clock::id.eq(CLOCK_ROW),
-                    sandbox_clock::offset_seconds.eq(offset),
-                    sandbox_clock::updated_at.eq(real_now()),
-                ))
-                .execute(conn)?;
-        }
-        Ok(())
-    }
+/// `now` for a customer's objects: its test clock's frozen time, or real time for a customer on
+/// no clock (and for objects of no customer yet, such as a checkout for a new one).
+pub fn now_for_customer(conn: &mut DbConnection, customer_id: Option<&str>) -> QueryResult<NaiveDateTime> {
+    let Some(id) = customer_id else {
+        return Ok(real_now_seconds());
+    };
+    let frozen: Option<NaiveDateTime> = sandbox_customers::table
+        .inner_join(sandbox_test_clocks::table)
+        .filter(sandbox_customers::id.eq(id))
+        .select(sandbox_test_clocks::frozen_time)
+        .first(conn)
+        .optional()?;
+    Ok(frozen.unwrap_or_else(real_now_seconds))
 }
 
 /// Real time, to the microsecond both databases keep (so a row reads back as it was written).
@@ -61,8 +51,15 @@ pub fn real_now() -> NaiveDateTime {
     now.with_nanosecond((now.nanosecond() / 1_000) * 1_000).unwrap_or(now)
 }
 
-pub fn whole_seconds(t: DateTime<Utc>) -> NaiveDateTime {
-    DateTime::from_timestamp(t.timestamp(), 0).unwrap_or(t).naive_utc()
+/// Real time in whole seconds, the time of objects on no test clock.
+pub fn real_now_seconds() -> NaiveDateTime {
+    let now = Utc::now();
+    DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now).naive_utc()
+}
+
+/// A unix timestamp as a sandbox time, if it is one the sandbox keeps.
+pub fn from_unix(seconds: i64) -> Option<NaiveDateTime> {
+    DateTime::from_timestamp(seconds, 0).map(|t| t.naive_utc()).filter(|t| (earliest()..=latest()).contains(t))
 }
 
 /// Unix seconds, as Stripe writes times.
@@ -70,10 +67,29 @@ pub fn unix(t: NaiveDateTime) -> i64 {
     t.and_utc().timestamp()
 }
 
+fn out_of_range() -> SandboxError {
+    SandboxError::invalid("That date is later than the sandbox can keep; use an earlier frozen_time.")
+}
+
+/// `t + by`, or a 400 when the result is not a date.
+pub fn later(t: NaiveDateTime, by: TimeDelta) -> Result<NaiveDateTime, SandboxError> {
+    t.checked_add_signed(by).ok_or_else(out_of_range)
+}
+
+/// How many months one billing `interval` (`month` or `year`) lasts.
+pub fn interval_months(interval: &str) -> u32 {
+    if interval == "year" { 12 } else { 1 }
+}
+
+/// The end of `count` periods of `interval` from `start`, or a 400 when it is not a date.
+pub fn periods_after(start: NaiveDateTime, interval: &str, count: u32) -> Result<NaiveDateTime, SandboxError> {
+    let months = interval_months(interval).checked_mul(count).ok_or_else(out_of_range)?;
+    start.checked_add_months(Months::new(months)).ok_or_else(out_of_range)
+}
+
 /// The end of a period that starts at `start` and lasts one `interval` (`month` or `year`).
-pub fn period_end(start: NaiveDateTime, interval: &str) -> NaiveDateTime {
-    let months = if interval == "year" { 12 } else { 1 };
-    start.checked_add_months(Months::new(months)).unwrap_or(start + Duration::days(30 * i64::from(months)))
+pub fn period_end(start: NaiveDateTime, interval: &str) -> Result<NaiveDateTime, SandboxError> {
+    periods_after(start, interval, 1)
 }
 
 /// A sandbox date as the pages show it: `12 Jan 2027`.
@@ -89,8 +105,19 @@ mod tests {
     fn periods_and_formats() {
         let start =
             chrono::NaiveDate::from_ymd_opt(2027, 1, 31).and_then(|d| d.and_hms_opt(12, 0, 0)).unwrap_or_default();
-        assert_eq!(day(period_end(start, "month")), "28 Feb 2027");
-        assert_eq!(day(period_end(start, "year")), "31 Jan 2028");
+        assert_eq!(period_end(start, "month").map(day).ok().as_deref(), Some("28 Feb 2027"));
+        assert_eq!(period_end(start, "year").map(day).ok().as_deref(), Some("31 Jan 2028"));
         assert_eq!(real_now().nanosecond() % 1_000, 0);
+    }
+
+    #[test]
+    fn nothing_overflows() {
+        assert!(periods_after(NaiveDateTime::MAX, "year", 1).is_err());
+        assert!(periods_after(latest(), "year", u32::MAX).is_err());
+        assert!(later(NaiveDateTime::MAX, TimeDelta::seconds(1)).is_err());
+        assert!(from_unix(i64::MAX).is_none() && from_unix(i64::MIN).is_none() && from_unix(-1).is_none());
+        assert!(from_unix(unix(latest()) + 1).is_none());
+        assert_eq!(from_unix(unix(latest())), Some(latest()));
+        assert!(periods_after(latest(), "year", 2).is_ok(), "two years past the latest frozen time is a date");
     }
 }

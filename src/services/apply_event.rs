@@ -11,7 +11,7 @@ use super::fulfil_checkout::fulfil_checkout;
 use crate::billing::ConfirmedCheckout;
 use crate::db::DbConnection;
 use crate::domain::billing_state::{
-    Decision, PlanRef, on_fetched_subscription, on_subscription_deleted, on_subscription_snapshot,
+    Decision, PlanRef, on_fetched_subscription_at, on_subscription_deleted, on_subscription_snapshot,
 };
 use crate::domain::catalog::PlanBook;
 use crate::domain::ids::WorkspaceId;
@@ -68,13 +68,16 @@ fn find_workspace(conn: &mut DbConnection, event: &NormalizedEvent) -> diesel::Q
 }
 
 /// Applies `event`. `fetched` is the subscription as the provider reports it now, when the
-/// caller had to ask (checkout completions, ambiguous events).
+/// caller had to ask (checkout completions, ambiguous events). `at` is the real time it is
+/// applied (it orders a fetched state among events); `now` is the customer's time, which the
+/// rules (grace, trials, period ends) run on: the same instant, except on a test clock.
 pub fn apply_event(
     conn: &mut DbConnection,
     event: &NormalizedEvent,
     fetched: Option<&SubscriptionData>,
     grace_days: i64,
     at: DateTime<Utc>,
+    now: DateTime<Utc>,
 ) -> Result<EventResult, AppError> {
     if event.kind == EventKind::Ignored {
         return Ok(EventResult::Ignored(None, format!("{} is not handled", event.event_type)));
@@ -85,7 +88,7 @@ pub fn apply_event(
     let ws = Workspace::lock(conn, workspace_id)?;
     let book = plan_book(conn, event.provider)?;
     let default = book.default_plan().map(PlanBook::plan_ref).ok_or_else(|| AppError::internal("no default plan"))?;
-    let ctx = Ctx { ws: &ws, book: &book, default: &default, grace_days, at };
+    let ctx = Ctx { ws: &ws, book: &book, default: &default, grace_days, at, now };
 
     let outcome = match event.kind {
         EventKind::CheckoutCompleted => ctx.checkout_completed(conn, event, fetched)?,
@@ -145,7 +148,10 @@ pub(super) struct Ctx<'a> {
     pub(super) book: &'a PlanBook,
     pub(super) default: &'a PlanRef,
     pub(super) grace_days: i64,
+    /// Real time: orders fetched state among the provider's events.
     pub(super) at: DateTime<Utc>,
+    /// The customer's time, for the rules (see [`apply_event`]).
+    pub(super) now: DateTime<Utc>,
 }
 
 impl Ctx<'_> {
@@ -180,22 +186,23 @@ impl Ctx<'_> {
         fetched: bool,
         event_time: DateTime<Utc>,
     ) -> Result<Option<Applied>, AppError> {
-        let (book, default, at) = (self.book, self.default, self.at);
+        let (book, default, at, now) = (self.book, self.default, self.at, self.now);
         let state = state_for(conn, self.ws, book, Some(&sub.id))?;
         let resolve = |price: &str| book.resolve(price);
+        // The rules run on the customer's time (`now`); a fetched state is ordered by `at`.
         let decision = if fetched {
-            on_fetched_subscription(&state, sub, &resolve, default, self.grace_days, at)
+            on_fetched_subscription_at(&state, sub, &resolve, default, self.grace_days, now, at)
         } else if event.kind == EventKind::SubscriptionDeleted {
             on_subscription_deleted(&state, sub, event.created_at, default)
         } else {
-            on_subscription_snapshot(&state, sub, event.created_at, &resolve, default, self.grace_days, at)
+            on_subscription_snapshot(&state, sub, event.created_at, &resolve, default, self.grace_days, now)
         }
         .map_err(|e| AppError::internal(format!("event {}: {e}", event.event_id)))?;
         if decision == Decision::Ambiguous {
             return Ok(None);
         }
         let applied =
-            apply_decision(conn, self.ws, book, &state, hold_downgrade(&state, decision, &|c| book.rank(c), at))?;
+            apply_decision(conn, self.ws, book, &state, hold_downgrade(&state, decision, &|c| book.rank(c), now))?;
         let items_changed = self.plan_items(conn, sub, event.kind, event_time)?;
         Ok(Some(if items_changed { Applied::Changed } else { applied }))
     }

@@ -1,10 +1,12 @@
 //! What the billing page shows, read on one pooled connection: the billing state, balances,
-//! seats, the plans on offer, the workspace's add-ons and invoices.
+//! seats, the plans on offer, the workspace's add-ons and invoices — and the workspace's "now"
+//! (`clock`), which the page's wording (grace deadline, whether it is still subscribed) uses.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use super::billing_state::state_of;
 use super::catalog::plan_book;
+use super::clock::{customer_of, now_for_workspace};
 use crate::billing::BillingProvider;
 use crate::domain::billing_state::BillingState;
 use crate::domain::catalog::{Addon, CreditPack, Plan};
@@ -31,10 +33,16 @@ pub struct BillingOverview {
     pub owned_addons: Vec<WorkspaceAddon>,
     pub packs: Vec<CreditPack>,
     pub invoices: Vec<Invoice>,
+    /// The workspace's "now": real time, or its customer's test clock in sandbox mode.
+    pub now: DateTime<Utc>,
+    /// Its customer lives on a test clock the workspace's managers can move (`/billing/clock`).
+    pub has_test_clock: bool,
 }
 
 pub async fn billing_overview(state: &AppState, ws: &Workspace) -> AppResult<BillingOverview> {
     let provider = state.billing.provider();
+    let now = now_for_workspace(state, ws).await;
+    let has_test_clock = state.billing.uses_test_clocks() && customer_of(state, ws).is_some();
     let ws = ws.clone();
     state
         .db
@@ -54,6 +62,8 @@ pub async fn billing_overview(state: &AppState, ws: &Workspace) -> AppResult<Bil
                 plans: book.plans.into_iter().filter(|p| p.is_active).collect(),
                 addons: book.addons.into_iter().filter(|a| a.is_active).collect(),
                 packs: book.packs.into_iter().filter(|p| p.is_active).collect(),
+                now,
+                has_test_clock,
             })
         })
         .await

@@ -24,7 +24,7 @@ impl Ctx<'_> {
         invoice: &InvoiceData,
         reported_at: DateTime<Utc>,
     ) -> Result<(), AppError> {
-        let issued = invoice.issued_at.unwrap_or(self.at).naive_utc();
+        let issued = invoice.issued_at.unwrap_or(self.now).naive_utc();
         Invoice::record(
             conn,
             &InvoiceFields {
@@ -77,10 +77,10 @@ impl Ctx<'_> {
         let resolve = |price: &str| self.book.resolve(price);
         let decision = match event.kind {
             EventKind::InvoicePaid => {
-                on_invoice_paid(&state, invoice, event.created_at, &resolve, self.default, self.at)
+                on_invoice_paid(&state, invoice, event.created_at, &resolve, self.default, self.now)
             }
             EventKind::InvoicePaymentFailed => {
-                on_payment_failed(&state, invoice, event.created_at, self.at, self.grace_days, self.default)
+                on_payment_failed(&state, invoice, event.created_at, self.now, self.grace_days, self.default)
             }
             _ => return Ok(Applied::Unchanged("invoice recorded".into())),
         }

@@ -98,14 +98,19 @@ impl From<String> for Failure {
     }
 }
 
-/// Fetches what the event needs from the provider (outside any transaction), then records
-/// and applies it through the group-commit writer, so the answer is sent only once it is on
-/// disk; an ambiguous event is applied once more with the fetched state.
+/// Fetches what the event needs from the provider (outside any transaction) — the subscription
+/// a checkout created, and the customer's "now" (its test clock's in sandbox mode, so grace
+/// periods start in the customer's time) — then records and applies it through the
+/// group-commit writer, so the answer is sent only once it is on disk; an ambiguous event is
+/// applied once more with the fetched state.
 async fn settle(state: &AppState, event: &NormalizedEvent, payload: &str) -> Result<WebhookOutcome, Failure> {
     let mut fetched = match checkout_subscription(event).filter(|_| needs_subscription(event)) {
         Some(id) => Some(fetch_subscription(state, &id).await?),
         None => None,
     };
+    let now = super::clock::test_clock_now(state, event.customer_id.as_deref())
+        .await
+        .map_err(|e| format!("reading the customer's test clock from the provider: {e}"))?;
     let mut raced = false;
     loop {
         let grace = state.config.grace_period_days;
@@ -115,7 +120,7 @@ async fn settle(state: &AppState, event: &NormalizedEvent, payload: &str) -> Res
             .db
             .writer()
             .write_or_record(
-                move |conn| apply_once(conn, &ev, &body, sub.as_ref(), grace),
+                move |conn| apply_once(conn, &ev, &body, sub.as_ref(), grace, now),
                 // A failure rolls back alone and is stored with its error in the same commit.
                 move |conn, error| match error {
                     TxError::App(e) => record_failed(conn, &failed_ev, &failed_body, &e.detail()),
@@ -180,7 +185,7 @@ pub fn record_and_apply_on(
     payload: &str,
     grace_days: i64,
 ) -> Result<Option<WebhookOutcome>, AppError> {
-    match write_transaction(conn, |conn| apply_once(conn, event, payload, None, grace_days)) {
+    match write_transaction(conn, |conn| apply_once(conn, event, payload, None, grace_days, None)) {
         Ok(outcome) => Ok(Some(outcome)),
         Err(TxError::NeedsFetch(_)) => Ok(None),
         Err(TxError::Race) => Err(AppError::internal("billing event inserted concurrently")),
@@ -189,13 +194,15 @@ pub fn record_and_apply_on(
 }
 
 /// Records the event and applies it, inside the caller's transaction (a savepoint of the
-/// writer's batch). A duplicate of an event already done changes nothing.
+/// writer's batch). A duplicate of an event already done changes nothing. `clock` is the
+/// customer's test-clock time for the rules (see `apply_event`); `None` means real time.
 fn apply_once(
     conn: &mut DbConnection,
     event: &NormalizedEvent,
     payload: &str,
     fetched: Option<&SubscriptionData>,
     grace_days: i64,
+    clock: Option<DateTime<Utc>>,
 ) -> Result<WebhookOutcome, TxError> {
     let existing = BillingEvent::find(conn, event.provider, &event.event_id)?;
     let (row_id, attempts) = match existing {
@@ -204,7 +211,8 @@ fn apply_once(
         None => (insert_event(conn, event, payload)?, 0),
     };
     let at = Utc::now();
-    let (status, workspace, note, outcome) = match apply_event(conn, event, fetched, grace_days, at)? {
+    let now = clock.unwrap_or(at);
+    let (status, workspace, note, outcome) = match apply_event(conn, event, fetched, grace_days, at, now)? {
         EventResult::NeedsFetch(sub) => return Err(TxError::NeedsFetch(sub)),
         EventResult::Processed(ws) => (EventStatus::Processed, Some(ws), None, WebhookOutcome::Processed),
         EventResult::Ignored(ws, why) => (EventStatus::Ignored, ws, Some(why.clone()), WebhookOutcome::Ignored(why)),
@@ -212,7 +220,7 @@ fn apply_once(
     };
     mark(conn, row_id, status, workspace, note, attempts, at)?;
     if let (EventStatus::Processed, Some(ws)) = (status, workspace) {
-        apply_waiting_events(conn, ws, row_id, grace_days, at)?;
+        apply_waiting_events(conn, ws, row_id, grace_days, at, now)?;
     }
     Ok(outcome)
 }
@@ -247,10 +255,11 @@ fn apply_waiting_events(
     just_applied: i64,
     grace_days: i64,
     at: DateTime<Utc>,
+    now: DateTime<Utc>,
 ) -> Result<(), TxError> {
     for row in BillingEvent::waiting_for(conn, ws, just_applied)? {
         let Ok(event) = parse(row.provider, row.payload.as_bytes()) else { continue };
-        let (status, workspace, note) = match apply_event(conn, &event, None, grace_days, at)? {
+        let (status, workspace, note) = match apply_event(conn, &event, None, grace_days, at, now)? {
             EventResult::Processed(w) => (EventStatus::Processed, Some(w), None),
             EventResult::Ignored(w, why) => (EventStatus::Ignored, w, Some(why)),
             // Still waiting (or needs the provider): the retry job takes it from here.

@@ -18,6 +18,7 @@ pub struct AdminAccess {
     pub user: User,
     pub nav: Vec<NavWorkspace>,
     pub session: Session,
+    pub demo: bool,
 }
 
 impl FromRequest for AdminAccess {
@@ -37,7 +38,7 @@ impl FromRequest for AdminAccess {
             if !admin {
                 return Err(AppError::NotFound);
             }
-            Ok(AdminAccess { user, nav: viewer.nav, session: viewer.session })
+            Ok(AdminAccess { user, nav: viewer.nav, session: viewer.session, demo: viewer.demo })
         })
     }
 }

@@ -50,6 +50,8 @@ pub struct Viewer {
     pub user: Option<User>,
     pub nav: Vec<NavWorkspace>,
     pub session: Session,
+    /// The installation is a public sandbox demo: pages say so.
+    pub demo: bool,
 }
 
 impl FromRequest for Viewer {
@@ -60,21 +62,23 @@ impl FromRequest for Viewer {
         let session = req.get_session();
         let state = state(req);
         Box::pin(async move {
+            let state = state?;
+            let demo = state.config.public_demo();
             let Some((user_id, token)) = session_claim(&session) else {
                 if session.get::<i64>(keys::USER_ID).ok().flatten().is_some() {
                     // A cookie from before sessions were kept on the server: sign in again.
                     session.clear();
                 }
-                return Ok(Viewer { user: None, nav: Vec::new(), session });
+                return Ok(Viewer { user: None, nav: Vec::new(), session, demo });
             };
-            let loaded = state?.db.run(move |conn| load_user(conn, user_id, &token)).await?;
+            let loaded = state.db.run(move |conn| load_user(conn, user_id, &token)).await?;
             match loaded {
-                Some((user, nav)) => Ok(Viewer { user: Some(user), nav, session }),
+                Some((user, nav)) => Ok(Viewer { user: Some(user), nav, session, demo }),
                 None => {
                     // Cleared, not purged: a purged session ignores later inserts, so the
                     // sign-in form shown next would carry a CSRF token nobody kept.
                     session.clear();
-                    Ok(Viewer { user: None, nav: Vec::new(), session })
+                    Ok(Viewer { user: None, nav: Vec::new(), session, demo })
                 }
             }
         })
@@ -94,6 +98,7 @@ pub struct SignedIn {
     pub user: User,
     pub nav: Vec<NavWorkspace>,
     pub session: Session,
+    pub demo: bool,
 }
 
 impl FromRequest for SignedIn {
@@ -106,7 +111,7 @@ impl FromRequest for SignedIn {
         Box::pin(async move {
             let viewer = viewer.await?;
             match viewer.user {
-                Some(user) => Ok(SignedIn { user, nav: viewer.nav, session: viewer.session }),
+                Some(user) => Ok(SignedIn { user, nav: viewer.nav, session: viewer.session, demo: viewer.demo }),
                 None => Err(AppError::Unauthenticated { next }),
             }
         })
@@ -120,6 +125,7 @@ pub struct WorkspaceAccess {
     pub workspace: Workspace,
     pub plan: Plan,
     pub role: Role,
+    pub demo: bool,
 }
 
 impl WorkspaceAccess {
@@ -160,6 +166,7 @@ impl FromRequest for WorkspaceAccess {
                 workspace,
                 plan,
                 role,
+                demo: signed_in.demo,
             })
         })
     }

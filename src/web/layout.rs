@@ -23,6 +23,8 @@ pub struct Layout {
     pub plan_badge: Option<String>,
     /// Whether the analytics page is locked for this workspace (`None` off workspace pages).
     pub analytics_locked: Option<bool>,
+    /// A public sandbox demo (`SANDBOX_PUBLIC=true`): every page says payments are simulated.
+    pub demo: bool,
 }
 
 impl Layout {
@@ -32,6 +34,7 @@ impl Layout {
         email: Option<String>,
         nav: Vec<NavWorkspace>,
         current: Option<WorkspaceId>,
+        demo: bool,
     ) -> Layout {
         // Anonymous pages without forms get no token, so browsing pricing sets no cookie.
         let csrf = if email.is_some() { csrf_token(session) } else { String::new() };
@@ -44,6 +47,7 @@ impl Layout {
             flash: take_flash(session),
             plan_badge: None,
             analytics_locked: None,
+            demo,
         }
     }
 
@@ -54,6 +58,7 @@ impl Layout {
             viewer.user.as_ref().map(|u| u.email.clone()),
             viewer.nav.clone(),
             viewer.current_workspace_id(),
+            viewer.demo,
         )
     }
 
@@ -71,6 +76,7 @@ impl Layout {
             Some(access.user.email.clone()),
             access.nav.clone(),
             Some(access.workspace.id),
+            access.demo,
         );
         let standing = Standing::of(&billing_facts(&access.workspace), access.plan.is_free(), Utc::now());
         layout.plan_badge = Some(match standing.note() {
@@ -84,7 +90,7 @@ impl Layout {
 
     /// For the admin console: signed in, no workspace selected.
     pub fn for_admin(title: &str, admin: &super::AdminAccess) -> Layout {
-        Layout::build(title, &admin.session, Some(admin.user.email.clone()), admin.nav.clone(), None)
+        Layout::build(title, &admin.session, Some(admin.user.email.clone()), admin.nav.clone(), None, admin.demo)
     }
 
     pub fn is_current(&self, workspace_id: &WorkspaceId) -> bool {

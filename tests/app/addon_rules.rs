@@ -10,7 +10,7 @@ use tollgate::models::workspace_addon::{NewWorkspaceAddon, WorkspaceAddon};
 use tollgate::schema::{addons, workspace_addons};
 
 use crate::common::*;
-use crate::flows::{advance, pay, start};
+use crate::flows::{pay, renew, start};
 use crate::sandbox::FAILS_LATER;
 use crate::stripe_billing_rules::sub_json;
 use crate::stripe_shapes::*;
@@ -136,7 +136,7 @@ async fn a_failed_add_on_renewal_in_the_sandbox_is_not_active() {
     let success = location(&pay(&app, &checkout, FAILS_LATER).await);
     app.get(success.strip_prefix(&app.address).unwrap()).await;
     assert_eq!(addon_rows(&app, ws)[0].status, AddonStatus::Active);
-    advance(&app, json!({"to": "next_renewal"})).await;
+    renew(&app, ws).await;
     let row = addon_rows(&app, ws).remove(0);
     assert_eq!(row.status, AddonStatus::PastDue, "the renewal failed");
     assert!(row.grace_until.is_some());

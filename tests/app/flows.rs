@@ -2,10 +2,8 @@
 //! upgrade → hosted checkout → pay → success → plan; declines; portal cancellation and the
 //! clock; failed renewals; plan changes; credit packs and add-ons; success-page forgery.
 
-use serde_json::{Value, json};
-
 use crate::common::*;
-use crate::sandbox::{DECLINED, FAILS_LATER, GOOD};
+use crate::sandbox::{DECLINED, FAILS_LATER, GOOD, advance_to_renewal};
 
 /// Starts a checkout from the billing page; returns the hosted page's path on the sandbox.
 pub(crate) async fn start(app: &TestApp, ws: i64, action: &str, fields: &[(&str, &str)]) -> String {
@@ -37,10 +35,10 @@ fn fulfilments(app: &TestApp) -> i64 {
     app.with_db(|conn| tollgate::schema::checkout_fulfilments::table.count().get_result(conn).unwrap())
 }
 
-pub(crate) async fn advance(app: &TestApp, body: Value) -> Value {
-    let res = app.client.post(app.url("/sandbox/clock/advance")).json(&body).send().await.unwrap();
-    assert_eq!(res.status().as_u16(), 200);
-    res.json().await.unwrap()
+/// Moves the workspace's customer's test clock to its next renewal.
+pub(crate) async fn renew(app: &TestApp, ws: i64) {
+    let customer = app.workspace(ws).provider_customer_id.expect("the workspace has a customer");
+    advance_to_renewal(app, &customer).await;
 }
 
 #[actix_web::test]
@@ -124,7 +122,7 @@ async fn cancel_in_the_portal_keeps_the_plan_until_the_period_ends() {
     assert!(select_all(&html, ".notice-info")[0].contains("Your subscription ends on"), "{html}");
     assert_eq!(select_all(&html, "form[action$='/subscription/resume'] button"), ["Resume subscription"]);
 
-    advance(&app, json!({"to": "next_renewal"})).await;
+    renew(&app, ws).await;
     let w = app.workspace(ws);
     assert_eq!(app.plan_code(ws), "free");
     assert_eq!(
@@ -150,7 +148,7 @@ async fn cancel_and_resume_from_the_billing_page() {
 
     app.post_form(&billing, &format!("/w/{ws}/subscription/resume"), &[]).await;
     assert!(!app.workspace(ws).cancel_at_period_end);
-    advance(&app, json!({"to": "next_renewal"})).await;
+    renew(&app, ws).await;
     assert_eq!(app.plan_code(ws), "starter", "renewed, not ended");
 }
 
@@ -160,7 +158,7 @@ async fn a_card_that_fails_at_renewal_puts_the_workspace_past_due() {
     let ws = app.signup("pastdue@example.com").await;
     app.get(&upgrade(&app, ws, "starter", FAILS_LATER).await).await;
     assert_eq!(app.workspace(ws).subscription_status.map(|s| s.as_str()), Some("active"));
-    advance(&app, json!({"to": "next_renewal"})).await;
+    renew(&app, ws).await;
     let w = app.workspace(ws);
     assert_eq!(w.subscription_status.map(|s| s.as_str()), Some("past_due"));
     assert!(w.grace_until.is_some());
@@ -188,7 +186,7 @@ async fn upgrades_apply_when_paid_and_downgrades_wait_for_the_period_end() {
     assert!(select_all(&html, ".notice-success")[0].starts_with("Your plan changes to Starter on"));
     assert!(select_all(&html, ".notice-info")[0].starts_with("Changes to Starter on"), "{html}");
 
-    advance(&app, json!({"to": "next_renewal"})).await;
+    renew(&app, ws).await;
     assert_eq!(app.plan_code(ws), "starter");
     assert_eq!(app.workspace(ws).scheduled_plan_id, None);
 }

@@ -10,7 +10,7 @@ use tollgate::schema::invoices;
 use crate::chargebee_provider::fake::{FakeChargebee, subscription as cb_subscription, subscription_answer};
 use crate::chargebee_webhooks::{ACTIVATED, basic, chargebee_app_at, subscription_event};
 use crate::common::*;
-use crate::flows::{advance, upgrade};
+use crate::flows::{renew, upgrade};
 use crate::sandbox::{GOOD, provider};
 use crate::stripe_billing_rules::sub_json;
 use crate::stripe_provider::{FakeStripe, fields};
@@ -55,7 +55,7 @@ async fn a_scheduled_downgrade_is_undone_by_choosing_the_current_plan_again() {
     assert_eq!(sub.price_ids, ["price_pro_monthly"], "the provider bills Pro again");
 
     // The renewal stays on Pro.
-    advance(&app, json!({"to": "next_renewal"})).await;
+    renew(&app, ws).await;
     assert_eq!(app.plan_code(ws), "pro");
 }
 

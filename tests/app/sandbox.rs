@@ -1,7 +1,7 @@
 //! The sandbox driven through the real Stripe provider (the app's own `state.billing`, whose
-//! base URL points at `/sandbox/`), the hosted pages over HTTP like a browser, and the clock.
-//! Events are checked as stored and as `parse_stripe_event` reads them: `/webhooks/stripe`
-//! is not on this branch, so deliveries answer 404 here.
+//! base URL points at `/sandbox/`), the hosted pages over HTTP like a browser, and each
+//! customer's test clock through Stripe's test-clock API. Events are checked as stored and as
+//! `parse_stripe_event` reads them.
 
 use chrono::{Duration, Utc};
 use serde_json::{Value, json};
@@ -12,6 +12,7 @@ use tollgate::domain::normalized::{CheckoutMode, EventKind, NormalizedEvent, Sub
 use tollgate::sandbox::events::Event;
 
 use crate::common::{TestApp, location, select_all, spawn_app};
+pub use crate::sandbox_catalog::api;
 
 pub const GOOD: &str = "4242 4242 4242 4242";
 pub const DECLINED: &str = "4000 0000 0000 0002";
@@ -74,10 +75,41 @@ pub fn types(app: &TestApp) -> Vec<String> {
     stored_events(app).into_iter().map(|e| e.event_type).collect()
 }
 
-async fn advance(app: &TestApp, body: Value) -> Value {
-    let res = app.client.post(app.url("/sandbox/clock/advance")).json(&body).send().await.unwrap();
-    assert_eq!(res.status().as_u16(), 200);
-    res.json().await.unwrap()
+/// The test clock a customer lives on (the app creates every sandbox customer on one).
+pub async fn clock_of(app: &TestApp, customer: &str) -> Value {
+    let (status, customer) = api(app, reqwest::Method::GET, &format!("customers/{customer}"), &[]).await;
+    assert_eq!(status, 200, "{customer}");
+    let id = customer["test_clock"].as_str().expect("the customer is on a test clock").to_owned();
+    api(app, reqwest::Method::GET, &format!("test_helpers/test_clocks/{id}"), &[]).await.1
+}
+
+/// Moves a customer's test clock to `to` (unix seconds); returns the clock as answered.
+pub async fn advance_to(app: &TestApp, customer: &str, to: i64) -> Value {
+    let clock = clock_of(app, customer).await;
+    let path = format!("test_helpers/test_clocks/{}/advance", clock["id"].as_str().unwrap());
+    let (status, clock) = api(app, reqwest::Method::POST, &path, &[("frozen_time", &to.to_string())]).await;
+    assert_eq!(status, 200, "{clock}");
+    assert_eq!(clock["status"], "ready", "the sandbox finishes an advance before answering");
+    clock
+}
+
+/// Moves a customer's test clock `days` forward.
+pub async fn advance_days(app: &TestApp, customer: &str, days: i64) -> Value {
+    let now = clock_of(app, customer).await["frozen_time"].as_i64().unwrap();
+    advance_to(app, customer, now + days * 86_400).await
+}
+
+/// Moves a customer's test clock to the end of its earliest live subscription period.
+pub async fn advance_to_renewal(app: &TestApp, customer: &str) -> Value {
+    let subs = provider(app).list_subscriptions(customer).await.unwrap();
+    let live = [SubscriptionStatus::Trialing, SubscriptionStatus::Active, SubscriptionStatus::PastDue];
+    let next = subs
+        .iter()
+        .filter(|s| s.status.is_some_and(|st| live.contains(&st)))
+        .filter_map(|s| s.current_period_end)
+        .min()
+        .expect("a live subscription");
+    advance_to(app, customer, next.timestamp()).await
 }
 
 #[actix_web::test]
@@ -93,6 +125,8 @@ async fn checkout_page_pay_and_confirm() {
     assert_eq!(select_all(&html, "[data-testid=price]"), ["$50.00 / month"]);
     assert!(select_all(&html, "[data-testid=sandbox-banner]")[0].contains("Sandbox — test mode"));
     assert_eq!(select_all(&html, "[data-testid=test-cards] tr").len(), 3);
+    // The session's sandbox form token, for paying a second time once the page has no form.
+    let token = app.csrf_token(&path).await;
 
     let res = app.post_form(&path, &format!("{path}/pay"), &[("card", GOOD)]).await;
     assert_eq!(res.status().as_u16(), 303);
@@ -134,7 +168,6 @@ async fn checkout_page_pay_and_confirm() {
     // Each event was attempted (answered 404 here: the webhook endpoint is not on this branch).
     assert!(stored_events(&app).iter().all(|e| e.attempts == 1 && e.last_status.is_some()));
     // Paying again (a double click) lands on the same page and changes nothing.
-    let token = app.csrf_token("/sandbox/clock").await;
     let res = app.post_raw(&format!("{path}/pay"), &[("csrf_token", &token), ("card", GOOD)]).await;
     assert_eq!(location(&res), format!("{}/billing/success?session_id={}", app.address, page.id));
     assert_eq!(stored_events(&app).len(), 3);
@@ -149,6 +182,7 @@ async fn trial_checkout_starts_trialing_without_charge() {
     let app = spawn_app().await;
     let id = buy(&app, &plan_checkout("pro", "price_pro_monthly", Some(14)), GOOD).await;
     let confirmed = provider(&app).confirm_checkout(&id).await.unwrap();
+    let customer = confirmed.checkout.customer_id.clone().unwrap();
     assert!(confirmed.is_paid());
     assert_eq!(confirmed.checkout.payment_status.as_deref(), Some("no_payment_required"));
     let sub = confirmed.subscription.unwrap();
@@ -158,8 +192,9 @@ async fn trial_checkout_starts_trialing_without_charge() {
     assert_eq!(sub.current_period_end, Some(trial_end));
 
     // The trial ends: the first real charge, and the subscription becomes active.
-    let answer = advance(&app, json!({"to": "next_renewal"})).await;
-    assert_eq!(answer["processed"], 1);
+    let before = types(&app).len();
+    advance_to_renewal(&app, &customer).await;
+    assert_eq!(types(&app)[before..], ["customer.subscription.updated", "invoice.paid"], "one thing happened");
     let sub = provider(&app).fetch_subscription(&sub.id).await.unwrap();
     assert_eq!(sub.status, Some(SubscriptionStatus::Active));
     let paid = parsed(&app).into_iter().rfind(|e| e.kind == EventKind::InvoicePaid).unwrap();
@@ -208,10 +243,11 @@ async fn portal_cancel_at_period_end_then_clock_ends_the_subscription() {
     let (_, html) = app.get_html(&path).await;
     assert_eq!(select_all(&html, "[data-testid=ends]").len(), 1);
 
-    advance(&app, json!({"days": 1})).await;
+    advance_days(&app, &customer, 1).await;
     assert_eq!(provider(&app).fetch_subscription(&sub_id).await.unwrap().status, Some(SubscriptionStatus::Active));
-    let answer = advance(&app, json!({"to": "next_renewal"})).await;
-    assert_eq!(answer["processed"], 1);
+    let before = types(&app).len();
+    advance_to_renewal(&app, &customer).await;
+    assert_eq!(types(&app).len(), before + 1, "one thing happened");
     let sub = provider(&app).fetch_subscription(&sub_id).await.unwrap();
     assert_eq!(sub.status, Some(SubscriptionStatus::Canceled));
     let last = parsed(&app).pop().unwrap();
@@ -237,7 +273,7 @@ async fn portal_resume_keeps_the_subscription() {
     app.post_form(&path, &format!("{path}/subscriptions/{sub_id}/cancel"), &[]).await;
     let res = app.post_form(&path, &format!("{path}/subscriptions/{sub_id}/resume"), &[]).await;
     assert_eq!(res.status().as_u16(), 303);
-    advance(&app, json!({"to": "next_renewal"})).await;
+    advance_to_renewal(&app, &customer).await;
     let sub = provider(&app).fetch_subscription(&sub_id).await.unwrap();
     assert_eq!((sub.status, sub.cancel_at_period_end), (Some(SubscriptionStatus::Active), Some(false)));
 }
@@ -251,10 +287,10 @@ async fn renewal_with_a_good_card_is_paid_and_moves_the_period() {
     assert_eq!((preview.amount_due_minor, preview.currency.as_str()), (5000, "usd"));
     assert_eq!(preview.next_payment_at, Some(before));
 
-    let answer = advance(&app, json!({"to": "next_renewal"})).await;
-    // Sandbox time keeps running with real time after the jump.
+    let answer = advance_to_renewal(&app, &customer).await;
+    // The customer's time is its test clock's, frozen where the advance left it.
     let near = |now: &Value| (0..5).contains(&(now.as_i64().unwrap() - before.timestamp()));
-    assert!(near(&answer["now"]), "{answer}");
+    assert!(near(&answer["frozen_time"]), "{answer}");
     let sub = provider(&app).fetch_subscription(&sub_id).await.unwrap();
     assert_eq!(sub.status, Some(SubscriptionStatus::Active));
     assert!(sub.current_period_end.unwrap() > before + Duration::days(27));
@@ -277,8 +313,8 @@ async fn renewal_with_a_good_card_is_paid_and_moves_the_period() {
     assert_eq!(invoices[0].billing_reason.as_deref(), Some("subscription_cycle"), "newest first");
     assert!(invoices.iter().all(|i| i.status == "paid"));
 
-    let clock: Value = app.get("/sandbox/clock.json").await.json().await.unwrap();
-    assert!(near(&clock["now"]), "{clock}");
+    let clock = clock_of(&app, &customer).await;
+    assert!(near(&clock["frozen_time"]), "{clock}");
 }
 
 #[actix_web::test]
@@ -287,7 +323,7 @@ async fn failing_card_renewal_goes_past_due_and_a_new_card_pays() {
     let (customer, sub_id) = subscribe(&app, FAILS_LATER).await;
     assert_eq!(provider(&app).fetch_subscription(&sub_id).await.unwrap().status, Some(SubscriptionStatus::Active));
 
-    advance(&app, json!({"to": "next_renewal"})).await;
+    advance_to_renewal(&app, &customer).await;
     let sub = provider(&app).fetch_subscription(&sub_id).await.unwrap();
     assert_eq!(sub.status, Some(SubscriptionStatus::PastDue));
     let events = parsed(&app);
@@ -314,25 +350,37 @@ async fn failing_card_renewal_goes_past_due_and_a_new_card_pays() {
 }
 
 #[actix_web::test]
-async fn clock_page_advances_and_lists_events() {
+async fn the_event_log_needs_the_key_and_the_anonymous_clock_is_gone() {
     let app = spawn_app().await;
     subscribe(&app, GOOD).await;
-    let (status, html) = app.get_html("/sandbox/clock").await;
-    assert_eq!(status, 200);
-    assert_eq!(select_all(&html, "[data-testid=events] tr").len(), 3);
-    let res = app.post_form("/sandbox/clock", "/sandbox/clock/advance", &[("step", "1m")]).await;
-    assert_eq!(res.status().as_u16(), 303);
-    let (_, html) = app.get_html("/sandbox/clock").await;
-    assert_eq!(select_all(&html, "[data-testid=events] tr").len(), 5, "a renewal happened");
-    // A form without the CSRF token is refused, JSON with a bad step too.
-    let res = app.post_raw("/sandbox/clock/advance", &[("step", "1m")]).await;
-    assert!(res.status().is_client_error());
-    let res = app.client.post(app.url("/sandbox/clock/advance")).json(&json!({"days": -3})).send().await.unwrap();
-    assert_eq!(res.status().as_u16(), 400);
-
-    let log: Value = app.get("/sandbox/events.json").await.json().await.unwrap();
-    assert_eq!(log["data"].as_array().unwrap().len(), 5);
-    let res = app.client.post(app.url("/sandbox/events/redeliver")).send().await.unwrap();
+    for (method, path) in [
+        (reqwest::Method::GET, "/sandbox/clock"),
+        (reqwest::Method::GET, "/sandbox/clock.json"),
+        (reqwest::Method::POST, "/sandbox/clock/advance"),
+    ] {
+        let res =
+            app.client.request(method, app.url(path)).json(&json!({"seconds": 8_000_000_000_000_i64})).send().await;
+        assert_eq!(res.unwrap().status().as_u16(), 404, "{path} no longer exists");
+    }
+    for (method, path) in
+        [(reqwest::Method::GET, "/sandbox/events.json"), (reqwest::Method::POST, "/sandbox/events/redeliver")]
+    {
+        let res = app.client.request(method, app.url(path)).send().await.unwrap();
+        assert_eq!(res.status().as_u16(), 401, "{path} needs the key");
+    }
+    let log: Value = app
+        .client
+        .get(app.url("/sandbox/events.json"))
+        .bearer_auth(app.sandbox_key())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(log["data"].as_array().unwrap().len(), 3);
+    let res =
+        app.client.post(app.url("/sandbox/events/redeliver")).bearer_auth(app.sandbox_key()).send().await.unwrap();
     let report: Value = res.json().await.unwrap();
     assert_eq!(report["attempted"], 0, "everything already reached /webhooks/stripe");
     assert!(log["data"].as_array().unwrap().iter().all(|e| e["last_status"] == 200), "{log}");
@@ -342,7 +390,8 @@ async fn clock_page_advances_and_lists_events() {
 async fn an_expired_checkout_cannot_be_paid() {
     let app = spawn_app().await;
     let page = provider(&app).create_checkout(&plan_checkout("pro", "price_pro_monthly", None)).await.unwrap();
-    advance(&app, json!({"days": 2})).await;
+    let customer = provider(&app).confirm_checkout(&page.id).await.unwrap().checkout.customer_id.unwrap();
+    advance_days(&app, &customer, 2).await;
     let path = page.url.strip_prefix(&app.address).unwrap().to_owned();
     let res = app.post_form(&path, &format!("{path}/pay"), &[("card", GOOD)]).await;
     assert_eq!(res.status().as_u16(), 410);

@@ -111,3 +111,35 @@ async fn catalog_answers_parse_as_async_stripe_types() {
     assert_eq!(data.len(), 2);
     data.iter().for_each(|p| drop(strict::<stripe_shared::Price>(p)));
 }
+
+#[actix_web::test]
+async fn test_clocks_and_subscription_lists_parse_as_async_stripe_types() {
+    use stripe_billing::subscription::{ListSubscription, ListSubscriptionStatus};
+    use stripe_billing::test_helpers_test_clock::{
+        AdvanceTestHelpersTestClock, CreateTestHelpersTestClock, DeleteTestHelpersTestClock, ListTestHelpersTestClock,
+        RetrieveTestHelpersTestClock,
+    };
+
+    let app = spawn_app().await;
+    let client = stripe::ClientBuilder::new(app.sandbox_key()).url(app.url("/sandbox/")).build().unwrap();
+    let now = chrono::Utc::now().timestamp();
+    let clock = CreateTestHelpersTestClock::new(now).name("typed").send(&client).await.unwrap();
+    assert_eq!((clock.frozen_time, clock.name.as_deref()), (now, Some("typed")));
+    let customer =
+        CreateCustomer::new().email("clocked@example.com").test_clock(clock.id.as_str()).send(&client).await.unwrap();
+    assert_eq!(customer.test_clock.map(|c| c.id().to_string()), Some(clock.id.to_string()));
+    let advanced = AdvanceTestHelpersTestClock::new(clock.id.clone(), now + 86_400).send(&client).await.unwrap();
+    assert_eq!(advanced.frozen_time, now + 86_400);
+    let again = RetrieveTestHelpersTestClock::new(clock.id.clone()).send(&client).await.unwrap();
+    assert_eq!(again.status, stripe_shared::TestHelpersTestClockStatus::Ready);
+    assert_eq!(ListTestHelpersTestClock::new().send(&client).await.unwrap().data.len(), 1);
+
+    crate::sandbox::buy_for_test(&app, "price_starter_monthly", GOOD).await;
+    let all = ListSubscription::new().status(ListSubscriptionStatus::All).send(&client).await.unwrap();
+    assert_eq!(all.data.len(), 1);
+    let id = all.data[0].customer.id().to_string();
+    let mine = ListSubscription::new().customer(id).send(&client).await.unwrap();
+    assert_eq!(mine.data[0].id, all.data[0].id);
+    let deleted = DeleteTestHelpersTestClock::new(clock.id.clone()).send(&client).await.unwrap();
+    assert_eq!(deleted.id, clock.id);
+}

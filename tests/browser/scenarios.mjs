@@ -15,6 +15,46 @@ async function signUp(page, base, who) {
   return address;
 }
 
+const overflow = (page) => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+
+// One clock: a renewal fails on the sandbox's test clock, the workspace is past due, and eight
+// more days on the clock end the grace period: the billing page shows Free.
+async function graceJourney({ page, base, shot }, width) {
+  if (width === 'phone') await page.setViewportSize({ width: 375, height: 740 });
+  await signUp(page, base, `grace-${width}`);
+  await page.goto(`${base}/pricing`);
+  await page.locator('article[data-plan=starter] form button').click();
+  await page.waitForURL(/\/sandbox\/checkout\/cs_/);
+  await page.fill('input[name=card]', '4000 0000 0000 0341');
+  await page.click('[data-testid=pay]');
+  await page.waitForURL(/\/w\/\d+\/billing$/);
+  assert.equal(await page.locator('[data-testid=current-plan]').innerText(), 'Starter');
+  const billing = page.url();
+
+  await page.click('[data-testid=test-clock-link]');
+  await page.waitForURL(/\/billing\/clock$/);
+  assert.ok((await overflow(page)) <= 0, 'the clock page fits the screen');
+  await shot(`test-clock-${width}`);
+  await page.click('[data-testid=advance-next_renewal]');
+  await page.waitForSelector('.notice-success');
+  await page.goto(billing);
+  assert.equal(await page.locator('[data-testid=plan-status]').innerText(), 'Past due');
+  assert.equal(await page.locator('[data-testid=current-plan]').innerText(), 'Starter');
+  assert.match(await page.locator('.banner').innerText(), /Update your payment method by/);
+  assert.ok((await overflow(page)) <= 0, 'the past-due billing page fits the screen');
+  await shot(`billing-past-due-${width}`);
+
+  await page.click('[data-testid=test-clock-link]');
+  await page.fill('input[name=days]', '8');
+  await page.click('[data-testid=advance-days]');
+  await page.waitForSelector('.notice-success');
+  assert.match(await page.locator('.notice-success').innerText(), /The test clock now reads/);
+  await shot(`test-clock-advanced-${width}`);
+  await page.goto(billing);
+  assert.equal(await page.locator('[data-testid=current-plan]').innerText(), 'Free');
+  await shot(`billing-after-grace-${width}`);
+}
+
 export const scenarios = {
   'pricing → sign up → billing shows Free, pricing shows the current plan': async ({ page, base, shot }) => {
     await page.goto(`${base}/pricing`);
@@ -63,7 +103,7 @@ export const scenarios = {
     assert.match(await page.locator('h1').innerText(), /^Acme Corp/);
   },
 
-  'upgrade → sandbox checkout → declined, then paid → Starter → cancel in portal → clock → Free': async ({ page, base, shot }) => {
+  'upgrade → sandbox checkout → declined, then paid → Starter → cancel in portal → test clock → Free': async ({ page, base, shot }) => {
     await signUp(page, base, 'buyer');
     await page.goto(`${base}/pricing`);
     await page.locator('article[data-plan=starter] form button').click();
@@ -95,9 +135,11 @@ export const scenarios = {
     assert.equal(await page.locator('[data-testid=current-plan]').innerText(), 'Starter');
     const billing = page.url();
 
-    await page.goto(`${base}/sandbox/clock`);
-    await shot('sandbox-clock');
+    await page.click('[data-testid=test-clock-link]');
+    await page.waitForURL(/\/billing\/clock$/);
+    await shot('test-clock');
     await page.click('[data-testid=advance-next_renewal]');
+    await page.waitForSelector('.notice-success');
     await page.goto(billing);
     assert.equal(await page.locator('[data-testid=current-plan]').innerText(), 'Free');
     await shot('billing-after-cancel');
@@ -132,6 +174,8 @@ export const scenarios = {
     assert.match(await page.locator('[data-testid=table-quotas]').innerText(), /projects/);
     await shot('analytics-pro');
   },
+  'one clock: failed renewal → 8 days on the test clock → Free (desktop)': (ctx) => graceJourney(ctx, 'desktop'),
+  'one clock: failed renewal → 8 days on the test clock → Free (phone)': (ctx) => graceJourney(ctx, 'phone'),
 
   'pages fit a phone screen': async ({ page, base, shot }) => {
     await page.setViewportSize({ width: 375, height: 740 });

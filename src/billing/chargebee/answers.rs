@@ -66,6 +66,12 @@ pub(super) fn invoices(answer: &Value) -> Result<Vec<InvoiceData>, BillingError>
     Ok(list.iter().filter_map(|entry| entry.get("invoice")).filter_map(parse_invoice).collect())
 }
 
+/// `{"list": [{"subscription": {...}, "customer": {...}}, …]}`.
+pub(super) fn subscriptions(answer: &Value) -> Result<Vec<SubscriptionData>, BillingError> {
+    let list = answer.get("list").and_then(Value::as_array).ok_or_else(|| missing("list"))?;
+    Ok(list.iter().filter_map(|entry| entry.get("subscription")).filter_map(parse_subscription).collect())
+}
+
 /// `{"estimate": {"invoice_estimate": {...}, "subscription_estimate": {next_billing_at}}}`.
 pub(super) fn renewal_estimate(answer: &Value) -> Result<InvoicePreview, BillingError> {
     let estimate = resource(answer, "estimate")?;

@@ -10,12 +10,12 @@ mod answers;
 mod client;
 mod params;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use self::client::{CallError, Client};
 use super::{
     BillingError, BillingProvider, ChangeTiming, CheckoutRequest, ConfirmedCheckout, HostedPage, InvoiceData,
-    InvoicePreview, PlanChange, Provider, SubscriptionData,
+    InvoicePreview, PlanChange, Provider, SubscriptionData, TestClock,
 };
 
 /// `api_error_code`s with which Chargebee refuses a change because the charge failed; the
@@ -157,5 +157,24 @@ impl BillingProvider for ChargebeeProvider {
     async fn fetch_subscription(&self, subscription_id: &str) -> Result<SubscriptionData, BillingError> {
         let answer = self.client.get(&["subscriptions", subscription_id], &[]).await?;
         answers::subscription(&answer)
+    }
+
+    async fn list_subscriptions(&self, customer_id: &str) -> Result<Vec<SubscriptionData>, BillingError> {
+        let query = [("customer_id[is]", customer_id), ("limit", "100"), ("sort_by[desc]", "created_at")];
+        let answer = self.client.get(&["subscriptions"], &query).await?;
+        answers::subscriptions(&answer)
+    }
+
+    /// Chargebee has no test clocks: its time is real time everywhere.
+    fn uses_test_clocks(&self) -> bool {
+        false
+    }
+
+    async fn customer_test_clock(&self, _customer_id: &str) -> Result<Option<TestClock>, BillingError> {
+        Ok(None)
+    }
+
+    async fn advance_test_clock(&self, _clock_id: &str, _to: DateTime<Utc>) -> Result<TestClock, BillingError> {
+        Err(BillingError::Rejected { status: 400, message: "Chargebee has no test clocks.".to_owned() })
     }
 }

@@ -6,7 +6,9 @@ use chrono::DateTime;
 use serde_json::Value;
 
 use crate::billing::stripe_events::{checkout_from_json, invoice_from_json, subscription_from_json};
-use crate::billing::{BillingError, CheckoutData, HostedPage, InvoiceData, InvoicePreview, SubscriptionData};
+use crate::billing::{
+    BillingError, CheckoutData, HostedPage, InvoiceData, InvoicePreview, SubscriptionData, TestClock,
+};
 
 /// A successful answer to one request, as JSON.
 pub struct Answer {
@@ -138,6 +140,45 @@ impl Answer {
     /// Stripe parks an update it could not charge for in `pending_update`.
     pub fn has_pending_update(&self) -> bool {
         self.json.get("pending_update").is_some_and(|v| !v.is_null())
+    }
+
+    /// The object's `id` (a customer just created, say).
+    pub fn id(&self) -> Result<String, BillingError> {
+        self.str_field("id").map(str::to_owned).ok_or_else(|| self.fail("object without id"))
+    }
+
+    /// A customer's `test_clock`: its id, or the id of the expanded object.
+    pub fn test_clock_id(&self) -> Option<String> {
+        match self.json.get("test_clock") {
+            Some(Value::String(id)) if !id.is_empty() => Some(id.clone()),
+            Some(obj @ Value::Object(_)) => obj.get("id").and_then(Value::as_str).map(str::to_owned),
+            _ => None,
+        }
+    }
+
+    /// A `test_helpers.test_clock`; while `advancing`, where it is going.
+    pub fn test_clock(&self) -> Result<TestClock, BillingError> {
+        let at = |v: Option<&Value>| v.and_then(Value::as_i64).and_then(|t| DateTime::from_timestamp(t, 0));
+        let id = self.id()?;
+        let frozen_time =
+            at(self.json.get("frozen_time")).ok_or_else(|| self.fail("test clock without frozen_time"))?;
+        let advancing_to = match self.str_field("status") {
+            Some("ready") => None,
+            Some("advancing") => {
+                Some(at(self.json.pointer("/status_details/advancing/target_frozen_time")).unwrap_or(frozen_time))
+            }
+            Some("internal_failure") => {
+                log::warn!("stripe: test clock {id} failed to advance");
+                return Err(BillingError::Unavailable(format!("test clock {id} failed to advance")));
+            }
+            other => return Err(self.fail(format!("test clock with status {other:?}"))),
+        };
+        Ok(TestClock { id, frozen_time, advancing_to })
+    }
+
+    pub fn subscriptions(&self) -> Result<Vec<SubscriptionData>, BillingError> {
+        let data = self.json.get("data").and_then(Value::as_array).ok_or_else(|| self.fail("list without data"))?;
+        data.iter().map(|obj| self.map(subscription_from_json, obj)).collect()
     }
 
     pub fn invoices(&self) -> Result<Vec<InvoiceData>, BillingError> {

@@ -10,8 +10,10 @@
 
 mod answers;
 mod changes;
+mod clocks;
 
 use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use ::stripe::StripeRequest;
@@ -35,6 +37,10 @@ pub struct StripeProvider {
     client: Box<::stripe::Client>,
     /// Tollgate's public address, for the success/cancel/return URLs.
     base_url: String,
+    /// Test mode with a test clock per customer (the sandbox): see `clocks`.
+    test_clocks: bool,
+    /// Which test clock each customer lives on, once asked: a customer never changes clocks.
+    clock_of: Mutex<HashMap<String, String>>,
 }
 
 impl StripeProvider {
@@ -47,7 +53,18 @@ impl StripeProvider {
             .timeout(Duration::from_secs(30))
             .build()
             .map_err(|_| "STRIPE_SECRET_KEY or STRIPE_API_BASE is not usable in an HTTP request".to_owned())?;
-        Ok(StripeProvider { client: Box::new(client), base_url: base_url.trim_end_matches('/').to_owned() })
+        Ok(StripeProvider {
+            client: Box::new(client),
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            test_clocks: false,
+            clock_of: Mutex::default(),
+        })
+    }
+
+    /// Gives every customer this provider creates a test clock of its own (test mode only).
+    pub fn with_test_clocks(mut self) -> StripeProvider {
+        self.test_clocks = true;
+        self
     }
 
     /// Sends a request built by async-stripe and returns the answer as JSON.
@@ -131,6 +148,12 @@ impl BillingProvider for StripeProvider {
     }
 
     async fn create_checkout(&self, request: &CheckoutRequest) -> Result<HostedPage, BillingError> {
+        if self.test_clocks && request.customer_id.is_none() {
+            // Checkout would create a customer on no clock; create it first, on a clock of its own.
+            let customer = self.customer_on_new_clock(request).await?;
+            let request = CheckoutRequest { customer_id: Some(customer), ..request.clone() };
+            return self.call("create checkout session", &self.checkout_request(&request)).await?.hosted_page();
+        }
         self.call("create checkout session", &self.checkout_request(request)).await?.hosted_page()
     }
 
@@ -198,5 +221,21 @@ impl BillingProvider for StripeProvider {
 
     async fn fetch_subscription(&self, subscription_id: &str) -> Result<SubscriptionData, BillingError> {
         self.subscription_json(subscription_id).await?.subscription()
+    }
+
+    async fn list_subscriptions(&self, customer_id: &str) -> Result<Vec<SubscriptionData>, BillingError> {
+        self.customer_subscriptions(customer_id).await
+    }
+
+    fn uses_test_clocks(&self) -> bool {
+        self.test_clocks
+    }
+
+    async fn customer_test_clock(&self, customer_id: &str) -> Result<Option<TestClock>, BillingError> {
+        self.clock_of_customer(customer_id).await
+    }
+
+    async fn advance_test_clock(&self, clock_id: &str, to: DateTime<Utc>) -> Result<TestClock, BillingError> {
+        self.advance_clock(clock_id, to).await
     }
 }

@@ -33,7 +33,9 @@ pub use crate::domain::money::Interval;
 use crate::domain::normalized::{InvoiceData, Provider, SubscriptionData, SubscriptionStatus};
 pub use invoices::{on_invoice_paid, on_payment_failed};
 pub use periodic::{on_grace_expired, on_period_end_passed};
-pub use snapshot::{on_fetched_subscription, on_subscription_deleted, on_subscription_snapshot};
+pub use snapshot::{
+    on_fetched_subscription, on_fetched_subscription_at, on_subscription_deleted, on_subscription_snapshot,
+};
 pub use summary::{PlanNames, Summary, summary};
 
 // Relative to the import above, so moving the module means editing one path only.

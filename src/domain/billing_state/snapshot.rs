@@ -30,7 +30,23 @@ pub fn on_fetched_subscription(
     grace_days: i64,
     now: DateTime<Utc>,
 ) -> Result<Decision, TransitionError> {
-    let whole_seconds = DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now);
+    on_fetched_subscription_at(state, sub, resolve_plan, default_plan, grace_days, now, now)
+}
+
+/// [`on_fetched_subscription`] where the rules' time and the provider's timestamps differ:
+/// with a Stripe test clock `now` is the customer's clock (grace, trials, period ends), while
+/// events keep real-time stamps, so the fetch is ordered among them by `fetched_at`, the real
+/// time it happened.
+pub fn on_fetched_subscription_at(
+    state: &BillingState,
+    sub: &SubscriptionData,
+    resolve_plan: ResolvePlan<'_>,
+    default_plan: &PlanRef,
+    grace_days: i64,
+    now: DateTime<Utc>,
+    fetched_at: DateTime<Utc>,
+) -> Result<Decision, TransitionError> {
+    let whole_seconds = DateTime::from_timestamp(fetched_at.timestamp(), 0).unwrap_or(fetched_at);
     let as_of = state.state_at.map_or(whole_seconds, |applied| applied.max(whole_seconds));
     snapshot_decision(state, sub, as_of, resolve_plan, default_plan, grace_days, now, Ordering::Trusted)
 }

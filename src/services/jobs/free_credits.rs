@@ -6,6 +6,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::super::clock::Clocks;
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::credits::credit_cycle;
 use crate::domain::ids::WorkspaceId;
@@ -14,24 +15,35 @@ use crate::models::{CreditEntry, Workspace};
 use crate::services::credits::{billing_facts, settle_monthly};
 
 pub fn reset_free_monthly_credits(conn: &mut DbConnection) -> Result<usize, AppError> {
+    reset_free_monthly_credits_at(conn, &Clocks::real(Utc::now()))
+}
+
+/// [`reset_free_monthly_credits`], each workspace in the month of its own "now".
+pub fn reset_free_monthly_credits_at(conn: &mut DbConnection, clocks: &Clocks) -> Result<usize, AppError> {
     let ids: Vec<WorkspaceId> =
         Workspace::unsubscribed_with_monthly_credits(conn)?.into_iter().map(|(id, _)| id).collect();
-    settle_each(conn, ids, Utc::now())
+    settle_each(conn, ids, clocks)
 }
 
 /// Subscribed workspaces whose monthly cycle moved on: an annual plan's next month, or a
-/// period that ended without a renewal. `now` is a parameter so the sandbox's clock (and
-/// tests) can say what time it is.
+/// period that ended without a renewal. `now` is a parameter so tests can say what time it is.
 pub fn settle_subscription_cycles(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<usize, AppError> {
+    settle_subscription_cycles_at(conn, &Clocks::real(now))
+}
+
+/// [`settle_subscription_cycles`], each workspace at its own "now" (its customer's test clock
+/// in sandbox mode).
+pub fn settle_subscription_cycles_at(conn: &mut DbConnection, clocks: &Clocks) -> Result<usize, AppError> {
     let ids = Workspace::subscribed_with_monthly_credits(conn)?;
-    settle_each(conn, ids, now)
+    settle_each(conn, ids, clocks)
 }
 
 /// Settles each workspace whose cycle has no grant yet (or has ended), each in its own
 /// transaction with the row locked and re-read. Returns how many changed.
-fn settle_each(conn: &mut DbConnection, ids: Vec<WorkspaceId>, now: DateTime<Utc>) -> Result<usize, AppError> {
+fn settle_each(conn: &mut DbConnection, ids: Vec<WorkspaceId>, clocks: &Clocks) -> Result<usize, AppError> {
     let mut changed = 0;
     for id in ids {
+        let now = clocks.now(id);
         let ws = Workspace::find(conn, id)?;
         let cycle = credit_cycle(&billing_facts(&ws), now);
         if now < cycle.end && CreditEntry::exists_with_key(conn, &cycle.grant_key(id))? {

@@ -17,14 +17,19 @@ use chrono::TimeDelta;
 use rand::Rng;
 
 pub use capacity::take_capacity_snapshot;
-pub use free_credits::{reset_free_monthly_credits, settle_subscription_cycles};
-pub use lapsed::{end_expired_grace, end_lapsed_cancellations};
+pub use free_credits::{
+    reset_free_monthly_credits, reset_free_monthly_credits_at, settle_subscription_cycles,
+    settle_subscription_cycles_at,
+};
+pub use lapsed::{end_expired_grace, end_expired_grace_at, end_lapsed_cancellations, end_lapsed_cancellations_at};
 pub use prune::prune_expired;
 
+use super::clock::{Clocks, clocks_for};
 use super::retry_events::retry_due_events;
 use crate::db::{DbConnection, write_transaction};
+use crate::domain::ids::WorkspaceId;
 use crate::error::AppError;
-use crate::models::{job_lease, now};
+use crate::models::{Workspace, job_lease, now};
 use crate::state::AppState;
 
 const LEASE: &str = "scheduler";
@@ -72,20 +77,39 @@ pub async fn run_scheduler(state: actix_web::web::Data<AppState>) {
     }
 }
 
-/// One round of every job (tests call this directly).
+/// One round of every job (tests call this directly). Time-based jobs decide each workspace at
+/// its own "now" (`super::clock`): real time, or its customer's test clock in sandbox mode.
 pub async fn run_all(state: &AppState) -> Result<(), AppError> {
     retry_due_events(state, 50).await?;
     let provider = crate::billing::BillingProvider::provider(&state.billing);
+    let clocks = if crate::billing::BillingProvider::uses_test_clocks(&state.billing) {
+        let customers = state.db.run(move |conn| Ok(Workspace::customers(conn, provider)?)).await?;
+        clocks_for(state, customers).await
+    } else {
+        Clocks::real(chrono::Utc::now())
+    };
     state
         .db
         .run(move |conn| {
-            end_expired_grace(conn, provider)?;
-            end_lapsed_cancellations(conn, provider)?;
-            reset_free_monthly_credits(conn)?;
-            settle_subscription_cycles(conn, chrono::Utc::now())?;
+            end_expired_grace_at(conn, provider, &clocks)?;
+            end_lapsed_cancellations_at(conn, provider, &clocks)?;
+            reset_free_monthly_credits_at(conn, &clocks)?;
+            settle_subscription_cycles_at(conn, &clocks)?;
             take_capacity_snapshot(conn, TimeDelta::hours(1))?;
             prune_expired(conn, now())?;
             Ok(())
         })
         .await
+}
+
+/// The time-based jobs for one workspace at `now`, right after its test clock moved, so its
+/// pages show the result without waiting for the scheduler's next round. Idempotent like every
+/// job; workspaces other than this one are left to the scheduler.
+pub async fn run_for_workspace(
+    state: &AppState,
+    workspace: WorkspaceId,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), AppError> {
+    let provider = crate::billing::BillingProvider::provider(&state.billing);
+    state.db.run(move |conn| lapsed::run_for_workspace(conn, provider, workspace, now)).await
 }

@@ -134,3 +134,23 @@ fn every_permutation_of_the_lifecycle_ends_free() {
         }
     }
 }
+
+#[test]
+fn a_fetch_on_a_test_clock_keeps_real_time_ordering() {
+    // The customer's test clock is two months ahead; the provider still stamps events in real time.
+    let clock = at(60 * 86_400);
+    let fetched = on_fetched_subscription_at(
+        &active("price_pro_m"),
+        &sub("sub_1", PastDue, "price_pro_m"),
+        &resolve,
+        &free(),
+        GRACE_DAYS,
+        clock,
+        at(5),
+    );
+    let next = applied(fetched).next;
+    assert_eq!(next.state_at, Some(at(5)), "ordered by the real time of the fetch");
+    assert_eq!(next.grace_until, Some(clock + TimeDelta::days(GRACE_DAYS)), "grace runs on the clock");
+    let later_event = snapshot(&next, &sub("sub_1", Active, "price_pro_m"), at(6));
+    assert_eq!(applied(later_event).next.status, Some(Active), "a later real-time event still applies");
+}
