@@ -326,6 +326,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    catalog_versions (id) {
+        id -> BigInt,
+        epoch -> Text,
+        version -> BigInt,
+    }
+}
+
 diesel::joinable!(workspaces -> plans (plan_id));
 diesel::joinable!(api_keys -> workspaces (workspace_id));
 diesel::joinable!(instance_admins -> users (user_id));
@@ -357,6 +365,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     rate_limit_hits,
     user_sessions,
+    catalog_versions,
     credit_balances,
     credit_spends,
     usage_records,

@@ -9,6 +9,7 @@ pub mod app_secret;
 pub mod audit_entry;
 pub mod billing_event;
 pub mod capacity_snapshot;
+pub mod catalog_version;
 pub mod checkout_fulfilment;
 pub mod credit_ledger;
 pub mod credit_pack;

@@ -59,9 +59,9 @@ pub async fn billing_overview(state: &AppState, ws: &Workspace) -> AppResult<Bil
                     .map(|(w, _)| w)
                     .collect(),
                 invoices: Invoice::for_workspace(conn, ws.id, INVOICES_SHOWN)?,
-                plans: book.plans.into_iter().filter(|p| p.is_active).collect(),
-                addons: book.addons.into_iter().filter(|a| a.is_active).collect(),
-                packs: book.packs.into_iter().filter(|p| p.is_active).collect(),
+                plans: book.plans.iter().filter(|p| p.is_active).cloned().collect(),
+                addons: book.addons.iter().filter(|a| a.is_active).cloned().collect(),
+                packs: book.packs.iter().filter(|p| p.is_active).cloned().collect(),
                 now,
                 has_test_clock,
             })

@@ -3,12 +3,16 @@
 //! workspaces may still be on them), loading it as a [`PlanBook`], and checking at start-up
 //! that everything sold has a price id at the configured provider.
 
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
+
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::catalog::{
     Addon, AddonFields, Catalog, CreditPack, CreditPackFields, Plan, PlanBook, PlanFields, PriceIds, SyncReport,
     missing_price_ids,
 };
 use crate::domain::normalized::Provider;
+use crate::models::catalog_version;
 
 /// The catalog's Stripe prices as the database holds them (after any `catalog sync`), for
 /// registering with the sandbox.
@@ -18,9 +22,38 @@ pub fn stripe_prices(
     Ok(crate::billing::sandbox_prices::catalog_prices(&Plan::all(conn)?, &Addon::all(conn)?, &CreditPack::all(conn)?))
 }
 
-/// Every plan, add-on and pack, archived ones too.
+/// A loaded catalog, kept for the database (`epoch`) and catalog version it was read at.
+struct Cached {
+    version: i64,
+    plans: Arc<Vec<Plan>>,
+    addons: Arc<Vec<Addon>>,
+    packs: Arc<Vec<CreditPack>>,
+}
+
+/// Loaded catalogs by database epoch (one per database this process talks to; tests run many).
+static CACHE: LazyLock<Mutex<HashMap<String, Cached>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// Every plan, add-on and pack, archived ones too. The rows are read once and shared until
+/// the catalog's version moves (triggers bump it with every catalog write, by any instance or
+/// by hand), so a request pays one primary-key read instead of three table scans.
 pub fn plan_book(conn: &mut DbConnection, provider: Provider) -> diesel::QueryResult<PlanBook> {
-    Ok(PlanBook { plans: Plan::all(conn)?, addons: Addon::all(conn)?, packs: CreditPack::all(conn)?, provider })
+    let (epoch, version) = catalog_version::current(conn)?;
+    let cached = CACHE.lock().ok().and_then(|cache| {
+        cache.get(&epoch).filter(|c| c.version == version).map(|c| (c.plans.clone(), c.addons.clone(), c.packs.clone()))
+    });
+    let (plans, addons, packs) = match cached {
+        Some(rows) => rows,
+        None => {
+            // Read after the version: rows at least as new as it, never older.
+            let rows = (Arc::new(Plan::all(conn)?), Arc::new(Addon::all(conn)?), Arc::new(CreditPack::all(conn)?));
+            if let Ok(mut cache) = CACHE.lock() {
+                let entry = Cached { version, plans: rows.0.clone(), addons: rows.1.clone(), packs: rows.2.clone() };
+                cache.insert(epoch, entry);
+            }
+            rows
+        }
+    };
+    Ok(PlanBook { plans, addons, packs, provider })
 }
 
 /// Writes the catalog into the database in one transaction.

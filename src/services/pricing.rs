@@ -39,7 +39,7 @@ pub async fn pricing(
                 }
                 None => None,
             };
-            let active = book.plans.into_iter().filter(|p| p.is_active).collect();
+            let active = book.plans.iter().filter(|p| p.is_active).cloned().collect();
             Ok((active, viewer))
         })
         .await

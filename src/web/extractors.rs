@@ -10,6 +10,7 @@ use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
 use super::keys;
+use crate::billing::BillingProvider;
 use crate::domain::catalog::Plan;
 use crate::domain::ids::{UserId, WorkspaceId};
 use crate::domain::members::Role;
@@ -17,6 +18,7 @@ use crate::error::AppError;
 use crate::models::membership::MemberWorkspace;
 use crate::models::user::User;
 use crate::models::{Membership, Workspace};
+use crate::services::catalog::plan_book;
 use crate::services::sessions;
 use crate::state::AppState;
 
@@ -139,35 +141,54 @@ impl FromRequest for WorkspaceAccess {
     type Error = AppError;
     type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
 
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+    /// One round trip for everything: the session's user and their workspaces (which carry
+    /// the role here), the workspace row, and its plan from the in-memory catalog.
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let workspace_id = req.match_info().get("workspace_id").and_then(|id| id.parse::<WorkspaceId>().ok());
-        let signed_in = SignedIn::from_request(req, payload);
+        let next = req.uri().path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_default();
+        let session = req.get_session();
         let state = state(req);
         Box::pin(async move {
-            let signed_in = signed_in.await?;
-            let workspace_id = workspace_id.ok_or(AppError::NotFound)?;
-            let user_id = signed_in.user.id;
-            let (workspace, plan, role) = state?
+            let state = state?;
+            let demo = state.config.public_demo();
+            let Some((user_id, token)) = session_claim(&session) else {
+                if session.get::<i64>(keys::USER_ID).ok().flatten().is_some() {
+                    // A cookie from before sessions were kept on the server: sign in again.
+                    session.clear();
+                }
+                return Err(AppError::Unauthenticated { next });
+            };
+            let provider = state.billing.provider();
+            let loaded = state
                 .db
                 .run(move |conn| {
-                    let membership = Membership::find(conn, workspace_id, user_id)?.ok_or(AppError::NotFound)?;
+                    let Some((user, nav)) = load_user(conn, user_id, &token)? else { return Ok(None) };
+                    let role = workspace_id.and_then(|id| nav.iter().find(|w| w.id == id)).map(|w| w.role);
+                    let (Some(workspace_id), Some(role)) = (workspace_id, role) else {
+                        return Ok(Some((user, nav, None)));
+                    };
                     let workspace = Workspace::find(conn, workspace_id)?;
-                    let plan = Plan::find(conn, workspace.plan_id)?;
-                    Ok((workspace, plan, membership.role))
+                    let book = plan_book(conn, provider)?;
+                    let plan = match book.by_id(workspace.plan_id) {
+                        Some(plan) => plan.clone(),
+                        None => Plan::find(conn, workspace.plan_id)?,
+                    };
+                    Ok(Some((user, nav, Some((workspace, plan, role)))))
                 })
                 .await?;
-            if let Err(e) = signed_in.session.insert(keys::WORKSPACE, workspace.id.0) {
+            let (user, nav, found) = match loaded {
+                Some(loaded) => loaded,
+                None => {
+                    session.clear();
+                    return Err(AppError::Unauthenticated { next });
+                }
+            };
+            // Not a member looks exactly like a workspace that does not exist.
+            let (workspace, plan, role) = found.ok_or(AppError::NotFound)?;
+            if let Err(e) = session.insert(keys::WORKSPACE, workspace.id.0) {
                 log::warn!("could not remember current workspace: {e}");
             }
-            Ok(WorkspaceAccess {
-                user: signed_in.user,
-                nav: signed_in.nav,
-                session: signed_in.session,
-                workspace,
-                plan,
-                role,
-                demo: signed_in.demo,
-            })
+            Ok(WorkspaceAccess { user, nav, session, workspace, plan, role, demo })
         })
     }
 }

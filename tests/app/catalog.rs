@@ -3,7 +3,7 @@ use std::process::Command;
 use diesel::prelude::*;
 use tollgate::domain::catalog;
 use tollgate::domain::catalog::Plan;
-use tollgate::schema::workspaces;
+use tollgate::schema::{plans, workspaces};
 
 use crate::common::*;
 
@@ -149,4 +149,36 @@ async fn a_paid_product_without_a_price_id_for_the_provider_stops_start_up() {
     vars.insert("CHARGEBEE_API_BASE".into(), "http://127.0.0.1:9/api/v2".into());
     let config = tollgate::config::Config::from_vars(&vars).unwrap();
     assert!(tollgate::startup::Application::build(config).await.is_ok());
+}
+
+#[actix_web::test]
+async fn the_catalog_kept_in_memory_follows_every_write_at_once() {
+    let app = spawn_app().await;
+    let names = |html: &str| select_all(html, "article[data-plan] h2");
+    let (_, html) = app.get_html("/pricing").await;
+    assert!(names(&html).contains(&"Starter".to_owned()), "{:?}", names(&html));
+    // Written behind the app's back, as an operator's SQL or another instance would.
+    app.with_db(|conn| {
+        diesel::update(plans::table.filter(plans::code.eq("starter")))
+            .set(plans::name.eq("Starter Plus"))
+            .execute(conn)
+            .unwrap();
+    });
+    let (_, html) = app.get_html("/pricing").await;
+    assert!(names(&html).contains(&"Starter Plus".to_owned()), "the next page shows it: {:?}", names(&html));
+    let before: i64 = app.with_db(|conn| {
+        tollgate::schema::catalog_versions::table
+            .select(tollgate::schema::catalog_versions::version)
+            .first(conn)
+            .unwrap()
+    });
+    // Reading changes nothing: the version moves only with writes.
+    app.get_html("/pricing").await;
+    let after: i64 = app.with_db(|conn| {
+        tollgate::schema::catalog_versions::table
+            .select(tollgate::schema::catalog_versions::version)
+            .first(conn)
+            .unwrap()
+    });
+    assert_eq!(before, after);
 }

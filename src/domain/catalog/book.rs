@@ -2,16 +2,20 @@
 //! add-on a provider price id stands for. It holds archived products too: an archived
 //! plan's price still arrives on the renewals of the workspaces that kept it.
 
+use std::sync::Arc;
+
 use super::{Addon, CreditPack, Plan};
 use crate::domain::billing_state::PlanRef;
 use crate::domain::ids::PlanId;
 use crate::domain::money::Interval;
 use crate::domain::normalized::Provider;
 
+/// The catalog's rows, shared: one loaded copy serves every request until the catalog changes.
+#[derive(Debug, Clone)]
 pub struct PlanBook {
-    pub plans: Vec<Plan>,
-    pub addons: Vec<Addon>,
-    pub packs: Vec<CreditPack>,
+    pub plans: Arc<Vec<Plan>>,
+    pub addons: Arc<Vec<Addon>>,
+    pub packs: Arc<Vec<CreditPack>>,
     pub provider: Provider,
 }
 

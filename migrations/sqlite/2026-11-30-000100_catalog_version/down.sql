@@ -1,0 +1,10 @@
+DROP TRIGGER credit_packs_delete_bumps_catalog;
+DROP TRIGGER credit_packs_update_bumps_catalog;
+DROP TRIGGER credit_packs_insert_bumps_catalog;
+DROP TRIGGER addons_delete_bumps_catalog;
+DROP TRIGGER addons_update_bumps_catalog;
+DROP TRIGGER addons_insert_bumps_catalog;
+DROP TRIGGER plans_delete_bumps_catalog;
+DROP TRIGGER plans_update_bumps_catalog;
+DROP TRIGGER plans_insert_bumps_catalog;
+DROP TABLE catalog_versions;

@@ -1,0 +1,16 @@
+//! The catalog's version row: which database (`epoch`) and how many catalog writes it has
+//! seen (`version`). Database triggers bump it with every write to plans, add-ons and credit
+//! packs — whoever writes, through the app or not — so a cached catalog is known stale by one
+//! primary-key read.
+
+use diesel::prelude::*;
+
+use crate::db::DbConnection;
+use crate::schema::catalog_versions;
+
+const ROW: i64 = 1;
+
+/// (epoch, version) of the catalog as committed now.
+pub fn current(conn: &mut DbConnection) -> QueryResult<(String, i64)> {
+    catalog_versions::table.find(ROW).select((catalog_versions::epoch, catalog_versions::version)).first(conn)
+}
