@@ -214,6 +214,9 @@ pub struct CheckoutData {
     pub customer_id: Option<String>,
     pub subscription_id: Option<String>,
     pub payment_intent_id: Option<String>,
+    /// The invoice the checkout paid (Chargebee one-time checkouts; Stripe `invoice`, when
+    /// the session created one).
+    pub invoice_id: Option<String>,
     /// Stripe `payment_status`: "paid" | "unpaid" | "no_payment_required".
     pub payment_status: Option<String>,
     /// Stripe `status`: "open" | "complete" | "expired".
