@@ -21,6 +21,7 @@ mod chargebee_billing_rules;
 mod chargebee_provider;
 mod chargebee_webhooks;
 mod checkout;
+mod checkout_records;
 mod clock_page;
 mod durability;
 mod errors;
