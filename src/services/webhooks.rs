@@ -12,8 +12,8 @@ use crate::db::{DbConnection, write_transaction};
 use crate::domain::ids::WorkspaceId;
 use crate::domain::normalized::{EventKind, NormalizedEvent, Provider, SubscriptionData};
 use crate::error::AppError;
-use crate::models::checkout_session::CheckoutSession;
 use crate::models::billing_event::{BillingEvent, EventFailure, EventOutcome, EventStatus, InsertEvent};
+use crate::models::checkout_session::CheckoutSession;
 use crate::models::now;
 use crate::state::AppState;
 

@@ -18,6 +18,7 @@ mod architecture;
 mod billing_api;
 mod catalog;
 mod chargebee_billing_rules;
+mod chargebee_checkout;
 mod chargebee_provider;
 mod chargebee_webhooks;
 mod checkout;
