@@ -22,7 +22,8 @@ pub use crate::domain::plan_changes::ChangeTiming;
 
 use crate::config::{Config, ProviderKind};
 
-/// Metadata keys Tollgate puts on provider objects so webhooks can be tied back to us.
+/// Metadata keys Tollgate puts on provider objects, for whoever reads the provider's dashboard.
+/// Nothing is granted on their word: fulfilment goes by the checkout Tollgate recorded.
 pub mod metadata {
     /// Our workspace id, on checkout sessions, subscriptions and payments.
     pub const WORKSPACE_ID: &str = "workspace_id";
@@ -130,6 +131,8 @@ impl ConfirmedCheckout {
             && matches!(self.checkout.payment_status.as_deref(), Some("paid") | Some("no_payment_required"))
     }
 
+    /// The workspace the checkout's metadata names: informational only (fulfilment uses the
+    /// workspace Tollgate recorded for the checkout).
     pub fn workspace_id(&self) -> Option<i64> {
         self.checkout
             .client_reference_id
@@ -138,6 +141,7 @@ impl ConfirmedCheckout {
             .and_then(|id| id.parse().ok())
     }
 
+    /// What the checkout's metadata (or mode) says was bought; informational like `workspace_id`.
     pub fn purchase(&self) -> Option<Purchase> {
         match self.checkout.metadata.get(metadata::KIND) {
             Some(kind) => Purchase::parse(kind),

@@ -257,7 +257,8 @@ pub struct NormalizedEvent {
     pub refund: Option<RefundData>,
     /// Our workspace id when the event carries it: Stripe checkout `client_reference_id`, or
     /// `metadata.workspace_id` on the session / subscription / invoice / charge;
-    /// Chargebee `subscription.meta_data.workspace_id` or customer `cf_workspace_id`.
+    /// Chargebee `subscription.meta_data.workspace_id` or customer `cf_workspace_id`. Only says
+    /// where to record invoices, refunds and deletions; it never links a subscription.
     pub workspace_ref: Option<String>,
 }
 
