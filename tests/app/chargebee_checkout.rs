@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use serde_json::{Value, json};
 use tollgate::schema::checkout_sessions as cs;
 
-use crate::chargebee_provider::fake::FakeChargebee;
+use crate::chargebee_provider::fake::{FakeChargebee, subscription as cb_subscription};
 use crate::chargebee_webhooks::{ACTIVATED, basic, chargebee_app_at, subscription_event};
 use crate::common::*;
 
@@ -85,13 +85,38 @@ async fn a_chargebee_purchase_completes_by_webhooks_alone() {
     assert_eq!(res.status().as_u16(), 200);
     assert_eq!(res.json::<Value>().await.unwrap()["status"], "processed");
     let w = app.workspace(ws);
-    assert_eq!((app.plan_code(ws).as_str(), w.provider_subscription_id), ("pro", Some(sub_id)));
+    assert_eq!((app.plan_code(ws).as_str(), w.provider_subscription_id), ("pro", Some(sub_id.clone())));
     assert_eq!(fulfilled(&app, ws), 1);
 
+    // The browser does come back after all: welcomed, nothing granted twice.
+    let mut sub = cb_subscription(&sub_id, "active", &["pro-USD-Monthly"]);
+    sub["customer_id"] = json!("cb_cus_buyer");
+    let mut page = hosted_page("hp_new", "checkout_new");
+    page["hosted_page"]["state"] = json!("succeeded");
+    page["hosted_page"]["content"] = json!({"subscription": sub, "customer": {"id": "cb_cus_buyer"}});
+    fake.answer("GET", "hosted_pages/hp_new", 200, page);
+    let res = app.get("/billing/success?id=hp_new&state=succeeded").await;
+    assert_eq!(location(&res), billing);
+    let (_, html) = app.get_html(&billing).await;
+    assert_eq!(select_all(&html, ".notice-success"), ["Welcome to Pro! Your workspace has been upgraded."]);
+    assert_eq!(fulfilled(&app, ws), 1);
+    let resets: i64 = app
+        .with_db(|conn| {
+            use tollgate::schema::credit_ledger as cl;
+            cl::table
+                .filter(cl::workspace_id.eq(ws))
+                .filter(cl::reason.like("monthly credits reset%"))
+                .count()
+                .get_result(conn)
+        })
+        .unwrap();
+    assert_eq!(resets, 1, "one grant of Pro's monthly credits");
+
     // A second plan checkout is refused now that the workspace has a live subscription.
+    let asked = fake.requests().len();
     let res = app.post_form(&billing, &format!("/w/{ws}/checkout"), &[("plan", "pro"), ("interval", "year")]).await;
     assert_eq!(res.status().as_u16(), 409);
-    assert_eq!(fake.requests().len(), 2, "Chargebee was not asked");
+    assert_eq!(fake.requests().len(), asked, "Chargebee was not asked");
 }
 
 #[actix_web::test]
