@@ -142,6 +142,9 @@ async fn two_packs_opened_before_paying_share_one_customer_and_both_are_granted(
     assert_eq!(app.workspace(ws).provider_customer_id, Some(customer));
     assert_eq!(app.credits(ws).1, 1000);
     assert_eq!(fulfilled(&app, ws), 2);
+    let (_, html) = app.get_html(&format!("/w/{ws}/billing")).await;
+    // Both packs' invoices are the one customer's, so the billing page lists both, paid.
+    assert_eq!(select_all(&html, "table tbody tr .status"), ["paid", "paid"]);
 }
 
 #[actix_web::test]
