@@ -103,6 +103,32 @@ async fn a_checkout_recorded_for_starter_never_grants_pro() {
 }
 
 #[actix_web::test]
+async fn a_recorded_checkout_is_fulfilled_as_recorded_whatever_its_event_claims() {
+    let app = spawn_app().await;
+    let buyer = app.signup("pack-buyer@example.com").await;
+    let other = app.new_browser().signup("pack-other@example.com").await;
+    let bought = Bought { purchase: "credit_pack", code: "credits_500", subscription_id: None };
+    app.record_checkout("stripe", buyer, "cs_small_pack", bought);
+    // The event names the other workspace and the bigger pack.
+    let session = checkout_session(&Checkout {
+        id: "cs_small_pack",
+        workspace_id: other,
+        mode: "payment",
+        customer: "cus_pack_buyer",
+        subscription: None,
+        payment_intent: Some("pi_small_pack"),
+        kind: "credit_pack",
+        code: "credits_2000",
+        amount: 999,
+    });
+    let res = app.post_stripe(&event("evt_small_pack", "checkout.session.completed", now(), session)).await;
+    assert_eq!(res.json::<Value>().await.unwrap()["status"], "processed");
+    assert_eq!(app.credits(buyer).1, 500, "the pack that was recorded, on the workspace it was recorded for");
+    assert_eq!(app.credits(other).1, 0);
+    assert_eq!((fulfilled(&app, buyer), fulfilled(&app, other)), (1, 0));
+}
+
+#[actix_web::test]
 async fn a_paid_checkout_replayed_on_another_account_gives_it_nothing() {
     let app = spawn_app().await;
     let a = app.signup("payer@example.com").await;
