@@ -10,7 +10,7 @@ pub mod audit_entry;
 pub mod billing_event;
 pub mod capacity_snapshot;
 pub mod catalog_version;
-pub mod checkout_fulfilment;
+pub mod checkout_session;
 pub mod credit_ledger;
 pub mod credit_pack;
 pub mod credit_spend;
