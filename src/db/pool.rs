@@ -86,6 +86,9 @@ pub fn build_pool(url: &str, max_size: u32) -> Result<DbPool, String> {
         // Every `:memory:` connection is its own empty database; one connection keeps one.
         .max_size(if in_memory { 1 } else { max_size })
         .connection_timeout(Duration::from_secs(15))
+        // No `SELECT 1` before every use: a connection that broke is found by the query that
+        // fails on it, and diesel marks it broken so the pool drops it.
+        .test_on_check_out(false)
         .build(manager)
         .map_err(|e| format!("cannot open the database: {e}"))
 }
