@@ -42,6 +42,15 @@ pub fn one_of<'a>(form: &'a StripeForm, key: &str, allowed: &[&str], default: &'
     }
 }
 
+/// Refuses an update whose billing parameters are not among Stripe's values, whatever else
+/// it asks for.
+pub fn check_terms(form: &StripeForm) -> Result<()> {
+    one_of(form, "proration_behavior", &PRORATION_BEHAVIORS, "")?;
+    one_of(form, "payment_behavior", &PAYMENT_BEHAVIORS, "")?;
+    one_of(form, "billing_cycle_anchor", &["now", "unchanged"], "")?;
+    Ok(())
+}
+
 /// How a price change is billed.
 #[derive(Debug, Clone, Copy)]
 pub struct Terms<'a> {

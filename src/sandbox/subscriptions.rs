@@ -37,6 +37,7 @@ pub fn update(conn: &mut DbConnection, id: &str, form: &StripeForm, now: NaiveDa
             "A canceled subscription can only update its cancellation_details and metadata.",
         ));
     }
+    changes::check_terms(form)?;
     let before = ops::subscription_json(conn, &sub)?;
     let metadata = form.map("metadata");
     if !metadata.is_empty() {
