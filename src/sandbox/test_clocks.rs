@@ -16,7 +16,7 @@ use super::ops::Result;
 use super::renewals;
 use super::schema::{
     sandbox_checkout_sessions, sandbox_customers, sandbox_invoices, sandbox_portal_sessions,
-    sandbox_subscription_items, sandbox_subscriptions, sandbox_test_clocks,
+    sandbox_subscription_items, sandbox_subscription_schedules, sandbox_subscriptions, sandbox_test_clocks,
 };
 use super::store::{Customer, Item, Subscription, new_id};
 use super::time::{day, later, periods_after, real_now, unix};
@@ -161,6 +161,10 @@ pub fn delete(conn: &mut DbConnection, id: &str) -> Result<()> {
     .execute(conn)?;
     diesel::delete(sandbox_subscriptions::table.filter(sandbox_subscriptions::id.eq_any(&subscriptions)))
         .execute(conn)?;
+    diesel::delete(
+        sandbox_subscription_schedules::table.filter(sandbox_subscription_schedules::customer_id.eq_any(&customers)),
+    )
+    .execute(conn)?;
     diesel::delete(sandbox_invoices::table.filter(sandbox_invoices::customer_id.eq_any(&customers))).execute(conn)?;
     diesel::delete(sandbox_portal_sessions::table.filter(sandbox_portal_sessions::customer_id.eq_any(&customers)))
         .execute(conn)?;
