@@ -170,7 +170,7 @@ fn portal_subscription(sub: &Subscription, item: &Item) -> PortalSubscription {
         cancel_at_period_end: sub.cancel_at.is_some() || sub.cancel_at_period_end,
         period_end: day(sub.ended_at.or(sub.cancel_at).unwrap_or(item.current_period_end)),
         next_invoice: (sub.is_live()
-            && !sub.cancel_at.is_some_and(|at| at <= item.current_period_end)
+            && sub.cancel_at.is_none_or(|at| at > item.current_period_end)
             && !sub.cancel_at_period_end)
             .then(|| format!("{} on {}", format_money(item.unit_amount, &item.currency), day(item.current_period_end))),
     }

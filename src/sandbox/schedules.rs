@@ -120,7 +120,7 @@ pub fn create(conn: &mut DbConnection, form: &StripeForm, now: NaiveDateTime) ->
              subscription only.",
         ));
     };
-    if form.indices("phases").first().is_some() {
+    if !form.indices("phases").is_empty() {
         return Err(SandboxError::invalid("You cannot set `phases` if `from_subscription` is set."));
     }
     let mut sub = subscriptions::find(conn, sub_id)?;
