@@ -179,6 +179,7 @@ pub fn update(conn: &mut DbConnection, id: &str, form: &StripeForm, now: NaiveDa
         schedule.end_behavior = end_behavior.to_owned();
     }
     let metadata = form.map("metadata");
+    check_metadata(&metadata)?;
     if !metadata.is_empty() {
         let mut current: std::collections::BTreeMap<String, String> =
             serde_json::from_str(&schedule.metadata_json).unwrap_or_default();
@@ -208,6 +209,20 @@ pub fn update(conn: &mut DbConnection, id: &str, form: &StripeForm, now: NaiveDa
     }
     emit(conn, "subscription_schedule.updated", &schedule)?;
     Ok(schedule)
+}
+
+/// Stripe's metadata limits: 50 keys, keys up to 40 characters, values up to 500.
+fn check_metadata(metadata: &std::collections::BTreeMap<String, String>) -> Result<()> {
+    if metadata.len() > 50 {
+        return Err(SandboxError::invalid("Invalid metadata: at most 50 keys."));
+    }
+    match metadata.iter().find(|(k, v)| k.chars().count() > 40 || v.chars().count() > 500) {
+        Some((key, _)) => Err(SandboxError::invalid(format!(
+            "Invalid metadata[{}]: keys can be up to 40 characters long and values up to 500.",
+            key.chars().take(40).collect::<String>()
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// `POST /v1/subscription_schedules/{id}/release`: the subscription goes on without it.

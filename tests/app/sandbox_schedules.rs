@@ -98,6 +98,32 @@ async fn yearly_to_monthly_keeps_the_paid_year_then_bills_monthly() {
 }
 
 #[actix_web::test]
+async fn keeping_the_yearly_plan_releases_the_schedule_and_charges_nothing() {
+    let app = spawn_app().await;
+    let (ws, customer, sub_id) = subscribe(&app, "keep@example.com", "pro", "year", GOOD).await;
+    advance_days(&app, &customer, 20).await;
+    choose(&app, ws, "pro", "month").await;
+    let schedule_id = subscription(&app, &sub_id).await["schedule"].as_str().unwrap().to_owned();
+
+    let notice = choose(&app, ws, "pro", "year").await;
+    assert!(notice.contains("You're staying on Pro"), "{notice}");
+    let (_, schedule) = api(&app, Method::GET, &format!("subscription_schedules/{schedule_id}"), &[]).await;
+    assert_eq!(
+        (schedule["status"].as_str(), schedule["released_subscription"].as_str()),
+        (Some("released"), Some(&*sub_id))
+    );
+    let sub = subscription(&app, &sub_id).await;
+    assert_eq!((&sub["schedule"], price(&sub)), (&Value::Null, "price_pro_yearly"));
+    let w = app.workspace(ws);
+    assert_eq!((w.scheduled_plan_id, w.scheduled_interval), (None, None));
+
+    advance_to_renewal(&app, &customer).await;
+    let amounts: Vec<i64> = invoices(&app, &customer).await.iter().map(|i| i["amount_due"].as_i64().unwrap()).collect();
+    assert_eq!(amounts, [0, 50_000, 50_000], "the trial, then yearly renewals: nothing else");
+    assert_eq!(app.workspace(ws).billing_interval.map(|i| i.as_str()), Some("year"));
+}
+
+#[actix_web::test]
 async fn monthly_to_yearly_starts_a_yearly_cycle_now_less_the_unused_month() {
     let app = spawn_app().await;
     let (ws, customer, sub_id) = subscribe(&app, "m2y@example.com", "starter", "month", GOOD).await;
@@ -196,6 +222,9 @@ async fn schedules_refuse_bad_input_with_stripe_400s() {
     late.extend([("phases[0][end_date]", end), ("phases[1][start_date]", later)]);
     let mut two_ends = with(&[("phases[0][iterations]", "1")]);
     two_ends.push(("phases[0][end_date]", end));
+    let long = "x".repeat(501);
+    let mut big_metadata = with(&[]);
+    big_metadata.push(("metadata[k]", long.as_str()));
     let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
         (eleven, "at most 10 phases"),
         (vec![("phases[0][items][0][price]", "price_pro_yearly")], "phases[0][start_date]"),
@@ -214,6 +243,7 @@ async fn schedules_refuse_bad_input_with_stripe_400s() {
         (vec![("phases[0][items][0][price]", "price_nope"), ("phases[0][start_date]", start)], "No such price"),
         (with(&[("end_behavior", "explode")]), "Invalid end_behavior"),
         (with(&[("proration_behavior", "maybe")]), "Invalid proration_behavior"),
+        (big_metadata, "values up to 500"),
     ];
     for (fields, words) in cases {
         let (status, body) = api(&app, Method::POST, &path, &fields).await;
