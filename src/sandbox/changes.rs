@@ -6,6 +6,7 @@
 //!   interval, which Stripe always re-anchors — starts a full period of the new price now and
 //!   invoices it at once, less the unused time of the old price unless `proration_behavior=none`
 //!   (the sandbox keeps no customer balance, so a credit larger than the new price is dropped);
+//!   a new cycle ends a trial, and trial time is never credited or charged;
 //! - a charge that fails follows `payment_behavior` (`pending_if_incomplete` parks the change in
 //!   `pending_update`, `error_if_incomplete` refuses it, the others apply it and leave the
 //!   subscription `past_due`).
@@ -102,14 +103,16 @@ pub fn apply(
     let item = plan_item(conn, &sub)?;
     let mut new_item = item.clone();
     new_item.set_price(price);
+    // Trial time is free: nothing of it is credited or charged.
+    let trialing = sub.status == "trialing";
     let amount = if terms.new_cycle {
-        let credit = if terms.proration == "none" { 0 } else { ops::prorate(item.unit_amount, &item, now) };
+        let credit = if terms.proration == "none" || trialing { 0 } else { ops::prorate(item.unit_amount, &item, now) };
         new_item.current_period_start = now;
         new_item.current_period_end = period_end(now, &new_item.billing_interval)?;
         (price.unit_amount - credit).max(0)
     } else {
         let owed = match terms.proration {
-            "always_invoice" => ops::prorate(price.unit_amount - item.unit_amount, &item, now),
+            "always_invoice" if !trialing => ops::prorate(price.unit_amount - item.unit_amount, &item, now),
             _ => 0,
         };
         if owed <= 0 {
@@ -135,9 +138,15 @@ pub fn apply(
     let paid = amount == 0 || cards::off_session_charge(customer.card.as_deref());
     ops::attempt_payment(conn, &mut invoice, paid, now)?;
     sub.latest_invoice_id = Some(invoice.id.clone());
+    // A new cycle ends a trial once it applies: the new period is billed from now.
+    let ends_trial = trialing && terms.new_cycle;
     if paid {
         new_item.save(conn)?;
         follow_new_period(&mut sub, &new_item);
+        if ends_trial {
+            sub.trial_end = Some(now);
+            sub.status = "active".to_owned();
+        }
         sub.save(conn)?;
         ops::emit_invoice(conn, "invoice.paid", &invoice)?;
         ops::emit_subscription(conn, "updated", &sub, Some(before))?;
@@ -156,6 +165,9 @@ pub fn apply(
         _ => {
             new_item.save(conn)?;
             follow_new_period(&mut sub, &new_item);
+            if ends_trial {
+                sub.trial_end = Some(now);
+            }
             sub.status = "past_due".to_owned();
         }
     }

@@ -146,6 +146,26 @@ async fn monthly_to_yearly_starts_a_yearly_cycle_now_less_the_unused_month() {
 }
 
 #[actix_web::test]
+async fn a_new_cycle_during_a_trial_ends_it_and_credits_no_trial_time() {
+    let app = spawn_app().await;
+    let (_, customer, sub_id) = subscribe(&app, "trial@example.com", "pro", "month", GOOD).await;
+    let sub = subscription(&app, &sub_id).await;
+    assert_eq!(sub["status"], "trialing", "Pro starts with a trial");
+    advance_days(&app, &customer, 3).await;
+    let now = clock_of(&app, &customer).await["frozen_time"].as_i64().unwrap();
+    let fields = [("items[0][price]", "price_pro_yearly"), ("proration_behavior", "always_invoice")];
+    let (status, sub) = api(&app, Method::POST, &format!("subscriptions/{sub_id}"), &fields).await;
+    assert_eq!(status, 200, "{sub}");
+    assert_eq!((sub["status"].as_str(), sub["trial_end"].as_i64(), period(&sub).0), (Some("active"), Some(now), now));
+    let last = invoices(&app, &customer).await.pop().unwrap();
+    assert_eq!(
+        (last["amount_due"].as_i64(), last["status"].as_str()),
+        (Some(50_000), Some("paid")),
+        "no credit for a free trial"
+    );
+}
+
+#[actix_web::test]
 async fn an_interval_change_always_starts_a_new_cycle_and_unchanged_is_refused() {
     let app = spawn_app().await;
     let (_, customer, sub_id) = subscribe(&app, "anchor@example.com", "starter", "month", GOOD).await;
