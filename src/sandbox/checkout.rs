@@ -213,6 +213,8 @@ fn start_subscription(
         pending_price_id: None,
         pending_expires_at: None,
         created_at: now,
+        cancel_at: None,
+        schedule_id: None,
     };
     sub.insert(conn)?;
     let mut item = Item {

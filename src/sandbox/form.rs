@@ -58,6 +58,22 @@ impl StripeForm {
             .collect()
     }
 
+    /// The distinct indices of a list of hashes, `phases[0][…]&phases[1][…]` → `[0, 1]`,
+    /// ascending; an index too large to read counts as `usize::MAX`.
+    pub fn indices(&self, prefix: &str) -> Vec<usize> {
+        let open = format!("{prefix}[");
+        let found: std::collections::BTreeSet<usize> = self
+            .fields
+            .iter()
+            .filter_map(|(k, _)| {
+                let (index, _) = k.strip_prefix(&open)?.split_once(']')?;
+                (!index.is_empty() && index.chars().all(|c| c.is_ascii_digit()))
+                    .then(|| index.parse().unwrap_or(usize::MAX))
+            })
+            .collect();
+        found.into_iter().collect()
+    }
+
     /// The values of a list parameter, `expand[0]=a&expand[]=b` → `[a, b]`.
     pub fn list(&self, prefix: &str) -> Vec<String> {
         let open = format!("{prefix}[");

@@ -14,7 +14,9 @@
 //!   answers Stripe's JSON errors (`unrecognized`), never a page; `catalog` — the products and
 //!   prices merchants (the app) register there.
 //! * `pages` — the hosted checkout and portal; `html` — their CSRF tokens, rendering, redirects.
-//! * `checkout`, `subscriptions`, `ops` — what the operations do to the sandbox's rows (`store`).
+//! * `checkout`, `subscriptions`, `changes`, `ops` — what the operations do to the sandbox's rows
+//!   (`store`); `schedules` (`schedule_phases`, API in `schedule_api`) — subscription schedules;
+//!   `renewals` — what falls due when a clock moves (phase ends, cancellations, renewals).
 //! * `test_clocks`, `time` — Stripe's test clocks: each customer's time, and moving it forward.
 //! * `events` — Stripe-shaped events, stored, signed and delivered to the app's `/webhooks/stripe`.
 //! * `money`, `form`, `cards` — small helpers.
@@ -27,6 +29,7 @@ mod auth;
 pub mod cards;
 pub mod catalog;
 mod catalog_api;
+mod changes;
 mod checkout;
 mod clock_api;
 mod error;
@@ -36,6 +39,10 @@ mod html;
 mod money;
 mod ops;
 mod pages;
+mod renewals;
+mod schedule_api;
+mod schedule_phases;
+mod schedules;
 pub mod schema;
 mod shapes;
 pub mod store;
@@ -138,6 +145,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<SandboxState>) {
                     .route("/subscriptions/{id}", web::get().to(api::retrieve_subscription))
                     .route("/subscriptions/{id}", web::post().to(api::update_subscription))
                     .route("/subscriptions/{id}", web::delete().to(api::cancel_subscription))
+                    .route("/subscription_schedules", web::post().to(schedule_api::create))
+                    .route("/subscription_schedules/{id}", web::get().to(schedule_api::retrieve))
+                    .route("/subscription_schedules/{id}", web::post().to(schedule_api::update))
+                    .route("/subscription_schedules/{id}/release", web::post().to(schedule_api::release))
                     .route("/invoices", web::get().to(api::list_invoices))
                     .route("/invoices/create_preview", web::post().to(api::preview_invoice))
                     .route("/products", web::post().to(catalog_api::create_product))

@@ -167,9 +167,11 @@ fn portal_subscription(sub: &Subscription, item: &Item) -> PortalSubscription {
         price,
         status: sub.status.clone(),
         live: sub.is_live(),
-        cancel_at_period_end: sub.cancel_at_period_end,
-        period_end: day(sub.ended_at.unwrap_or(item.current_period_end)),
-        next_invoice: (sub.is_live() && !sub.cancel_at_period_end)
+        cancel_at_period_end: sub.cancel_at.is_some() || sub.cancel_at_period_end,
+        period_end: day(sub.ended_at.or(sub.cancel_at).unwrap_or(item.current_period_end)),
+        next_invoice: (sub.is_live()
+            && sub.cancel_at.is_none_or(|at| at > item.current_period_end)
+            && !sub.cancel_at_period_end)
             .then(|| format!("{} on {}", format_money(item.unit_amount, &item.currency), day(item.current_period_end))),
     }
 }

@@ -68,6 +68,25 @@ diesel::table! {
         pending_price_id -> Nullable<Text>,
         pending_expires_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        cancel_at -> Nullable<Timestamp>,
+        schedule_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    sandbox_subscription_schedules (id) {
+        id -> Text,
+        customer_id -> Text,
+        subscription_id -> Text,
+        status -> Text,
+        end_behavior -> Text,
+        phases_json -> Text,
+        current_phase -> Integer,
+        metadata_json -> Text,
+        created_at -> Timestamp,
+        released_at -> Nullable<Timestamp>,
+        completed_at -> Nullable<Timestamp>,
+        canceled_at -> Nullable<Timestamp>,
     }
 }
 

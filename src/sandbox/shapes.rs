@@ -7,6 +7,8 @@ use serde_json::{Map, Value, json};
 
 use super::catalog::{PriceRow, Product};
 use super::error::SandboxError;
+use super::schedule_phases::Phase;
+use super::schedules::Schedule;
 use super::store::{Customer, Invoice, Item, PortalSession, Session, Subscription};
 use super::test_clocks::TestClock;
 use super::time::unix;
@@ -22,6 +24,7 @@ const SUBSCRIPTION: &str = include_str!("shapes/subscription.json");
 const INVOICE: &str = include_str!("shapes/invoice.json");
 const PRODUCT: &str = include_str!("shapes/product.json");
 const PRICE: &str = include_str!("shapes/price.json");
+const SUBSCRIPTION_SCHEDULE: &str = include_str!("shapes/subscription_schedule.json");
 
 /// A JSON object under construction.
 struct Obj(Map<String, Value>);
@@ -201,7 +204,8 @@ pub fn subscription(
         .set("status", sub.status.as_str())
         .set("cancel_at_period_end", sub.cancel_at_period_end)
         // Current API versions also state a period-end cancellation as `cancel_at`.
-        .set("cancel_at", if sub.cancel_at_period_end { ts(period_end) } else { Value::Null })
+        .set("cancel_at", ts(sub.cancel_at.or(period_end.filter(|_| sub.cancel_at_period_end))))
+        .set("schedule", sub.schedule_id.clone())
         .set("canceled_at", ts(sub.canceled_at))
         .set("ended_at", ts(sub.ended_at))
         .set("trial_start", ts(sub.trial_start))
@@ -255,6 +259,52 @@ fn item(template: &Obj, i: &Item, product: &str) -> Result<Value, SandboxError> 
         .set("quantity", 1)
         .set("price", price)
         .set("plan", plan)
+        .done())
+}
+
+/// A subscription schedule; `phases` pairs each phase with its price's currency.
+pub fn subscription_schedule(
+    s: &Schedule,
+    phases: &[(Phase, String)],
+    test_clock: Option<&str>,
+) -> Result<Value, SandboxError> {
+    let mut template = Obj::from_template(SUBSCRIPTION_SCHEDULE)?;
+    let phase_template = template.take("/phases/0")?;
+    let data: Vec<Value> = phases
+        .iter()
+        .map(|(p, currency)| {
+            let item = json!({ "billing_thresholds": null, "discounts": [], "metadata": {}, "plan": p.price,
+                               "price": p.price, "quantity": 1, "tax_rates": [] });
+            Obj(phase_template.0.clone())
+                .set("start_date", p.start_date)
+                .set("end_date", p.end_date)
+                .set("items", json!([item]))
+                .set("currency", currency.as_str())
+                .set("proration_behavior", p.proration_behavior.as_str())
+                .set("invoice_settings", Value::Null)
+                .set("transfer_data", Value::Null)
+                .set("billing_thresholds", Value::Null)
+                .done()
+        })
+        .collect();
+    let current = usize::try_from(s.current_phase).ok().and_then(|i| phases.get(i)).filter(|_| s.status == "active");
+    let released = (s.status == "released").then(|| s.subscription_id.clone());
+    Ok(template
+        .set("id", s.id.as_str())
+        .set("customer", s.customer_id.as_str())
+        .set("subscription", if released.is_some() { Value::Null } else { json!(s.subscription_id) })
+        .set("status", s.status.as_str())
+        .set("end_behavior", s.end_behavior.as_str())
+        .set("created", unix(s.created_at))
+        .set("canceled_at", ts(s.canceled_at))
+        .set("completed_at", ts(s.completed_at))
+        .set("released_at", ts(s.released_at))
+        .set("released_subscription", released)
+        .set("current_phase", current.map(|(p, _)| json!({ "start_date": p.start_date, "end_date": p.end_date })))
+        .set("metadata", metadata(&s.metadata_json))
+        .set("phases", data)
+        .set("test_clock", test_clock)
+        .set("livemode", false)
         .done())
 }
 
@@ -338,7 +388,9 @@ mod tests {
 
     #[test]
     fn every_embedded_shape_is_an_object() {
-        for raw in [CUSTOMER, CHECKOUT_SESSION, PORTAL_SESSION, SUBSCRIPTION, INVOICE, PRODUCT, PRICE] {
+        for raw in
+            [CUSTOMER, CHECKOUT_SESSION, PORTAL_SESSION, SUBSCRIPTION, INVOICE, PRODUCT, PRICE, SUBSCRIPTION_SCHEDULE]
+        {
             assert!(Obj::from_template(raw).is_ok());
         }
     }

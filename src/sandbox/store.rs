@@ -116,6 +116,11 @@ pub struct Subscription {
     pub pending_price_id: Option<String>,
     pub pending_expires_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
+    /// When it ends (Stripe `cancel_at`): a date set directly, or the period end when it is
+    /// cancelled at the period end.
+    pub cancel_at: Option<NaiveDateTime>,
+    /// The subscription schedule managing it (Stripe `schedule`).
+    pub schedule_id: Option<String>,
 }
 row_store!(Subscription, sandbox_subscriptions);
 

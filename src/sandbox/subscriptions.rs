@@ -1,38 +1,35 @@
-//! Subscriptions after checkout: updates (cancel at period end, resume, price changes with
-//! Stripe's proration and payment behaviours), immediate cancellation, what the clock makes
-//! happen (trial ends, renewals, failed renewals, period-end cancellations), and paying open
-//! invoices when the customer gives a new card.
+//! Subscriptions after checkout: updates (metadata, cancellation at a date or at the period
+//! end, resume, price changes — see `changes`), immediate cancellation, paying open invoices
+//! when the customer gives a new card, and the upcoming-invoice preview. What the clock makes
+//! happen is `renewals`.
 
-use chrono::{NaiveDateTime, TimeDelta};
+use chrono::NaiveDateTime;
 use serde_json::{Value, json};
 
-use super::cards::{self, Card};
+use super::cards::Card;
 use super::catalog::Price;
+use super::changes::{self, Terms};
 use super::error::SandboxError;
 use super::form::StripeForm;
-use super::ops::{self, InvoiceLine, Result};
+use super::ops::{self, Result};
 use super::store::{Customer, Invoice, Item, Subscription};
-use super::time::{later, period_end, unix};
+use super::time::{from_unix, latest, unix};
+use super::{renewals, schedules};
 use crate::db::DbConnection;
-
-/// Stripe keeps a pending update for 23 hours before dropping it.
-const PENDING_UPDATE_HOURS: i64 = 23;
-/// A safety net for a clock advance, which the two-interval limit already keeps to a few
-/// renewals per subscription: this many steps means something is looping.
-const MAX_STEPS: usize = 1_000;
 
 pub fn find(conn: &mut DbConnection, id: &str) -> Result<Subscription> {
     Subscription::find(conn, id)?.ok_or_else(|| SandboxError::missing("subscription", id))
 }
 
-fn plan_item(conn: &mut DbConnection, sub: &Subscription) -> Result<Item> {
+pub fn plan_item(conn: &mut DbConnection, sub: &Subscription) -> Result<Item> {
     Item::of(conn, &sub.id)?
         .into_iter()
         .next()
         .ok_or_else(|| SandboxError::Internal(format!("subscription {} has no items", sub.id)))
 }
 
-/// `POST /v1/subscriptions/{id}`, at sandbox time `now`.
+/// `POST /v1/subscriptions/{id}`, at sandbox time `now`: metadata, the cancellation
+/// (`cancel_at`, `cancel_at_period_end`) and the price (`items[0][price]`, see `changes`).
 pub fn update(conn: &mut DbConnection, id: &str, form: &StripeForm, now: NaiveDateTime) -> Result<Subscription> {
     let mut sub = find(conn, id)?;
     if !sub.is_live() {
@@ -40,6 +37,7 @@ pub fn update(conn: &mut DbConnection, id: &str, form: &StripeForm, now: NaiveDa
             "A canceled subscription can only update its cancellation_details and metadata.",
         ));
     }
+    changes::check_terms(form)?;
     let before = ops::subscription_json(conn, &sub)?;
     let metadata = form.map("metadata");
     if !metadata.is_empty() {
@@ -48,94 +46,96 @@ pub fn update(conn: &mut DbConnection, id: &str, form: &StripeForm, now: NaiveDa
         current.extend(metadata);
         sub.metadata_json = serde_json::to_string(&current).unwrap_or_else(|_| "{}".to_owned());
     }
-    if let Some(cancel) = form.bool("cancel_at_period_end")? {
-        sub.cancel_at_period_end = cancel;
-        sub.canceled_at = if cancel { Some(now) } else { None };
-    }
+    let item = plan_item(conn, &sub)?;
+    set_cancellation(&mut sub, form, &item, now)?;
     sub.save(conn)?;
-    match form.get("items[0][price]") {
-        Some(price_id) => change_price(conn, sub, form, price_id, &before, now),
-        None => {
-            ops::emit_subscription(conn, "updated", &sub, Some(&before))?;
-            Ok(sub)
-        }
-    }
-}
-
-fn change_price(
-    conn: &mut DbConnection,
-    mut sub: Subscription,
-    form: &StripeForm,
-    price_id: &str,
-    before: &Value,
-    now: NaiveDateTime,
-) -> Result<Subscription> {
-    let price = Price::sellable(conn, price_id)?;
+    let price = match form.get("items[0][price]") {
+        Some(price_id) => Some(Price::sellable(conn, price_id)?),
+        // `billing_cycle_anchor=now` alone starts a new cycle of the current price.
+        None if form.get("billing_cycle_anchor") == Some("now") => Price::find(conn, &item.price_id)?,
+        None => None,
+    };
+    let Some(price) = price else {
+        ops::emit_subscription(conn, "updated", &sub, Some(&before))?;
+        return Ok(sub);
+    };
     if price.interval.is_none() {
         return Err(SandboxError::invalid(
             "The price specified is not recurring; subscriptions need recurring prices.",
         ));
     }
-    let mut item = plan_item(conn, &sub)?;
     if let Some(item_id) = form.get("items[0][id]")
         && item_id != item.id
     {
         return Err(SandboxError::invalid(format!("No such subscription item: '{item_id}'")));
     }
-    let proration = form.get("proration_behavior").unwrap_or("create_prorations");
-    let owed = ops::prorate(price.unit_amount - item.unit_amount, &item, now);
-    if proration != "always_invoice" || owed <= 0 {
-        // Nothing to charge now: the new price applies at once and bills from the next
-        // period (`none`), or the difference waits for the next invoice (`create_prorations`).
-        item.set_price(&price);
-        item.save(conn)?;
-        ops::emit_subscription(conn, "updated", &sub, Some(before))?;
-        return Ok(sub);
-    }
-    let customer =
-        Customer::find(conn, &sub.customer_id)?.ok_or_else(|| SandboxError::missing("customer", &sub.customer_id))?;
-    let mut new_item = item.clone();
-    new_item.set_price(&price);
-    let line = InvoiceLine {
-        item: &new_item,
-        amount: owed,
-        billing_reason: "subscription_update",
-        proration: true,
-        period_start: None,
-        line_start: now,
-        line_end: item.current_period_end,
+    let terms = Terms::from_form(form, &item, &price)?;
+    changes::apply(conn, sub, &price, terms, &before, now)
+}
+
+/// Reads `cancel_at` (a unix time, `min_period_end` / `max_period_end`, or empty to clear) and
+/// `cancel_at_period_end` into `sub`, as Stripe: one or the other, a date in the future and
+/// within the sandbox's times, and not while a schedule manages the subscription.
+fn set_cancellation(sub: &mut Subscription, form: &StripeForm, item: &Item, now: NaiveDateTime) -> Result<()> {
+    let flag = form.bool("cancel_at_period_end")?;
+    let cancel_at = match form.get("cancel_at") {
+        None => None,
+        Some("") => Some(None),
+        Some("min_period_end" | "max_period_end") => Some(Some(item.current_period_end)),
+        Some(raw) => Some(Some(future_time("cancel_at", raw, now)?)),
     };
-    let mut invoice = ops::open_invoice(conn, &sub, line, now)?;
-    let paid = cards::off_session_charge(customer.card.as_deref());
-    ops::attempt_payment(conn, &mut invoice, paid, now)?;
-    sub.latest_invoice_id = Some(invoice.id.clone());
-    let behavior = form.get("payment_behavior").unwrap_or("allow_incomplete");
-    if paid {
-        new_item.save(conn)?;
-        sub.save(conn)?;
-        ops::emit_invoice(conn, "invoice.paid", &invoice)?;
-        ops::emit_subscription(conn, "updated", &sub, Some(before))?;
-        return Ok(sub);
+    if flag.is_none() && cancel_at.is_none() {
+        return Ok(());
     }
-    match behavior {
-        // The change waits for the invoice to be paid; the subscription keeps its old price.
-        "pending_if_incomplete" => {
-            sub.pending_price_id = Some(price.id.clone());
-            sub.pending_expires_at = Some(later(now, TimeDelta::hours(PENDING_UPDATE_HOURS))?);
+    if let Some(schedule) = &sub.schedule_id {
+        return Err(SandboxError::invalid(format!(
+            "The subscription is managed by the subscription schedule `{schedule}`, and updating any cancelation \
+             behavior directly is not allowed. Please update the schedule instead."
+        )));
+    }
+    match (cancel_at, flag) {
+        (Some(Some(_)), Some(true)) => {
+            return Err(SandboxError::invalid(
+                "You may only specify one of these parameters: cancel_at, cancel_at_period_end.",
+            ));
         }
-        "error_if_incomplete" => {
-            return Err(SandboxError::invalid("Your card was declined. The subscription was not changed."));
+        (Some(Some(at)), _) => {
+            sub.cancel_at = Some(at);
+            sub.cancel_at_period_end = false;
+            sub.canceled_at = Some(now);
         }
-        // allow_incomplete / default_incomplete: the change applies and the debt remains.
+        (_, Some(true)) => {
+            sub.cancel_at = Some(item.current_period_end);
+            sub.cancel_at_period_end = true;
+            sub.canceled_at = Some(now);
+        }
         _ => {
-            new_item.save(conn)?;
-            sub.status = "past_due".to_owned();
+            sub.cancel_at = None;
+            sub.cancel_at_period_end = false;
+            sub.canceled_at = None;
         }
     }
-    sub.save(conn)?;
-    ops::emit_invoice(conn, "invoice.payment_failed", &invoice)?;
-    ops::emit_subscription(conn, "updated", &sub, Some(before))?;
-    Ok(sub)
+    Ok(())
+}
+
+/// A unix time parameter that must lie after `now` and within the times the sandbox keeps.
+pub fn future_time(param: &str, raw: &str, now: NaiveDateTime) -> Result<NaiveDateTime> {
+    let seconds: i64 = raw.parse().map_err(|_| {
+        SandboxError::invalid(format!("Invalid {param}: {raw:?} is not a unix timestamp in whole seconds."))
+    })?;
+    let at = from_unix(seconds).ok_or_else(|| {
+        SandboxError::invalid(format!(
+            "Invalid {param}: {seconds} is outside the times the sandbox keeps (up to {}).",
+            unix(latest())
+        ))
+    })?;
+    if at <= now {
+        return Err(SandboxError::invalid(format!(
+            "Invalid {param}: {seconds} must be in the future (the subscription's time is {}).",
+            unix(now)
+        )));
+    }
+    Ok(at)
 }
 
 /// The portal's cancel / resume buttons.
@@ -160,7 +160,11 @@ pub fn cancel_now(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> Resu
     Ok(sub)
 }
 
-fn end(conn: &mut DbConnection, sub: &mut Subscription, at: NaiveDateTime, before: &Value) -> Result<()> {
+/// Ends `sub` at `at`; a schedule still managing it is cancelled with it, as on Stripe.
+pub fn end(conn: &mut DbConnection, sub: &mut Subscription, at: NaiveDateTime, before: &Value) -> Result<()> {
+    if let Some(schedule) = sub.schedule_id.take() {
+        schedules::cancel_with_subscription(conn, &schedule, at)?;
+    }
     sub.status = "canceled".to_owned();
     sub.ended_at = Some(at);
     sub.canceled_at = sub.canceled_at.or(Some(at));
@@ -168,68 +172,6 @@ fn end(conn: &mut DbConnection, sub: &mut Subscription, at: NaiveDateTime, befor
     sub.pending_expires_at = None;
     sub.save(conn)?;
     ops::emit_subscription(conn, "deleted", sub, Some(before))
-}
-
-/// Everything due by `now` on test clock `clock_id`, oldest first: period ends of its customers'
-/// live subscriptions (renewal, failed renewal, or the end of a cancelled one) and expired
-/// pending updates. Returns how many things happened.
-pub fn process_due(conn: &mut DbConnection, clock_id: &str, now: NaiveDateTime) -> Result<usize> {
-    let mut steps = 0;
-    while steps < MAX_STEPS {
-        let mut due: Vec<(NaiveDateTime, Subscription, Item)> = Vec::new();
-        for sub in Subscription::live_on_clock(conn, clock_id)? {
-            let item = plan_item(conn, &sub)?;
-            if item.current_period_end <= now {
-                due.push((item.current_period_end, sub, item));
-            }
-        }
-        let Some((at, sub, item)) = due.into_iter().min_by_key(|(at, sub, _)| (*at, sub.id.clone())) else {
-            break;
-        };
-        period_end_reached(conn, sub, item, at)?;
-        steps += 1;
-    }
-    Ok(steps)
-}
-
-fn period_end_reached(conn: &mut DbConnection, mut sub: Subscription, mut item: Item, at: NaiveDateTime) -> Result<()> {
-    let before = ops::subscription_json(conn, &sub)?;
-    // A parked price change lives 23 hours; a renewal is always later than that.
-    sub.pending_price_id = None;
-    sub.pending_expires_at = None;
-    // Cancelled at period end, or still unpaid from the last period (Stripe's "cancel the
-    // subscription if all retries fail" setting): it ends here.
-    if sub.cancel_at_period_end || sub.status == "past_due" {
-        return end(conn, &mut sub, at, &before);
-    }
-    let customer =
-        Customer::find(conn, &sub.customer_id)?.ok_or_else(|| SandboxError::missing("customer", &sub.customer_id))?;
-    let ended_period_start = item.current_period_start;
-    item.current_period_start = at;
-    item.current_period_end = period_end(at, &item.billing_interval)?;
-    item.save(conn)?;
-    let line = InvoiceLine {
-        item: &item,
-        amount: item.unit_amount,
-        billing_reason: "subscription_cycle",
-        proration: false,
-        period_start: Some(ended_period_start),
-        line_start: item.current_period_start,
-        line_end: item.current_period_end,
-    };
-    let mut invoice = ops::open_invoice(conn, &sub, line, at)?;
-    let paid = cards::off_session_charge(customer.card.as_deref());
-    ops::attempt_payment(conn, &mut invoice, paid, at)?;
-    sub.latest_invoice_id = Some(invoice.id.clone());
-    sub.status = if paid { "active" } else { "past_due" }.to_owned();
-    sub.save(conn)?;
-    if paid {
-        ops::emit_subscription(conn, "updated", &sub, Some(&before))?;
-        ops::emit_invoice(conn, "invoice.paid", &invoice)
-    } else {
-        ops::emit_invoice(conn, "invoice.payment_failed", &invoice)?;
-        ops::emit_subscription(conn, "updated", &sub, Some(&before))
-    }
 }
 
 /// The portal's "update card": keeps the new card and pays what is open with it (the
@@ -257,6 +199,12 @@ pub fn update_card(conn: &mut DbConnection, customer_id: &str, card: Card, now: 
         {
             let mut item = plan_item(conn, &sub)?;
             item.set_price(&price);
+            // A change that started a new cycle bills the period its invoice line covers.
+            if invoice.line_period_end != item.current_period_end {
+                item.current_period_start = invoice.line_period_start;
+                item.current_period_end = invoice.line_period_end;
+                changes::follow_new_period(&mut sub, &item);
+            }
             item.save(conn)?;
         }
         sub.pending_expires_at = None;
@@ -278,9 +226,15 @@ pub fn preview(conn: &mut DbConnection, customer_id: &str, subscription_id: &str
     if !sub.is_live() {
         return Err(SandboxError::NotFound("No upcoming invoices for this subscription.".to_owned()));
     }
-    let item = plan_item(conn, &sub)?;
+    let mut item = plan_item(conn, &sub)?;
     let starts = item.current_period_end;
-    let amount = if sub.cancel_at_period_end { 0 } else { item.unit_amount };
+    // A schedule whose phase ends with this period bills the next phase's price from then on.
+    if let Some(price) = schedules::price_after(conn, &sub, starts)? {
+        item.set_price(&price);
+    }
+    let ends_before = sub.cancel_at.is_some_and(|at| at <= starts);
+    let (line_end, amount) = renewals::next_period(&item, sub.cancel_at, starts)?;
+    let amount = if ends_before { 0 } else { amount };
     let invoice = Invoice {
         id: format!("upcoming_in_{}", sub.id.trim_start_matches("sub_")),
         number: String::new(),
@@ -298,7 +252,7 @@ pub fn preview(conn: &mut DbConnection, customer_id: &str, subscription_id: &str
         period_start: item.current_period_start,
         period_end: starts,
         line_period_start: starts,
-        line_period_end: period_end(starts, &item.billing_interval)?,
+        line_period_end: line_end,
         metadata_json: sub.metadata_json.clone(),
         attempt_count: 0,
         created_at: starts,

@@ -13,12 +13,12 @@ use diesel::prelude::*;
 
 use super::error::SandboxError;
 use super::ops::Result;
+use super::renewals;
 use super::schema::{
     sandbox_checkout_sessions, sandbox_customers, sandbox_invoices, sandbox_portal_sessions,
-    sandbox_subscription_items, sandbox_subscriptions, sandbox_test_clocks,
+    sandbox_subscription_items, sandbox_subscription_schedules, sandbox_subscriptions, sandbox_test_clocks,
 };
 use super::store::{Customer, Item, Subscription, new_id};
-use super::subscriptions;
 use super::time::{day, later, periods_after, real_now, unix};
 use crate::db::DbConnection;
 
@@ -142,7 +142,7 @@ pub fn advance(conn: &mut DbConnection, id: &str, to: NaiveDateTime) -> Result<(
     }
     clock.frozen_time = to;
     diesel::update(sandbox_test_clocks::table.find(id)).set(&clock).execute(conn)?;
-    let processed = subscriptions::process_due(conn, &clock.id, to)?;
+    let processed = renewals::process_due(conn, &clock.id, to)?;
     Ok((clock, processed))
 }
 
@@ -161,6 +161,10 @@ pub fn delete(conn: &mut DbConnection, id: &str) -> Result<()> {
     .execute(conn)?;
     diesel::delete(sandbox_subscriptions::table.filter(sandbox_subscriptions::id.eq_any(&subscriptions)))
         .execute(conn)?;
+    diesel::delete(
+        sandbox_subscription_schedules::table.filter(sandbox_subscription_schedules::customer_id.eq_any(&customers)),
+    )
+    .execute(conn)?;
     diesel::delete(sandbox_invoices::table.filter(sandbox_invoices::customer_id.eq_any(&customers))).execute(conn)?;
     diesel::delete(sandbox_portal_sessions::table.filter(sandbox_portal_sessions::customer_id.eq_any(&customers)))
         .execute(conn)?;

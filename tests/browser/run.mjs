@@ -1,5 +1,7 @@
 // Browser tests: start the real tollgate binary on a free port with a fresh SQLite
 // database, then click through the pages in Debian's headless chromium, as a person would.
+// Every page a scenario visits is audited with axe-core (see `a11y`): a serious or critical
+// violation fails the scenario.
 // Prints "N passed, N failed" and exits non-zero on any failure.
 import { chromium } from 'playwright-core';
 import { spawn } from 'node:child_process';
@@ -10,6 +12,7 @@ import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { scenarios } from './scenarios.mjs';
+import { Auditor, axeSource } from './a11y.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const binary = process.env.TOLLGATE_BIN || join(root, 'target', 'debug', 'tollgate');
@@ -65,7 +68,9 @@ let passed = 0;
 let failed = 0;
 for (const [name, scenario] of Object.entries(scenarios)) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  await context.addInitScript({ content: axeSource });
   const page = await context.newPage();
+  const auditor = new Auditor(page);
   page.setDefaultTimeout(15000);
   const problems = [];
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
@@ -75,7 +80,12 @@ for (const [name, scenario] of Object.entries(scenarios)) {
     if (m.type() === 'error' && !/status of 4\d\d/.test(m.text())) problems.push(`console error: ${m.text()}`);
   });
   try {
-    await scenario({ page, context, base: app.base, shot: (file) => page.screenshot({ path: join(shots, `${file}.png`), fullPage: true }) });
+    const shot = async (file) => {
+      await auditor.auditNow();
+      await page.screenshot({ path: join(shots, `${file}.png`), fullPage: true });
+    };
+    await scenario({ page, context, base: app.base, shot });
+    problems.push(...(await auditor.finish(context)));
     if (problems.length) throw new Error(problems.join('\n'));
     passed++;
     console.log(`ok - ${name}`);

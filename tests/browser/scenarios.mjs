@@ -177,6 +177,17 @@ export const scenarios = {
   'one clock: failed renewal → 8 days on the test clock → Free (desktop)': (ctx) => graceJourney(ctx, 'desktop'),
   'one clock: failed renewal → 8 days on the test clock → Free (phone)': (ctx) => graceJourney(ctx, 'phone'),
 
+  'error pages, sign-in and sign-up as a visitor sees them': async ({ page, base, shot }) => {
+    const res = await page.goto(`${base}/no-such-page`);
+    assert.equal(res.status(), 404);
+    assert.equal(await page.locator('.error-code').innerText(), '404');
+    await shot('error-404');
+    await page.goto(`${base}/login`);
+    await shot('login');
+    await page.goto(`${base}/signup`);
+    await shot('signup');
+  },
+
   'pages fit a phone screen': async ({ page, base, shot }) => {
     await page.setViewportSize({ width: 375, height: 740 });
     await page.goto(`${base}/pricing`);

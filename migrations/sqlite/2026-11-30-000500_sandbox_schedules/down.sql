@@ -1,0 +1,3 @@
+DROP TABLE sandbox_subscription_schedules;
+ALTER TABLE sandbox_subscriptions DROP COLUMN schedule_id;
+ALTER TABLE sandbox_subscriptions DROP COLUMN cancel_at;
