@@ -14,6 +14,7 @@ pub mod dates;
 pub mod entitlements;
 pub mod ids;
 pub mod invoice_rows;
+pub mod jobs;
 pub mod members;
 pub mod money;
 pub mod names;

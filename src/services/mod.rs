@@ -25,6 +25,7 @@ mod invoices_and_refunds;
 pub mod jobs;
 pub mod portal;
 pub mod pricing;
+pub mod reconcile;
 pub mod retry_events;
 pub mod sessions;
 pub mod subscription;
