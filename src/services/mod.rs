@@ -5,6 +5,7 @@
 
 pub mod accounts;
 mod addon_events;
+pub mod admin_keys;
 pub mod admins;
 pub mod analytics;
 pub mod api_keys;

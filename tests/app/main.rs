@@ -37,6 +37,7 @@ mod plan_change_rules;
 mod pricing;
 mod proxies;
 mod races;
+mod reconcile;
 mod sandbox;
 mod sandbox_catalog;
 mod sandbox_changes;

@@ -13,6 +13,7 @@ mod free_credits;
 mod lapsed;
 mod perform;
 mod prune;
+mod status;
 
 use std::time::Duration;
 
@@ -26,6 +27,7 @@ pub use free_credits::{
 pub use lapsed::{end_expired_grace, end_expired_grace_at, end_lapsed_cancellations, end_lapsed_cancellations_at};
 pub use perform::Done;
 pub use prune::prune_expired;
+pub use status::{JobStatus, job_statuses};
 
 use crate::domain::ids::WorkspaceId;
 use crate::domain::jobs::{ALL, Job, Outcome, RunBy};
