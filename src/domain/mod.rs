@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod addons;
 pub mod api_keys;
 pub mod billing_state;
+pub mod capacity;
 pub mod catalog;
 pub mod credits;
 pub mod dates;

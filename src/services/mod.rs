@@ -25,6 +25,7 @@ pub mod fulfil_checkout;
 mod invoices_and_refunds;
 pub mod jobs;
 pub mod portal;
+pub mod platform_health;
 pub mod pricing;
 pub mod reconcile;
 pub mod retry_events;

@@ -140,3 +140,39 @@ pub async fn run_for_workspace(
     let provider = crate::billing::BillingProvider::provider(&state.billing);
     state.db.run(move |conn| lapsed::run_for_workspace(conn, provider, workspace, now)).await
 }
+
+/// Runs `job` now for an administrator, and audits it with its outcome.
+pub async fn run_now_for_admin(
+    state: &AppState,
+    job: Job,
+    admin_email: String,
+    admin_id: crate::domain::ids::UserId,
+) -> Result<RunReport, AppError> {
+    let report = run_job(state, job, RunBy::Admin, &instance_id()).await?;
+    let after = serde_json::json!({
+        "run": report.run_id,
+        "outcome": report.outcome.as_str(),
+        "changes": report.changes,
+        "message": report.message,
+    })
+    .to_string();
+    state
+        .db
+        .run(move |conn| {
+            crate::models::NewAuditEntry {
+                actor: &admin_email,
+                actor_user_id: Some(admin_id),
+                action: "job.run",
+                subject_type: "job",
+                subject_id: job.as_str(),
+                workspace_id: None,
+                before_json: None,
+                after_json: Some(after),
+                reason: None,
+            }
+            .insert(conn)?;
+            Ok(())
+        })
+        .await?;
+    Ok(report)
+}
