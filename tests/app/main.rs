@@ -33,6 +33,7 @@ mod instances;
 mod jobs;
 mod migrations;
 mod openapi;
+mod operations;
 mod plan_change_rules;
 mod pricing;
 mod proxies;
