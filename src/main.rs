@@ -193,10 +193,20 @@ fn list_jobs(config: &Config) -> ExitCode {
     println!("{:<28} {:>8}  {:<20} {}", "JOB", "EVERY", "NEXT RUN (UTC)", "LAST RUN");
     for status in statuses {
         let every = status.job.interval();
-        let every = if every.num_hours() >= 1 { format!("{}h", every.num_hours()) } else { format!("{}m", every.num_minutes()) };
+        let every = if every.num_hours() >= 1 {
+            format!("{}h", every.num_hours())
+        } else {
+            format!("{}m", every.num_minutes())
+        };
         let next = status.next_run_at.map_or("first round".to_owned(), |t| t.format("%Y-%m-%d %H:%M:%S").to_string());
         let last = status.last_run.map_or("never".to_owned(), |run| {
-            format!("{} {} ({} change(s)) {}", run.started_at.format("%Y-%m-%d %H:%M:%S"), run.outcome, run.changes, run.message)
+            format!(
+                "{} {} ({} change(s)) {}",
+                run.started_at.format("%Y-%m-%d %H:%M:%S"),
+                run.outcome,
+                run.changes,
+                run.message
+            )
         });
         println!("{:<28} {every:>8}  {next:<20} {last}", status.job.as_str());
     }
@@ -232,8 +242,9 @@ fn run_job(config: Config, name: &str) -> ExitCode {
     };
     with_app(config, |state| async move {
         let instance = tollgate::services::jobs::instance_id();
-        let report =
-            tollgate::services::jobs::run_job(&state, job, RunBy::CommandLine, &instance).await.map_err(|e| e.detail())?;
+        let report = tollgate::services::jobs::run_job(&state, job, RunBy::CommandLine, &instance)
+            .await
+            .map_err(|e| e.detail())?;
         println!("{}: {} ({} change(s)) {}", job.as_str(), report.outcome.as_str(), report.changes, report.message);
         Ok(report.outcome == Outcome::Ok)
     })

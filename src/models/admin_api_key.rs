@@ -49,7 +49,9 @@ impl AdminApiKey {
     /// Revokes every working key of a user; how many.
     pub fn revoke_all(conn: &mut DbConnection, user_id: UserId, now: NaiveDateTime) -> QueryResult<usize> {
         diesel::update(
-            admin_api_keys::table.filter(admin_api_keys::user_id.eq(user_id)).filter(admin_api_keys::revoked_at.is_null()),
+            admin_api_keys::table
+                .filter(admin_api_keys::user_id.eq(user_id))
+                .filter(admin_api_keys::revoked_at.is_null()),
         )
         .set(admin_api_keys::revoked_at.eq(now))
         .execute(conn)

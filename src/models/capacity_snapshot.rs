@@ -2,8 +2,8 @@
 //! installation-wide counts a snapshot is made of.
 
 use chrono::NaiveDateTime;
-use diesel::prelude::*;
 use diesel::dsl::{count_star, sql};
+use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
 use super::Workspace;

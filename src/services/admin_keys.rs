@@ -56,7 +56,8 @@ pub fn create_admin_key(conn: &mut DbConnection, config: &Config, email: &str) -
     let new = from_random(bytes);
     write_transaction(conn, |conn| {
         let user = admin_user(conn, config, email)?;
-        NewAdminApiKey { user_id: user.id, prefix: &new.prefix, key_hash: &new.hash, created_at: now() }.insert(conn)?;
+        NewAdminApiKey { user_id: user.id, prefix: &new.prefix, key_hash: &new.hash, created_at: now() }
+            .insert(conn)?;
         audit(conn, &user, "admin_key.create", serde_json::json!({ "prefix": new.prefix }).to_string())?;
         Ok(new.secret.clone())
     })

@@ -138,7 +138,11 @@ pub async fn health(state: &AppState) -> Result<Health, AppError> {
 }
 
 /// Takes a snapshot now, whatever the day's schedule, audited as `actor`.
-pub async fn snapshot_now(state: &AppState, actor: String, actor_user_id: Option<crate::domain::ids::UserId>) -> Result<Snapshot, AppError> {
+pub async fn snapshot_now(
+    state: &AppState,
+    actor: String,
+    actor_user_id: Option<crate::domain::ids::UserId>,
+) -> Result<Snapshot, AppError> {
     state
         .db
         .run(move |conn| {

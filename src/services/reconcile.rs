@@ -81,7 +81,9 @@ pub async fn reconcile(state: &AppState, scope: Scope, actor: &str) -> Result<Re
             Scope::Paid => Ok(Workspace::subscribed_at(conn, provider)?),
             // Each trial's own clock (a test clock may run ahead) decides below.
             Scope::TrialsEnded => Ok(Workspace::trialing_at(conn, provider)?),
-            Scope::Workspace(id) => Ok(Workspace::subscribed_at(conn, provider)?.into_iter().filter(|w| *w == id).collect()),
+            Scope::Workspace(id) => {
+                Ok(Workspace::subscribed_at(conn, provider)?.into_iter().filter(|w| *w == id).collect())
+            }
         })
         .await?;
     let mut report = Report::default();
@@ -106,7 +108,9 @@ async fn one(state: &AppState, id: WorkspaceId, scope: Scope, actor: &str) -> Re
         .await
         .map_err(|e| AppError::internal(format!("reading the customer's test clock: {e}")))?
         .unwrap_or_else(Utc::now);
-    if scope == Scope::TrialsEnded && ws.trial_end.is_none_or(|end| super::billing_state::utc(end) + TRIAL_END_SLACK > now) {
+    if scope == Scope::TrialsEnded
+        && ws.trial_end.is_none_or(|end| super::billing_state::utc(end) + TRIAL_END_SLACK > now)
+    {
         return Ok(None);
     }
     let sub = state
@@ -140,7 +144,8 @@ fn heal(
     write_transaction(conn, |conn| {
         let ws = Workspace::lock(conn, id)?;
         let before = view(&ws, book);
-        let default = book.default_plan().map(PlanBook::plan_ref).ok_or_else(|| AppError::internal("no default plan"))?;
+        let default =
+            book.default_plan().map(PlanBook::plan_ref).ok_or_else(|| AppError::internal("no default plan"))?;
         let state = state_for(conn, &ws, book, Some(&sub.id))?;
         let resolve = |price: &str| book.resolve(price);
         let decision = on_fetched_subscription_at(&state, sub, &resolve, &default, grace_days, now, Utc::now())
@@ -185,7 +190,9 @@ fn heal(
 /// (bookkeeping such as the applied state's timestamp is left out).
 fn view(ws: &Workspace, book: &PlanBook) -> [(&'static str, Value); 11] {
     let plan = |id| book.by_id(id).map(|p| Value::from(p.code.clone())).unwrap_or(Value::Null);
-    let time = |t: Option<chrono::NaiveDateTime>| t.map(|t| Value::from(t.format("%Y-%m-%d %H:%M:%S").to_string())).unwrap_or(Value::Null);
+    let time = |t: Option<chrono::NaiveDateTime>| {
+        t.map(|t| Value::from(t.format("%Y-%m-%d %H:%M:%S").to_string())).unwrap_or(Value::Null)
+    };
     let text = |t: Option<&str>| t.map(Value::from).unwrap_or(Value::Null);
     [
         ("plan", plan(ws.plan_id)),

@@ -3,8 +3,8 @@
 
 use diesel::prelude::*;
 use tollgate::billing::Provider;
-use tollgate::models::now;
 use tollgate::domain::jobs::{ALL, Job, Outcome, RunBy};
+use tollgate::models::now;
 use tollgate::schema::{capacity_snapshots, job_runs, jobs as job_schedule, workspaces};
 use tollgate::services::jobs;
 
@@ -156,7 +156,10 @@ async fn each_due_job_runs_exactly_once_however_many_schedulers_tick_at_once() {
     let states = [&app.state, &other.state, &third.state, &app.state, &other.state, &third.state];
     let round = || {
         futures_util::future::join_all(
-            states.iter().enumerate().map(|(i, state)| async move { jobs::tick(state, &format!("instance-{i}")).await }),
+            states
+                .iter()
+                .enumerate()
+                .map(|(i, state)| async move { jobs::tick(state, &format!("instance-{i}")).await }),
         )
     };
 

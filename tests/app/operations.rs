@@ -219,7 +219,10 @@ async fn capacity_page_and_api_report_known_numbers_from_prepared_snapshots() {
     assert_eq!((month["growth_percent"].clone(), month["next_month"].clone()), (json!(300.0), json!(71)));
     let (_, capacity) = app.api_get(&format!("{API}/capacity"), Auth::Session).await;
     assert_eq!(capacity["latest"]["workspaces"], 40);
-    assert_eq!(capacity["utilisation"][0], json!({"resource": "seats", "used": 85, "capacity": 100, "percent": 85.0, "headroom": 15}));
+    assert_eq!(
+        capacity["utilisation"][0],
+        json!({"resource": "seats", "used": 85, "capacity": 100, "percent": 85.0, "headroom": 15})
+    );
     let (_, recs) = app.api_get(&format!("{API}/recommendations"), Auth::Session).await;
     assert_eq!(recs["recommendations"][0]["severity"], "critical");
     assert_eq!(recs["recommendations"][0]["category"], "billing");

@@ -46,7 +46,11 @@ fn reconcile_audits(app: &TestApp, ws: i64) -> Vec<(String, String, String)> {
             .filter(audit_log::action.eq("workspace.reconcile"))
             .filter(audit_log::workspace_id.eq(ws))
             .order(audit_log::id)
-            .select((audit_log::actor, audit_log::before_json.assume_not_null(), audit_log::after_json.assume_not_null()))
+            .select((
+                audit_log::actor,
+                audit_log::before_json.assume_not_null(),
+                audit_log::after_json.assume_not_null(),
+            ))
             .load(conn)
             .unwrap()
     })

@@ -88,10 +88,9 @@ pub fn recommendations(
     deployment: Deployment,
 ) -> Vec<Recommendation> {
     let mut out = Vec::new();
-    for (what, used, limit) in [
-        ("Seat", latest.seats_used, latest.seats_limit),
-        ("Quota", latest.quota_used, latest.quota_limit),
-    ] {
+    for (what, used, limit) in
+        [("Seat", latest.seats_used, latest.seats_limit), ("Quota", latest.quota_used, latest.quota_limit)]
+    {
         let Some(share) = percent(used, limit) else { continue };
         if let Some(severity) = by_level(share, HIGH_UTILISATION, CRITICAL_UTILISATION) {
             out.push(rec(

@@ -84,6 +84,9 @@ fn the_deployment_tier_follows_the_workspace_count_and_its_projection() {
     let month = trend(&snaps, Metric::Workspaces, 30, day(20)).unwrap();
     assert_eq!(month.next_month, 70);
     let soon = tier(&quiet(46), Some(&month), Deployment::Sqlite);
-    assert_eq!((soon.severity, soon.title.as_str()), (Severity::Warning, "Plan the move to PostgreSQL: about 70 workspaces next month"));
+    assert_eq!(
+        (soon.severity, soon.title.as_str()),
+        (Severity::Warning, "Plan the move to PostgreSQL: about 70 workspaces next month")
+    );
     assert_eq!(tier(&quiet(500), Some(&month), Deployment::Postgres).severity, Severity::Info);
 }

@@ -111,8 +111,5 @@ pub fn trend(snapshots: &[Snapshot], metric: Metric, days: i64, now: DateTime<Ut
 
 /// Every metric over every window in [`WINDOWS`].
 pub fn trends(snapshots: &[Snapshot], now: DateTime<Utc>) -> Vec<Trend> {
-    WINDOWS
-        .iter()
-        .flat_map(|days| Metric::ALL.iter().filter_map(move |m| trend(snapshots, *m, *days, now)))
-        .collect()
+    WINDOWS.iter().flat_map(|days| Metric::ALL.iter().filter_map(move |m| trend(snapshots, *m, *days, now))).collect()
 }

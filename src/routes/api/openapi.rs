@@ -42,7 +42,9 @@ impl Modify for Security {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("tgk_…")
-                    .description(Some("An instance administrator's key, from `tollgate admin key create EMAIL` (the admin API only)."))
+                    .description(Some(
+                        "An instance administrator's key, from `tollgate admin key create EMAIL` (the admin API only).",
+                    ))
                     .build(),
             ),
         );

@@ -112,10 +112,7 @@ pub async fn run_job(state: &AppState, job: Job, run_by: RunBy, instance: &str) 
         }
     };
     let text = message.clone();
-    state
-        .db
-        .run(move |conn| Ok(JobRun::finish(conn, run_id, now(), outcome.as_str(), changes, &text)?))
-        .await?;
+    state.db.run(move |conn| Ok(JobRun::finish(conn, run_id, now(), outcome.as_str(), changes, &text)?)).await?;
     Ok(RunReport { run_id, job, outcome, changes, message })
 }
 
