@@ -190,7 +190,7 @@ fn list_jobs(config: &Config) -> ExitCode {
         Ok(statuses) => statuses,
         Err(e) => return fail(&e),
     };
-    println!("{:<28} {:>8}  {:<20} {}", "JOB", "EVERY", "NEXT RUN (UTC)", "LAST RUN");
+    println!("{:<28} {:>8}  {:<20} LAST RUN", "JOB", "EVERY", "NEXT RUN (UTC)");
     for status in statuses {
         let every = status.job.interval();
         let every = if every.num_hours() >= 1 {

@@ -126,7 +126,7 @@ pub fn recommendations(
         ));
     }
     out.push(deployment_tier(latest.workspaces, workspaces_month.map(|t| t.next_month), deployment));
-    out.sort_by(|a, b| b.severity.cmp(&a.severity));
+    out.sort_by_key(|r| std::cmp::Reverse(r.severity));
     out
 }
 
