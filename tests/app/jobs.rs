@@ -277,3 +277,57 @@ async fn the_snapshot_job_measures_seats_quotas_credits_and_the_database() {
     let again = jobs::run_job(&app.state, Job::CaptureCapacitySnapshot, RunBy::Schedule, "test").await.unwrap();
     assert_eq!(again.changes, 0, "one a day");
 }
+
+#[actix_web::test]
+async fn the_retry_job_applies_an_event_whose_workspace_became_known() {
+    use tollgate::schema::billing_events;
+    let app = spawn_app().await;
+    let ws = app.signup("waiting@example.com").await;
+    let sub = Sub {
+        id: "sub_waiting",
+        customer: "cus_later",
+        workspace_id: ws,
+        status: "active",
+        price: "price_pro_monthly",
+        period_start: now_ts() - DAY,
+        period_end: now_ts() + 29 * DAY,
+        cancel_at_period_end: false,
+        trial_end: None,
+    };
+    let mut object = subscription(&sub);
+    object["metadata"] = serde_json::json!({});
+    let res = app.post_stripe(&event("evt_waiting", "customer.subscription.updated", now_ts(), object)).await;
+    assert_eq!(res.status().as_u16(), 200);
+    let run = jobs::run_job(&app.state, Job::RetryFailedEvents, RunBy::Schedule, "test").await.unwrap();
+    assert_eq!((run.outcome, run.changes), (Outcome::Ok, 0), "its backoff has not passed");
+
+    app.with_db(|conn| {
+        diesel::update(workspaces::table.find(ws))
+            .set((workspaces::provider_customer_id.eq("cus_later"), workspaces::billing_provider.eq("stripe")))
+            .execute(conn)
+            .unwrap();
+        diesel::update(billing_events::table).set(billing_events::next_attempt_at.eq(now())).execute(conn).unwrap();
+    });
+    let run = jobs::run_job(&app.state, Job::RetryFailedEvents, RunBy::Schedule, "test").await.unwrap();
+    assert_eq!((run.outcome, run.changes, run.message.as_str()), (Outcome::Ok, 1, "1 event(s) retried"));
+    assert_eq!(app.plan_code(ws), "pro");
+}
+
+#[actix_web::test]
+async fn the_period_counters_job_opens_a_new_month_once() {
+    use tollgate::schema::credit_ledger;
+    let app = spawn_app().await;
+    let ws = app.signup("counters@example.com").await;
+    app.with_db(|conn| {
+        diesel::update(credit_ledger::table.filter(credit_ledger::workspace_id.eq(ws)))
+            .set(credit_ledger::idempotency_key.eq("last-month"))
+            .execute(conn)
+            .unwrap()
+    });
+    app.spend(ws, tollgate::domain::credits::CreditBucket::Monthly, 30);
+    let run = jobs::run_job(&app.state, Job::ResetPeriodCounters, RunBy::Schedule, "test").await.unwrap();
+    assert_eq!((run.outcome, run.changes), (Outcome::Ok, 1), "{run:?}");
+    assert_eq!(app.credits(ws).0, 100);
+    let again = jobs::run_job(&app.state, Job::ResetPeriodCounters, RunBy::Schedule, "test").await.unwrap();
+    assert_eq!(again.changes, 0);
+}

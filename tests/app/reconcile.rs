@@ -110,3 +110,29 @@ async fn tollgate_sync_heals_one_workspace_on_demand_and_prints_what_changed() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a workspace id"));
 }
+
+#[actix_web::test]
+async fn a_trial_our_row_thinks_ended_is_checked_with_the_provider() {
+    let app = spawn_app().await;
+    let ws = app.signup("trial@example.com").await;
+    let billing = format!("/w/{ws}/billing");
+    let res = app.post_form(&billing, &format!("/w/{ws}/checkout"), &[("plan", "pro"), ("interval", "month")]).await;
+    let checkout = location(&res).strip_prefix(&app.address).unwrap().to_owned();
+    let res = app.post_form(&checkout, &format!("{checkout}/pay"), &[("card", GOOD)]).await;
+    app.get(location(&res).strip_prefix(&app.address).unwrap()).await;
+    let w = app.workspace(ws);
+    assert_eq!(w.subscription_status.map(|s| s.as_str()), Some("trialing"));
+    let real_end = w.trial_end.unwrap();
+
+    let run = jobs::run_job(&app.state, Job::CheckTrialExpirations, RunBy::Schedule, "test").await.unwrap();
+    assert_eq!((run.outcome, run.changes), (Outcome::Ok, 0), "the trial runs for two weeks: nothing to ask");
+    // Our row says the trial ended two hours ago, and no webhook came.
+    let ended = tollgate::models::now() - chrono::TimeDelta::hours(2);
+    app.with_db(|conn| {
+        diesel::update(workspaces::table.find(ws)).set(workspaces::trial_end.eq(ended)).execute(conn).unwrap()
+    });
+    let run = jobs::run_job(&app.state, Job::CheckTrialExpirations, RunBy::Schedule, "test").await.unwrap();
+    assert_eq!((run.outcome, run.changes), (Outcome::Ok, 1), "{run:?}");
+    assert_eq!(app.workspace(ws).trial_end, Some(real_end), "the provider's trial end is back");
+    assert_eq!(reconcile_audits(&app, ws)[0].0, "job:check_trial_expirations");
+}
