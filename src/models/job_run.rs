@@ -67,3 +67,8 @@ impl JobRun {
         job_runs::table.filter(job_runs::job.eq(job)).order(job_runs::id.desc()).limit(limit).load(conn)
     }
 }
+
+/// Deletes runs started before `before`; how many.
+pub fn prune(conn: &mut DbConnection, before: NaiveDateTime) -> QueryResult<usize> {
+    diesel::delete(job_runs::table.filter(job_runs::started_at.lt(before))).execute(conn)
+}

@@ -331,3 +331,28 @@ async fn the_period_counters_job_opens_a_new_month_once() {
     let again = jobs::run_job(&app.state, Job::ResetPeriodCounters, RunBy::Schedule, "test").await.unwrap();
     assert_eq!(again.changes, 0);
 }
+
+#[actix_web::test]
+async fn pruning_forgets_job_runs_older_than_a_month() {
+    use tollgate::models::job_run::NewJobRun;
+    let app = spawn_app().await;
+    app.with_db(|conn| {
+        for days in [40, 3] {
+            NewJobRun {
+                job: "reconcile",
+                run_by: "schedule",
+                instance: "old",
+                started_at: now() - chrono::TimeDelta::days(days),
+                outcome: "ok",
+            }
+            .insert(conn)
+            .unwrap();
+        }
+    });
+    let run = jobs::run_job(&app.state, Job::Prune, RunBy::Schedule, "test").await.unwrap();
+    assert_eq!(run.outcome, Outcome::Ok);
+    assert!(run.message.ends_with("and 1 old job run(s) deleted"), "{}", run.message);
+    let kept: Vec<String> =
+        app.with_db(|conn| job_runs::table.order(job_runs::id).select(job_runs::job).load(conn).unwrap());
+    assert_eq!(kept, ["reconcile", "prune"], "the recent run and this one");
+}

@@ -9,7 +9,7 @@ use super::super::retry_events::retry_due_events;
 use super::capacity::take_capacity_snapshot;
 use super::free_credits::{reset_free_monthly_credits_at, settle_subscription_cycles_at};
 use super::lapsed::{end_expired_grace_at, end_lapsed_cancellations_at};
-use super::prune::prune_expired;
+use super::prune::{prune_expired, prune_job_runs};
 use crate::billing::BillingProvider;
 use crate::domain::jobs::Job;
 use crate::error::AppError;
@@ -79,10 +79,16 @@ pub async fn perform(state: &AppState, job: Job) -> Result<Done, AppError> {
             Ok(Done::new(usize::from(taken), if taken { "snapshot taken" } else { "today's snapshot exists" }))
         }
         Job::Prune => {
-            let (counters, sessions) = state.db.run(|conn| prune_expired(conn, now())).await?;
+            let (counters, sessions, runs) = state
+                .db
+                .run(|conn| {
+                    let (counters, sessions) = prune_expired(conn, now())?;
+                    Ok((counters, sessions, prune_job_runs(conn, now())?))
+                })
+                .await?;
             Ok(Done::new(
-                counters + sessions,
-                format!("{counters} throttle counter(s) and {sessions} session(s) deleted"),
+                counters + sessions + runs,
+                format!("{counters} throttle counter(s), {sessions} session(s) and {runs} old job run(s) deleted"),
             ))
         }
     }
