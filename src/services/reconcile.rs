@@ -82,7 +82,13 @@ pub async fn reconcile(state: &AppState, scope: Scope, actor: &str) -> Result<Re
             // Each trial's own clock (a test clock may run ahead) decides below.
             Scope::TrialsEnded => Ok(Workspace::trialing_at(conn, provider)?),
             Scope::Workspace(id) => {
-                Ok(Workspace::subscribed_at(conn, provider)?.into_iter().filter(|w| *w == id).collect())
+                let ws = Workspace::find(conn, id)?;
+                if ws.provider_subscription_id.is_none() || ws.billing_provider != Some(provider) {
+                    return Err(AppError::validation(format!(
+                        "Workspace {id} has no subscription with the configured provider: there is nothing to compare."
+                    )));
+                }
+                Ok(vec![id])
             }
         })
         .await?;

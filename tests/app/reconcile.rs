@@ -106,6 +106,10 @@ async fn tollgate_sync_heals_one_workspace_on_demand_and_prints_what_changed() {
 
     let out = sync(&[]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("1 workspace(s) checked, 0 healed"));
+    let free = app.new_browser().signup("free-sync@example.com").await;
+    let out = sync(&["--workspace", &free.to_string()]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("has no subscription"), "{out:?}");
     let out = sync(&["--workspace", "nope"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a workspace id"));
