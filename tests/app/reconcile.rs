@@ -140,3 +140,21 @@ async fn a_trial_our_row_thinks_ended_is_checked_with_the_provider() {
     assert_eq!(app.workspace(ws).trial_end, Some(real_end), "the provider's trial end is back");
     assert_eq!(reconcile_audits(&app, ws)[0].0, "job:check_trial_expirations");
 }
+
+#[actix_web::test]
+async fn reconcile_leaves_changes_made_through_the_app_alone_a_scheduled_downgrade_included() {
+    let app = spawn_app().await;
+    let ws = starter(&app, "changes@example.com").await;
+    let billing = format!("/w/{ws}/billing");
+    app.post_form(&billing, &format!("/w/{ws}/plan"), &[("plan", "pro"), ("interval", "month")]).await;
+    assert_eq!(app.plan_code(ws), "pro");
+    app.post_form(&billing, &format!("/w/{ws}/plan"), &[("plan", "starter"), ("interval", "month")]).await;
+    let scheduled = app.workspace(ws).scheduled_plan_id;
+    assert!(scheduled.is_some(), "the downgrade waits for the period end");
+
+    let run = jobs::run_job(&app.state, Job::Reconcile, RunBy::Schedule, "test").await.unwrap();
+    assert_eq!((run.outcome, run.changes), (Outcome::Ok, 0), "{run:?}");
+    assert_eq!(app.plan_code(ws), "pro");
+    assert_eq!(app.workspace(ws).scheduled_plan_id, scheduled);
+    assert!(reconcile_audits(&app, ws).is_empty());
+}
