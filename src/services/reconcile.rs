@@ -119,6 +119,8 @@ async fn one(state: &AppState, id: WorkspaceId, scope: Scope, actor: &str) -> Re
     {
         return Ok(None);
     }
+    // Taken before asking: the answer is the provider's state as of at least this instant.
+    let fetched_at = Utc::now();
     let sub = state
         .billing
         .fetch_subscription(&subscription_id)
@@ -131,10 +133,17 @@ async fn one(state: &AppState, id: WorkspaceId, scope: Scope, actor: &str) -> Re
         .db
         .run(move |conn| {
             let book = plan_book(conn, provider)?;
-            heal(conn, id, &book, &sub, grace, now, &actor)
+            heal(conn, id, &book, &sub, Times { now, fetched_at }, grace, &actor)
         })
         .await?;
     Ok(Some(healed))
+}
+
+/// The customer's time the rules run on, and the real time the fetch was made (it orders the
+/// fetched state among webhook events).
+struct Times {
+    now: DateTime<Utc>,
+    fetched_at: DateTime<Utc>,
 }
 
 /// Applies the fetched subscription with the workspace locked and audits what it changed.
@@ -143,10 +152,11 @@ fn heal(
     id: WorkspaceId,
     book: &PlanBook,
     sub: &SubscriptionData,
+    times: Times,
     grace_days: i64,
-    now: DateTime<Utc>,
     actor: &str,
 ) -> Result<Option<Healed>, AppError> {
+    let Times { now, fetched_at } = times;
     write_transaction(conn, |conn| {
         let ws = Workspace::lock(conn, id)?;
         let before = view(&ws, book);
@@ -154,7 +164,7 @@ fn heal(
             book.default_plan().map(PlanBook::plan_ref).ok_or_else(|| AppError::internal("no default plan"))?;
         let state = state_for(conn, &ws, book, Some(&sub.id))?;
         let resolve = |price: &str| book.resolve(price);
-        let decision = on_fetched_subscription_at(&state, sub, &resolve, &default, grace_days, now, Utc::now())
+        let decision = on_fetched_subscription_at(&state, sub, &resolve, &default, grace_days, now, fetched_at)
             .map_err(|e| AppError::internal(format!("subscription {}: {e}", sub.id)))?;
         let decision = hold_downgrade(&state, decision, &|code| book.rank(code), now);
         if let Decision::Ambiguous | Decision::Stale | Decision::Ignore(_) = decision {
