@@ -53,13 +53,16 @@ async fn every_operations_address_is_404_for_everyone_but_administrators() {
     let csrf = customer.meta_csrf(ws).await;
 
     let pages = ["/admin/jobs", "/admin/capacity"];
+    for form in ["/admin/jobs/reconcile/run", "/admin/capacity/snapshot"] {
+        for visitor in [&customer, &app.new_browser()] {
+            assert_eq!(visitor.post_raw(form, &[("csrf_token", &csrf)]).await.status().as_u16(), 404, "{form}");
+        }
+    }
     let gets = ["health", "capacity", "trends", "recommendations"];
     for visitor in [&customer, &app.new_browser()] {
         for page in pages {
             assert_eq!(visitor.get(page).await.status().as_u16(), 404, "{page}");
         }
-        let res = visitor.post_raw("/admin/jobs/reconcile/run", &[("csrf_token", &csrf)]).await;
-        assert_eq!(res.status().as_u16(), 404);
         for path in gets {
             assert_eq!(visitor.api_get(&format!("{API}/{path}"), Auth::Session).await.0, 404, "{path}");
         }
@@ -242,4 +245,11 @@ async fn capacity_page_and_api_report_known_numbers_from_prepared_snapshots() {
         audit_log::table.filter(audit_log::action.eq("capacity.snapshot")).count().get_result(conn).unwrap()
     });
     assert_eq!(audited, 1);
+
+    // The page's own button: CSRF-checked, then one more snapshot.
+    assert_eq!(app.post_raw("/admin/capacity/snapshot", &[]).await.status().as_u16(), 403);
+    let res = app.post_form("/admin/capacity", "/admin/capacity/snapshot", &[]).await;
+    assert_eq!((res.status().as_u16(), location(&res)), (303, "/admin/capacity".to_owned()));
+    let count: i64 = app.with_db(|conn| capacity_snapshots::table.count().get_result(conn).unwrap());
+    assert_eq!(count, 5);
 }

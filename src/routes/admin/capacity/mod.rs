@@ -1,6 +1,7 @@
 //! `GET /admin/capacity`: utilisation against the plans' theoretical limits with headroom,
 //! growth over 7, 30 and 90 days, line charts that read without JavaScript, and scaling
 //! recommendations, all from the daily capacity snapshots (`services::platform_health`).
+//! `POST /admin/capacity/snapshot` takes one now (CSRF-checked, audited).
 
 mod chart;
 
@@ -9,12 +10,12 @@ use askama::Template;
 
 use crate::domain::capacity::{Metric, Recommendation, Trend, Utilisation};
 use crate::error::AppResult;
-use crate::services::platform_health::capacity;
+use crate::services::platform_health::{capacity, snapshot_now};
 use crate::state::AppState;
-use crate::web::{AdminAccess, Layout, page};
+use crate::web::{AdminAccess, CsrfForm, FlashKind, Layout, page, redirect, set_flash};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/capacity", web::get().to(show));
+    cfg.route("/capacity", web::get().to(show)).route("/capacity/snapshot", web::post().to(snapshot));
 }
 
 /// The metrics charted, in order.
@@ -75,4 +76,14 @@ async fn show(state: web::Data<AppState>, admin: AdminAccess) -> AppResult<HttpR
         height: chart::HEIGHT,
         recommendations: capacity.recommendations,
     })
+}
+
+async fn snapshot(
+    state: web::Data<AppState>,
+    admin: AdminAccess,
+    _form: CsrfForm<serde::de::IgnoredAny>,
+) -> AppResult<HttpResponse> {
+    snapshot_now(&state, admin.user.email.clone(), Some(admin.user.id)).await?;
+    set_flash(&admin.session, FlashKind::Success, "Snapshot taken.");
+    Ok(redirect("/admin/capacity"))
 }
