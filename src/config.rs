@@ -69,8 +69,8 @@ pub struct Config {
     pub db_pool_size: u32,
     /// Where "Contact sales" buttons point (a mailto: or https: address).
     pub sales_contact_url: String,
-    /// Whether this instance takes part in running background jobs (one lease holder at a
-    /// time runs them); `RUN_JOBS=false` leaves them to other instances.
+    /// Whether this instance runs the job scheduler (each due run is claimed by one instance);
+    /// `RUN_JOBS=false` leaves the jobs to other instances.
     pub run_jobs: bool,
     /// Instance administrators by email (lower-cased), besides those granted with
     /// `tollgate admin grant`.

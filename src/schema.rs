@@ -194,6 +194,16 @@ diesel::table! {
         credits_outstanding -> BigInt,
         events_last_day -> BigInt,
         events_failed -> BigInt,
+        by_status -> Text,
+        by_plan -> Text,
+        past_due_workspaces -> BigInt,
+        seats_used -> BigInt,
+        seats_limit -> BigInt,
+        credits_granted -> BigInt,
+        credits_spent -> BigInt,
+        quota_used -> BigInt,
+        quota_limit -> BigInt,
+        database_bytes -> BigInt,
     }
 }
 
@@ -224,10 +234,37 @@ diesel::table! {
 }
 
 diesel::table! {
-    job_leases (name) {
+    jobs (name) {
         name -> Text,
-        holder -> Text,
-        expires_at -> Timestamp,
+        next_run_at -> Timestamp,
+        claimed_by -> Nullable<Text>,
+        claimed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    job_runs (id) {
+        id -> BigInt,
+        job -> Text,
+        run_by -> Text,
+        instance -> Text,
+        started_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+        outcome -> Text,
+        changes -> BigInt,
+        message -> Text,
+    }
+}
+
+diesel::table! {
+    admin_api_keys (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        prefix -> Text,
+        key_hash -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
     }
 }
 
@@ -343,6 +380,7 @@ diesel::table! {
 diesel::joinable!(workspaces -> plans (plan_id));
 diesel::joinable!(api_keys -> workspaces (workspace_id));
 diesel::joinable!(instance_admins -> users (user_id));
+diesel::joinable!(admin_api_keys -> users (user_id));
 diesel::joinable!(user_sessions -> users (user_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(memberships -> workspaces (workspace_id));
@@ -365,7 +403,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     capacity_snapshots,
     app_secrets,
     checkout_sessions,
-    job_leases,
+    jobs,
+    job_runs,
+    admin_api_keys,
     ended_subscriptions,
     instance_admins,
     audit_log,

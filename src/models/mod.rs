@@ -4,6 +4,7 @@
 //! `Addon` and `CreditPack`.
 
 pub mod addon;
+pub mod admin_api_key;
 pub mod api_key;
 pub mod app_secret;
 pub mod audit_entry;
@@ -17,7 +18,8 @@ pub mod credit_spend;
 pub mod ended_subscription;
 pub mod instance_admin;
 pub mod invoice;
-pub mod job_lease;
+pub mod job_run;
+pub mod job_schedule;
 pub mod membership;
 pub mod plan;
 pub mod rate_limit;

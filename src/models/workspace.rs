@@ -234,3 +234,26 @@ impl Workspace {
             .load(conn)
     }
 }
+
+impl Workspace {
+    /// Workspaces with a subscription at `provider`: the ones reconciling compares.
+    pub fn subscribed_at(conn: &mut DbConnection, provider: Provider) -> QueryResult<Vec<WorkspaceId>> {
+        workspaces::table
+            .filter(workspaces::billing_provider.eq(provider))
+            .filter(workspaces::provider_subscription_id.is_not_null())
+            .order(workspaces::id)
+            .select(workspaces::id)
+            .load(conn)
+    }
+
+    /// Trialing workspaces at `provider` (each one's own clock says whether its trial ended).
+    pub fn trialing_at(conn: &mut DbConnection, provider: Provider) -> QueryResult<Vec<WorkspaceId>> {
+        workspaces::table
+            .filter(workspaces::billing_provider.eq(provider))
+            .filter(workspaces::provider_subscription_id.is_not_null())
+            .filter(workspaces::subscription_status.eq(SubscriptionStatus::Trialing))
+            .order(workspaces::id)
+            .select(workspaces::id)
+            .load(conn)
+    }
+}

@@ -5,6 +5,7 @@
 
 pub mod accounts;
 mod addon_events;
+pub mod admin_keys;
 pub mod admins;
 pub mod analytics;
 pub mod api_keys;
@@ -23,8 +24,10 @@ pub mod entitlements;
 pub mod fulfil_checkout;
 mod invoices_and_refunds;
 pub mod jobs;
+pub mod platform_health;
 pub mod portal;
 pub mod pricing;
+pub mod reconcile;
 pub mod retry_events;
 pub mod sessions;
 pub mod subscription;

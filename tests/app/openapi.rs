@@ -26,6 +26,16 @@ const ENDPOINTS: [(&str, &str); 18] = [
     ("post", "/api/v1/workspaces/{workspace_id}/billing/addons/{code}/cancel"),
 ];
 
+/// The administrators' endpoints: 404 without an admin's credentials, so they are checked as
+/// served in `operations`.
+const ADMIN_ENDPOINTS: [(&str, &str); 5] = [
+    ("get", "/api/v1/admin/platform-health/health"),
+    ("get", "/api/v1/admin/platform-health/capacity"),
+    ("get", "/api/v1/admin/platform-health/trends"),
+    ("get", "/api/v1/admin/platform-health/recommendations"),
+    ("post", "/api/v1/admin/platform-health/snapshot"),
+];
+
 #[actix_web::test]
 async fn the_openapi_document_describes_every_endpoint_and_each_is_served() {
     let app = spawn_app().await;
@@ -41,11 +51,11 @@ async fn the_openapi_document_describes_every_endpoint_and_each_is_served() {
         .collect();
     documented.sort();
     let mut expected: Vec<(String, String)> =
-        ENDPOINTS.iter().map(|(m, p)| ((*m).to_owned(), (*p).to_owned())).collect();
+        ENDPOINTS.iter().chain(&ADMIN_ENDPOINTS).map(|(m, p)| ((*m).to_owned(), (*p).to_owned())).collect();
     expected.sort();
     assert_eq!(documented, expected);
     let schemes = doc["components"]["securitySchemes"].as_object().unwrap();
-    assert!(schemes.contains_key("api_key") && schemes.contains_key("session"));
+    assert!(schemes.contains_key("api_key") && schemes.contains_key("session") && schemes.contains_key("admin_key"));
     assert!(doc["components"]["schemas"]["SpendReceipt"]["properties"]["balances"].is_object());
 
     // Everything documented is routed: without credentials it is 401, never 404 or 405.

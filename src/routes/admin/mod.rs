@@ -1,6 +1,9 @@
 //! The admin console under `/admin`, for instance administrators only (`AdminAccess`):
 //! every other visitor gets a 404 for every address here, matched or not.
 
+mod capacity;
+mod jobs;
+
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
@@ -14,6 +17,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::scope("/admin")
             .route("", web::get().to(home))
             .route("/", web::get().to(home))
+            .configure(jobs::configure)
+            .configure(capacity::configure)
             // Unknown admin addresses look like any other unknown address.
             .default_service(web::to(not_found)),
     );

@@ -1,13 +1,14 @@
 //! JSON endpoints. `GET /api/me`: who is signed in and their workspaces. Under `/api/v1/`:
 //! entitlements, credits, usage, analytics and the JSON twins of the billing pages, for a
 //! workspace API key or the browser's session (see `web::ApiCaller`), described by
-//! `GET /api/v1/openapi.json`.
+//! `GET /api/v1/openapi.json`; and for instance administrators `/api/v1/admin/platform-health/…`.
 
 mod billing;
 mod billing_actions;
 mod credits;
 mod entitlements;
 mod openapi;
+mod platform_health;
 mod usage;
 
 use actix_web::{HttpResponse, web};
@@ -32,6 +33,7 @@ pub fn v1(cfg: &mut web::ServiceConfig) {
         .route("/credits", web::get().to(credits::show))
         .route("/credits/consume", web::post().to(credits::consume))
         .route("/usage", web::post().to(usage::record))
+        .configure(platform_health::configure)
         .service(
             web::scope("/workspaces/{workspace_id}/billing")
                 .route("/subscription", web::get().to(billing::subscription))

@@ -6,7 +6,7 @@ use serde::Serialize;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{billing, billing_actions, credits, entitlements, usage};
+use super::{billing, billing_actions, credits, entitlements, platform_health, usage};
 use crate::error::AppResult;
 
 /// Every v1 error: a message for people, a stable `code` for programs, and per code extra
@@ -33,6 +33,18 @@ impl Modify for Security {
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("tgk_…")
                     .description(Some("A workspace API key from its settings page (plans with `api_access`)."))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "admin_key",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("tgk_…")
+                    .description(Some(
+                        "An instance administrator's key, from `tollgate admin key create EMAIL` (the admin API only).",
+                    ))
                     .build(),
             ),
         );
@@ -67,11 +79,16 @@ impl Modify for Security {
         billing_actions::resume,
         billing_actions::purchase_addon,
         billing_actions::cancel_addon,
+        platform_health::health,
+        platform_health::capacity_now,
+        platform_health::trends,
+        platform_health::recommendations,
+        platform_health::snapshot,
         spec,
     ),
     components(schemas(ErrorBody)),
     modifiers(&Security),
-    tags((name = "entitlements"), (name = "credits"), (name = "usage"), (name = "billing"), (name = "meta"))
+    tags((name = "entitlements"), (name = "credits"), (name = "usage"), (name = "billing"), (name = "admin"), (name = "meta"))
 )]
 pub struct ApiDoc;
 

@@ -1,19 +1,22 @@
-//! Background jobs: retrying pending and failed webhook events, ending expired grace
-//! periods, the period-end safety net for a lost cancellation webhook, monthly credits
-//! (calendar months for free workspaces, the plan's own monthly cycle for subscribed ones),
-//! hourly capacity snapshots, and pruning expired throttle counters and sessions. With
-//! several instances on one PostgreSQL database only the holder of the `scheduler` lease
-//! runs them, so each job runs once per tick, not once per instance. Every job is
-//! idempotent anyway.
+//! Background jobs (`domain::jobs::Job`): reconciling paid workspaces with their provider,
+//! retrying webhook events, ending expired grace periods and trials, the safety net for lost
+//! cancellations, monthly credits, the daily capacity snapshot and pruning.
+//!
+//! Every instance runs the scheduler. Each job has a row in `jobs` saying when it is next
+//! due; an instance runs a due job only after claiming that slot with one conditional UPDATE
+//! (`JobSchedule::claim`), so with several instances on one PostgreSQL database each due run
+//! happens exactly once, on whichever instance claimed it — and a crashed instance holds
+//! nothing up. Every job is idempotent anyway, and every run is recorded in `job_runs`.
 
 mod capacity;
 mod free_credits;
 mod lapsed;
+mod perform;
 mod prune;
+mod status;
 
 use std::time::Duration;
 
-use chrono::TimeDelta;
 use rand::Rng;
 
 pub use capacity::take_capacity_snapshot;
@@ -22,84 +25,105 @@ pub use free_credits::{
     settle_subscription_cycles_at,
 };
 pub use lapsed::{end_expired_grace, end_expired_grace_at, end_lapsed_cancellations, end_lapsed_cancellations_at};
+pub use perform::Done;
 pub use prune::prune_expired;
+pub use status::{JobStatus, job_statuses};
 
-use super::clock::{Clocks, clocks_for};
-use super::retry_events::retry_due_events;
-use crate::db::{DbConnection, write_transaction};
 use crate::domain::ids::WorkspaceId;
+use crate::domain::jobs::{ALL, Job, Outcome, RunBy};
 use crate::error::AppError;
-use crate::models::{Workspace, job_lease, now};
+use crate::models::job_run::{JobRun, NewJobRun};
+use crate::models::job_schedule::JobSchedule;
+use crate::models::now;
 use crate::state::AppState;
 
-const LEASE: &str = "scheduler";
-/// How long a lease lasts without renewal: a crashed holder is replaced after this.
-const LEASE_TTL: TimeDelta = TimeDelta::seconds(90);
 const TICK: Duration = Duration::from_secs(30);
 
-/// A name for this process in the lease table.
+/// A name for this process in `job_runs` and `jobs.claimed_by`.
 pub fn instance_id() -> String {
     format!("{}-{}", std::process::id(), rand::thread_rng().gen_range(0..u32::MAX))
 }
 
-/// Takes or renews the lease for `holder`. True when `holder` now holds it.
-pub fn acquire_lease(conn: &mut DbConnection, holder: &str) -> Result<bool, AppError> {
-    write_transaction(conn, |conn| {
-        let stamp = now();
-        let expires = stamp + LEASE_TTL;
-        if job_lease::renew_or_take(conn, LEASE, holder, stamp, expires)? {
-            return Ok(true);
-        }
-        if job_lease::exists(conn, LEASE)? {
-            return Ok(false);
-        }
-        // Another instance creating the lease at the same moment holds it.
-        Ok(job_lease::create(conn, LEASE, holder, expires)?)
-    })
+/// A recorded run: its row in `job_runs` and how it ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunReport {
+    pub run_id: i64,
+    pub job: Job,
+    pub outcome: Outcome,
+    pub changes: i64,
+    pub message: String,
 }
 
-/// Runs the jobs every `TICK` while this instance holds the lease. Never returns.
+/// Runs due jobs every `TICK`. Never returns.
 pub async fn run_scheduler(state: actix_web::web::Data<AppState>) {
-    let holder = instance_id();
+    let instance = instance_id();
     let mut interval = actix_web::rt::time::interval(TICK);
     loop {
         interval.tick().await;
-        let who = holder.clone();
-        match state.db.run(move |conn| acquire_lease(conn, &who)).await {
-            Ok(true) => {
-                if let Err(e) = run_all(&state).await {
-                    log::error!("background jobs failed: {}", e.detail());
-                }
-            }
-            Ok(false) => {}
-            Err(e) => log::warn!("could not take the job lease: {}", e.detail()),
+        if let Err(e) = tick(&state, &instance).await {
+            log::warn!("the job scheduler could not read its schedule: {}", e.detail());
         }
     }
 }
 
-/// One round of every job (tests call this directly). Time-based jobs decide each workspace at
-/// its own "now" (`super::clock`): real time, or its customer's test clock in sandbox mode.
-pub async fn run_all(state: &AppState) -> Result<(), AppError> {
-    retry_due_events(state, 50).await?;
-    let provider = crate::billing::BillingProvider::provider(&state.billing);
-    let clocks = if crate::billing::BillingProvider::uses_test_clocks(&state.billing) {
-        let customers = state.db.run(move |conn| Ok(Workspace::customers(conn, provider)?)).await?;
-        clocks_for(state, customers).await
-    } else {
-        Clocks::real(chrono::Utc::now())
-    };
-    state
+/// One scheduler round on `instance`: claims each due job and runs the ones it got. Returns
+/// the runs it made. A job's first slot is due at once.
+pub async fn tick(state: &AppState, instance: &str) -> Result<Vec<RunReport>, AppError> {
+    let mut reports = Vec::new();
+    for job in ALL {
+        let holder = instance.to_owned();
+        let claimed = state
+            .db
+            .run(move |conn| {
+                let at = chrono::Utc::now();
+                JobSchedule::ensure(conn, job.as_str(), at.naive_utc())?;
+                Ok(JobSchedule::claim(conn, job.as_str(), &holder, at.naive_utc(), job.next_after(at).naive_utc())?)
+            })
+            .await?;
+        if claimed {
+            reports.push(run_job(state, job, RunBy::Schedule, instance).await?);
+        }
+    }
+    Ok(reports)
+}
+
+/// Runs `job` once now, whatever its schedule, and records the run. A job's own failure is
+/// recorded as a failed run (and returned as such); only failing to record is an error.
+pub async fn run_job(state: &AppState, job: Job, run_by: RunBy, instance: &str) -> Result<RunReport, AppError> {
+    let instance = instance.to_owned();
+    let run_id = state
         .db
         .run(move |conn| {
-            end_expired_grace_at(conn, provider, &clocks)?;
-            end_lapsed_cancellations_at(conn, provider, &clocks)?;
-            reset_free_monthly_credits_at(conn, &clocks)?;
-            settle_subscription_cycles_at(conn, &clocks)?;
-            take_capacity_snapshot(conn, TimeDelta::hours(1))?;
-            prune_expired(conn, now())?;
-            Ok(())
+            Ok(NewJobRun {
+                job: job.as_str(),
+                run_by: run_by.as_str(),
+                instance: &instance,
+                started_at: now(),
+                outcome: Outcome::Running.as_str(),
+            }
+            .insert(conn)?)
         })
-        .await
+        .await?;
+    let (outcome, changes, message) = match perform::perform(state, job).await {
+        Ok(done) => (Outcome::Ok, done.changes, done.message),
+        Err(e) => {
+            log::error!("job {} failed: {}", job.as_str(), e.detail());
+            (Outcome::Failed, 0, e.detail())
+        }
+    };
+    let text = message.clone();
+    state.db.run(move |conn| Ok(JobRun::finish(conn, run_id, now(), outcome.as_str(), changes, &text)?)).await?;
+    Ok(RunReport { run_id, job, outcome, changes, message })
+}
+
+/// One run of every job, in order, regardless of schedule (tests and the command line).
+pub async fn run_all(state: &AppState) -> Result<Vec<RunReport>, AppError> {
+    let instance = instance_id();
+    let mut reports = Vec::new();
+    for job in ALL {
+        reports.push(run_job(state, job, RunBy::CommandLine, &instance).await?);
+    }
+    Ok(reports)
 }
 
 /// The time-based jobs for one workspace at `now`, right after its test clock moved, so its
@@ -112,4 +136,40 @@ pub async fn run_for_workspace(
 ) -> Result<(), AppError> {
     let provider = crate::billing::BillingProvider::provider(&state.billing);
     state.db.run(move |conn| lapsed::run_for_workspace(conn, provider, workspace, now)).await
+}
+
+/// Runs `job` now for an administrator, and audits it with its outcome.
+pub async fn run_now_for_admin(
+    state: &AppState,
+    job: Job,
+    admin_email: String,
+    admin_id: crate::domain::ids::UserId,
+) -> Result<RunReport, AppError> {
+    let report = run_job(state, job, RunBy::Admin, &instance_id()).await?;
+    let after = serde_json::json!({
+        "run": report.run_id,
+        "outcome": report.outcome.as_str(),
+        "changes": report.changes,
+        "message": report.message,
+    })
+    .to_string();
+    state
+        .db
+        .run(move |conn| {
+            crate::models::NewAuditEntry {
+                actor: &admin_email,
+                actor_user_id: Some(admin_id),
+                action: "job.run",
+                subject_type: "job",
+                subject_id: job.as_str(),
+                workspace_id: None,
+                before_json: None,
+                after_json: Some(after),
+                reason: None,
+            }
+            .insert(conn)?;
+            Ok(())
+        })
+        .await?;
+    Ok(report)
 }
