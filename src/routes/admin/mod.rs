@@ -1,6 +1,10 @@
 //! The admin console under `/admin`, for instance administrators only (`AdminAccess`):
 //! every other visitor gets a 404 for every address here, matched or not.
 
+mod events;
+mod views;
+mod workspaces;
+
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
@@ -14,6 +18,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::scope("/admin")
             .route("", web::get().to(home))
             .route("/", web::get().to(home))
+            .configure(workspaces::configure)
+            .configure(events::configure)
             // Unknown admin addresses look like any other unknown address.
             .default_service(web::to(not_found)),
     );
