@@ -7,6 +7,7 @@ pub mod addon;
 pub mod api_key;
 pub mod app_secret;
 pub mod audit_entry;
+pub mod audit_search;
 pub mod billing_event;
 pub mod billing_event_search;
 pub mod capacity_snapshot;

@@ -1,7 +1,10 @@
 //! The admin console under `/admin`, for instance administrators only (`AdminAccess`):
 //! every other visitor gets a 404 for every address here, matched or not.
 
+mod catalog;
+mod catalog_forms;
 mod events;
+mod overview;
 mod views;
 mod workspaces;
 
@@ -20,6 +23,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/", web::get().to(home))
             .configure(workspaces::configure)
             .configure(events::configure)
+            .configure(catalog::configure)
             // Unknown admin addresses look like any other unknown address.
             .default_service(web::to(not_found)),
     );
@@ -42,6 +46,7 @@ struct HomePage {
     layout: Layout,
     admins: Vec<String>,
     audit: Vec<AuditRow>,
+    overview: overview::OverviewView,
 }
 
 async fn home(state: web::Data<AppState>, admin: AdminAccess) -> AppResult<HttpResponse> {
@@ -49,8 +54,10 @@ async fn home(state: web::Data<AppState>, admin: AdminAccess) -> AppResult<HttpR
         state.db.run(|conn| Ok((instance_admin::emails(conn)?, AuditEntry::recent(conn, 20)?))).await?;
     let mut admins = state.config.admin_emails.clone();
     admins.extend(granted.into_iter().filter(|e| !state.config.admin_emails.contains(e)));
+    let overview = overview::section(&state).await?;
     page(&HomePage {
         layout: Layout::for_admin("Administration", &admin),
+        overview,
         admins,
         audit: recent
             .into_iter()

@@ -33,7 +33,7 @@ impl EntryKind {
         }
     }
 
-    fn subject(self) -> &'static str {
+    pub fn subject(self) -> &'static str {
         match self {
             EntryKind::Plan => "plan",
             EntryKind::Addon => "addon",
@@ -87,6 +87,28 @@ fn record(
     let subject = Subject { kind: kind.subject(), id: id.to_string(), workspace: None };
     audit(conn, operator, &format!("{}.{action}", kind.subject()), &subject, before, Some(after), None)?;
     Ok(())
+}
+
+/// The catalog as the admin page lists it, archived entries too, with the newest audit
+/// entries about it (or about one entry, when `entry` names it).
+pub struct CatalogView {
+    pub plans: Vec<Plan>,
+    pub addons: Vec<Addon>,
+    pub packs: Vec<CreditPack>,
+    pub audit: Vec<crate::models::AuditEntry>,
+}
+
+pub async fn catalog(state: &AppState, entry: Option<(EntryKind, i64)>) -> Result<CatalogView, AppError> {
+    state
+        .db
+        .run(move |conn| {
+            let audit = match entry {
+                Some((kind, id)) => crate::models::AuditEntry::for_subject(conn, kind.subject(), &id.to_string(), 50)?,
+                None => crate::models::audit_search::for_subject_types(conn, &["plan", "addon", "credit_pack"], 50)?,
+            };
+            Ok(CatalogView { plans: Plan::all(conn)?, addons: Addon::all(conn)?, packs: CreditPack::all(conn)?, audit })
+        })
+        .await
 }
 
 /// Creates a plan (`id: None`) or edits one; a plan's code never changes once made (the
