@@ -320,7 +320,8 @@ mod tests {
 
     #[test]
     fn each_bad_field_is_named() {
-        let cases: [(fn(&mut PlanForm), &str); 10] = [
+        type Spoil = fn(&mut PlanForm);
+        let cases: [(Spoil, &str); 10] = [
             (|f| f.code = "Pro Plan".into(), "code"),
             (|f| f.name = " ".into(), "name"),
             (|f| f.name = "x".repeat(81), "name"),
