@@ -2,11 +2,11 @@
 //! and date, paginated; `/admin/events/{id}`: one event's payload (escaped, pretty JSON),
 //! its audit entries, and for a pending or failed event the replay and ignore forms.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::views::{AuditView, Pager, audit_views, maybe_when, operator, when};
+use super::views::{AuditView, Pager, audit_views, maybe_when, operator, query, when};
 use crate::domain::admin_query::{EVENT_STATUSES, EventFilter, EventFilterInput, Page};
 use crate::error::AppResult;
 use crate::models::BillingEvent;
@@ -57,12 +57,8 @@ impl ListPage {
     }
 }
 
-async fn index(
-    state: web::Data<AppState>,
-    admin: AdminAccess,
-    query: web::Query<FilterQuery>,
-) -> AppResult<HttpResponse> {
-    let query = query.into_inner();
+async fn index(state: web::Data<AppState>, admin: AdminAccess, req: HttpRequest) -> AppResult<HttpResponse> {
+    let query: FilterQuery = query(&req)?;
     let filter = EventFilter::parse(&EventFilterInput {
         provider: query.provider.as_deref(),
         event_type: query.event_type.as_deref(),

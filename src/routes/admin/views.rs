@@ -5,6 +5,7 @@ use chrono::NaiveDateTime;
 
 use crate::domain::admin_query::Page;
 use crate::domain::money::format_money;
+use crate::error::AppError;
 use crate::models::AuditEntry;
 use crate::services::console::Operator;
 use crate::web::{AdminAccess, encode_component, format_date};
@@ -20,6 +21,12 @@ pub fn maybe_when(at: &Option<NaiveDateTime>) -> String {
 
 pub fn money(minor: i64, currency: &str) -> String {
     format_money(minor, currency)
+}
+
+/// The query string, read after the admin check (an extractor would answer a malformed one
+/// with a 400 before `AdminAccess` could answer 404).
+pub fn query<T: serde::de::DeserializeOwned>(req: &actix_web::HttpRequest) -> Result<T, AppError> {
+    serde_urlencoded::from_str(req.query_string()).map_err(|_| AppError::bad_request("The search could not be read."))
 }
 
 pub fn operator(admin: &AdminAccess) -> Operator {

@@ -2,11 +2,11 @@
 //! workspace with its members, subscription, credits, invoices, events and audit entries,
 //! and the credit grant/revoke form.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::views::{AuditView, Pager, audit_views, maybe_when, money, operator, when};
+use super::views::{AuditView, Pager, audit_views, maybe_when, money, operator, query, when};
 use crate::domain::admin_query::{Page, WorkspaceSearch};
 use crate::domain::ids::WorkspaceId;
 use crate::error::AppResult;
@@ -68,11 +68,8 @@ struct ListPage {
     pager: Pager,
 }
 
-async fn index(
-    state: web::Data<AppState>,
-    admin: AdminAccess,
-    query: web::Query<ListQuery>,
-) -> AppResult<HttpResponse> {
+async fn index(state: web::Data<AppState>, admin: AdminAccess, req: HttpRequest) -> AppResult<HttpResponse> {
+    let query: ListQuery = query(&req)?;
     let search = WorkspaceSearch::parse(query.q.as_deref()).map_err(bad_field)?;
     let number = Page::parse(query.page.as_deref()).map_err(bad_field)?;
     let found = list(&state, search.clone(), number).await?;
