@@ -55,35 +55,29 @@ pub fn adjust_locked(
     if adjustment.delta == 0 {
         return Err(AppError::invalid_field("delta", "Grant or revoke at least one credit."));
     }
-    {
-        let ws = Workspace::lock(conn, workspace_id)?;
-        // A grant into a cycle that has just ended must not be wiped by its settling.
-        settle_monthly(conn, &ws, None, Utc::now())?;
-        let before = CreditEntry::balance(conn, workspace_id)?;
-        let held = match adjustment.bucket {
-            CreditBucket::Monthly => before.monthly,
-            CreditBucket::Purchased => before.purchased,
-        };
-        if held + adjustment.delta < 0 {
-            return Err(AppError::invalid_field(
-                "delta",
-                format!(
-                    "The {} bucket holds {held}; it cannot lose {}.",
-                    adjustment.bucket.as_str(),
-                    -adjustment.delta
-                ),
-            ));
-        }
-        let verb = if adjustment.delta > 0 { "granted" } else { "revoked" };
-        NewCreditEntry {
-            workspace_id,
-            bucket: adjustment.bucket,
-            delta: adjustment.delta,
-            reason: &format!("{verb} by {}: {reason}", adjustment.actor),
-            idempotency_key: None,
-            reference: Some("adjustment"),
-        }
-        .insert(conn)?;
-        Ok((before, CreditEntry::balance(conn, workspace_id)?))
+    let ws = Workspace::lock(conn, workspace_id)?;
+    // A grant into a cycle that has just ended must not be wiped by its settling.
+    settle_monthly(conn, &ws, None, Utc::now())?;
+    let before = CreditEntry::balance(conn, workspace_id)?;
+    let held = match adjustment.bucket {
+        CreditBucket::Monthly => before.monthly,
+        CreditBucket::Purchased => before.purchased,
+    };
+    if held + adjustment.delta < 0 {
+        return Err(AppError::invalid_field(
+            "delta",
+            format!("The {} bucket holds {held}; it cannot lose {}.", adjustment.bucket.as_str(), -adjustment.delta),
+        ));
     }
+    let verb = if adjustment.delta > 0 { "granted" } else { "revoked" };
+    NewCreditEntry {
+        workspace_id,
+        bucket: adjustment.bucket,
+        delta: adjustment.delta,
+        reason: &format!("{verb} by {}: {reason}", adjustment.actor),
+        idempotency_key: None,
+        reference: Some("adjustment"),
+    }
+    .insert(conn)?;
+    Ok((before, CreditEntry::balance(conn, workspace_id)?))
 }
