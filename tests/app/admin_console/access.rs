@@ -85,6 +85,10 @@ async fn every_admin_address_is_a_404_for_anyone_else() {
     assert_eq!(app.with_db(|conn| Plan::all(conn).unwrap()), catalog_before);
     assert_eq!(app.credits(ws), credits_before);
     assert_eq!(app.events()[0].status.as_str(), "ignored");
+    // A query string that cannot be read is a 404 too, not a 400 that shows the address exists.
+    for path in ["/admin/workspaces?page=1&page=2", "/admin/events?status=failed&status=pending"] {
+        assert_eq!(app.get(path).await.status().as_u16(), 404, "customer GET {path}");
+    }
 
     // The administrator reaches every page.
     let boss = app.new_browser();
@@ -92,6 +96,7 @@ async fn every_admin_address_is_a_404_for_anyone_else() {
     for path in get_paths(ws, ev) {
         assert_eq!(boss.get(&path).await.status().as_u16(), 200, "admin GET {path}");
     }
+    assert_eq!(boss.get("/admin/workspaces?page=1&page=2").await.status().as_u16(), 400);
 }
 
 #[actix_web::test]
