@@ -206,14 +206,20 @@ diesel::table! {
 }
 
 diesel::table! {
-    checkout_fulfilments (id) {
+    checkout_sessions (id) {
         id -> BigInt,
         provider -> Text,
         checkout_id -> Text,
         workspace_id -> BigInt,
         purchase -> Text,
         code -> Text,
+        billing_interval -> Nullable<Text>,
+        amount_minor -> Nullable<BigInt>,
+        currency -> Nullable<Text>,
+        customer_id -> Nullable<Text>,
+        subscription_id -> Nullable<Text>,
         created_at -> Timestamp,
+        fulfilled_at -> Nullable<Timestamp>,
     }
 }
 
@@ -371,7 +377,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     billing_events,
     capacity_snapshots,
     app_secrets,
-    checkout_fulfilments,
+    checkout_sessions,
     job_leases,
     ended_subscriptions,
     instance_admins,

@@ -22,7 +22,8 @@ pub use crate::domain::plan_changes::ChangeTiming;
 
 use crate::config::{Config, ProviderKind};
 
-/// Metadata keys Tollgate puts on provider objects so webhooks can be tied back to us.
+/// Metadata keys Tollgate puts on provider objects, for whoever reads the provider's dashboard.
+/// Nothing is granted on their word: fulfilment goes by the checkout Tollgate recorded.
 pub mod metadata {
     /// Our workspace id, on checkout sessions, subscriptions and payments.
     pub const WORKSPACE_ID: &str = "workspace_id";
@@ -91,8 +92,21 @@ pub struct CheckoutRequest {
     pub email: String,
     /// Trial to apply (plans only); `None` when the plan has none or the workspace had one.
     pub trial_days: Option<u32>,
-    /// For add-ons on providers that attach them to the plan subscription (Chargebee).
+    /// The subscription the checkout is about. Add-ons: the plan subscription they attach to
+    /// (Chargebee). Plans: the id Tollgate chose for the new subscription, where the provider
+    /// takes one (Chargebee's `subscription[id]`), so its webhooks can be tied to the checkout
+    /// Tollgate recorded without the browser coming back.
     pub subscription_id: Option<String>,
+}
+
+/// A customer to create before its first checkout, so every checkout of a workspace reuses
+/// one customer at the provider.
+#[derive(Debug, Clone)]
+pub struct CustomerRequest {
+    pub workspace_id: i64,
+    pub email: String,
+    /// The id Tollgate chose, for providers that take one (Chargebee); Stripe assigns its own.
+    pub id: String,
 }
 
 /// A page on the provider's site to send the browser to.
@@ -117,6 +131,8 @@ impl ConfirmedCheckout {
             && matches!(self.checkout.payment_status.as_deref(), Some("paid") | Some("no_payment_required"))
     }
 
+    /// The workspace the checkout's metadata names: informational only (fulfilment uses the
+    /// workspace Tollgate recorded for the checkout).
     pub fn workspace_id(&self) -> Option<i64> {
         self.checkout
             .client_reference_id
@@ -125,6 +141,7 @@ impl ConfirmedCheckout {
             .and_then(|id| id.parse().ok())
     }
 
+    /// What the checkout's metadata (or mode) says was bought; informational like `workspace_id`.
     pub fn purchase(&self) -> Option<Purchase> {
         match self.checkout.metadata.get(metadata::KIND) {
             Some(kind) => Purchase::parse(kind),
@@ -175,6 +192,10 @@ pub struct InvoicePreview {
 pub trait BillingProvider {
     /// Which webhook endpoint and id namespace this provider uses.
     fn provider(&self) -> Provider;
+    /// Whether the provider lets Tollgate choose a new subscription's id (Chargebee).
+    fn assigns_subscription_ids(&self) -> bool;
+    /// Creates a customer and returns its id.
+    async fn create_customer(&self, request: &CustomerRequest) -> Result<String, BillingError>;
     async fn create_checkout(&self, request: &CheckoutRequest) -> Result<HostedPage, BillingError>;
     async fn confirm_checkout(&self, checkout_id: &str) -> Result<ConfirmedCheckout, BillingError>;
     async fn create_portal_session(&self, customer_id: &str, return_url: &str) -> Result<HostedPage, BillingError>;
@@ -271,6 +292,15 @@ impl BillingProvider for Billing {
             Billing::Stripe(p) => p.provider(),
             Billing::Chargebee(p) => p.provider(),
         }
+    }
+    fn assigns_subscription_ids(&self) -> bool {
+        match self {
+            Billing::Stripe(p) => p.assigns_subscription_ids(),
+            Billing::Chargebee(p) => p.assigns_subscription_ids(),
+        }
+    }
+    async fn create_customer(&self, request: &CustomerRequest) -> Result<String, BillingError> {
+        delegate!(self, p => p.create_customer(request))
     }
     async fn create_checkout(&self, request: &CheckoutRequest) -> Result<HostedPage, BillingError> {
         delegate!(self, p => p.create_checkout(request))

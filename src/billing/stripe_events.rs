@@ -257,6 +257,7 @@ fn parse_checkout(obj: &Value) -> Result<CheckoutData, String> {
         customer_id: obj.get("customer").and_then(id_of),
         subscription_id: obj.get("subscription").and_then(id_of),
         payment_intent_id: obj.get("payment_intent").and_then(id_of),
+        invoice_id: obj.get("invoice").and_then(id_of),
         payment_status: str_at(obj, "/payment_status"),
         status: str_at(obj, "/status"),
         amount_total_minor: int_at(obj, "/amount_total"),

@@ -110,11 +110,16 @@ const WRITE_QUEUE: usize = 4096;
 const WRITE_BATCH: usize = 256;
 
 impl Db {
-    /// Wraps the pool and starts its group-commit writer.
+    /// Wraps the pool and starts its writer: group commit on SQLite, concurrent single
+    /// commits on PostgreSQL (see [`Writer`]).
     pub fn new(pool: DbPool, url: &str) -> Result<Db, String> {
-        let writer = Writer::start(pool.clone(), WRITE_QUEUE, WRITE_BATCH)
-            .map_err(|e| format!("cannot start the database writer: {e}"))?;
-        Ok(Db { pool, backend: Backend::of_url(url), writer })
+        let backend = Backend::of_url(url);
+        let writer = match backend {
+            Backend::Sqlite => Writer::start(pool.clone(), WRITE_QUEUE, WRITE_BATCH)
+                .map_err(|e| format!("cannot start the database writer: {e}"))?,
+            Backend::Postgres => Writer::direct(pool.clone()),
+        };
+        Ok(Db { pool, backend, writer })
     }
 
     /// The group-commit writer: writes that must be durable before they are acknowledged.

@@ -7,6 +7,12 @@
 //! The writer runs on its own OS thread with a pooled connection per batch; the async side
 //! only waits on a channel, so nothing blocks the executor. Work runs in arrival order, which
 //! keeps the order of events within a workspace.
+//!
+//! That is the SQLite writer. On PostgreSQL ([`Writer::direct`]) each write is its own
+//! transaction on a pooled connection, many at once: PostgreSQL's WAL flush already makes one
+//! fsync serve every commit waiting at that moment, and the workspace's row lock orders writes
+//! to one workspace — also across instances, where batches holding many workspaces' locks
+//! would wait on each other's.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
@@ -76,8 +82,19 @@ where
 /// The handle the app submits writes through. Cloning shares one writer.
 #[derive(Clone)]
 pub struct Writer {
-    jobs: mpsc::Sender<Box<dyn Job>>,
+    route: Route,
     counters: Arc<Counters>,
+}
+
+#[derive(Clone)]
+enum Route {
+    /// Queued for the writer thread, which commits whatever is waiting together (SQLite).
+    Batched(mpsc::Sender<Box<dyn Job>>),
+    /// Each write in its own transaction on a pooled connection, many at once (PostgreSQL:
+    /// its WAL flush already serves every commit waiting at that moment, and one transaction
+    /// per write never holds one workspace's lock while waiting for another's, so instances
+    /// sharing the database cannot deadlock each other).
+    Direct(DbPool),
 }
 
 #[derive(Default)]
@@ -102,7 +119,12 @@ impl Writer {
         let counters = Arc::new(Counters::default());
         let seen = counters.clone();
         std::thread::Builder::new().name("db-writer".into()).spawn(move || run(pool, queued, batch.max(1), &seen))?;
-        Ok(Writer { jobs, counters })
+        Ok(Writer { route: Route::Batched(jobs), counters })
+    }
+
+    /// A writer that commits each write on its own, concurrently, on the blocking pool.
+    pub fn direct(pool: DbPool) -> Writer {
+        Writer { route: Route::Direct(pool), counters: Arc::default() }
     }
 
     pub fn stats(&self) -> WriterStats {
@@ -143,7 +165,15 @@ impl Writer {
     {
         let (reply, answer) = oneshot::channel();
         let job: Box<dyn Job> = Box::new(Work { work, recover, reply });
-        self.jobs.send(job).await.map_err(|_| WriteError::Stopped)?;
+        match &self.route {
+            Route::Batched(jobs) => jobs.send(job).await.map_err(|_| WriteError::Stopped)?,
+            Route::Direct(pool) => {
+                let (pool, counters) = (pool.clone(), self.counters.clone());
+                tokio::task::spawn_blocking(move || commit_and_answer(&pool, vec![job], &counters))
+                    .await
+                    .map_err(|_| WriteError::Stopped)?;
+            }
+        }
         answer.await.map_err(|_| WriteError::Stopped)?
     }
 }
@@ -158,12 +188,16 @@ fn run(pool: DbPool, mut queued: mpsc::Receiver<Box<dyn Job>>, batch: usize, cou
                 Err(_) => break,
             }
         }
-        counters.writes.fetch_add(jobs.len() as u64, Ordering::Relaxed);
-        counters.batches.fetch_add(1, Ordering::Relaxed);
-        let (answers, outcome) = commit_batch(&pool, jobs);
-        for answer in answers {
-            answer(outcome.clone());
-        }
+        commit_and_answer(&pool, jobs, counters);
+    }
+}
+
+fn commit_and_answer(pool: &DbPool, jobs: Vec<Box<dyn Job>>, counters: &Counters) {
+    counters.writes.fetch_add(jobs.len() as u64, Ordering::Relaxed);
+    counters.batches.fetch_add(1, Ordering::Relaxed);
+    let (answers, outcome) = commit_batch(pool, jobs);
+    for answer in answers {
+        answer(outcome.clone());
     }
 }
 

@@ -214,6 +214,9 @@ pub struct CheckoutData {
     pub customer_id: Option<String>,
     pub subscription_id: Option<String>,
     pub payment_intent_id: Option<String>,
+    /// The invoice the checkout paid (Chargebee one-time checkouts; Stripe `invoice`, when
+    /// the session created one).
+    pub invoice_id: Option<String>,
     /// Stripe `payment_status`: "paid" | "unpaid" | "no_payment_required".
     pub payment_status: Option<String>,
     /// Stripe `status`: "open" | "complete" | "expired".
@@ -254,7 +257,8 @@ pub struct NormalizedEvent {
     pub refund: Option<RefundData>,
     /// Our workspace id when the event carries it: Stripe checkout `client_reference_id`, or
     /// `metadata.workspace_id` on the session / subscription / invoice / charge;
-    /// Chargebee `subscription.meta_data.workspace_id` or customer `cf_workspace_id`.
+    /// Chargebee `subscription.meta_data.workspace_id` or customer `cf_workspace_id`. Only says
+    /// where to record invoices, refunds and deletions; it never links a subscription.
     pub workspace_ref: Option<String>,
 }
 

@@ -3,6 +3,7 @@
 
 use crate::domain::catalog::Plan;
 use crate::domain::money::Interval;
+use crate::domain::normalized::SubscriptionStatus;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
@@ -20,6 +21,11 @@ pub enum Refusal {
     NoPrice(&'static str),
     #[error("Your workspace already has an active subscription. Change your plan from the billing page instead.")]
     AlreadySubscribed,
+    #[error(
+        "Your workspace's last payment failed, so its subscription is past due. Update your card or pay the \
+         open invoice with Fix payment on the billing page instead of starting a second subscription."
+    )]
+    PastDue,
     #[error("Your workspace has no active subscription to change. Upgrade from the pricing page.")]
     NotSubscribed,
     #[error("Your workspace is already on that plan.")]
@@ -43,16 +49,24 @@ impl PlanChoice {
     }
 }
 
-/// Checks a request to start a plan checkout for `interval`.
-pub fn check_plan_checkout(plan: Option<&Plan>, interval: Interval, has_subscription: bool) -> Result<(), Refusal> {
+/// Checks a request to start a plan checkout for `interval`. `current` is the status of the
+/// workspace's subscription, if it has one: one workspace has one subscription, so any live
+/// one (trialing, active, past due, paused, non-renewing, future) refuses a second, whether
+/// or not it grants the plan right now (a past-due one after its grace period still bills).
+pub fn check_plan_checkout(
+    plan: Option<&Plan>,
+    interval: Interval,
+    current: Option<SubscriptionStatus>,
+) -> Result<(), Refusal> {
     let plan = check_buyable(plan)?;
     if plan.price(interval).is_none() {
         return Err(Refusal::NoPrice(interval.adjective()));
     }
-    if has_subscription {
-        return Err(Refusal::AlreadySubscribed);
+    match current {
+        None | Some(SubscriptionStatus::Canceled | SubscriptionStatus::Incomplete) => Ok(()),
+        Some(SubscriptionStatus::PastDue) => Err(Refusal::PastDue),
+        Some(_) => Err(Refusal::AlreadySubscribed),
     }
-    Ok(())
 }
 
 fn check_buyable(plan: Option<&Plan>) -> Result<&Plan, Refusal> {
@@ -121,18 +135,31 @@ mod tests {
         let p = plans();
         let (free, starter, pro, enterprise) = (&p[0], &p[1], &p[2], &p[3]);
         let (month, year) = (Interval::Month, Interval::Year);
-        assert_eq!(check_plan_checkout(Some(pro), month, false), Ok(()));
-        assert_eq!(check_plan_checkout(Some(starter), year, false), Ok(()));
-        assert_eq!(check_plan_checkout(None, month, false), Err(Refusal::UnknownPlan));
-        assert_eq!(check_plan_checkout(Some(free), month, false), Err(Refusal::FreePlan));
-        assert_eq!(check_plan_checkout(Some(enterprise), month, false), Err(Refusal::ContactSales));
+        assert_eq!(check_plan_checkout(Some(pro), month, None), Ok(()));
+        assert_eq!(check_plan_checkout(Some(starter), year, None), Ok(()));
+        assert_eq!(check_plan_checkout(None, month, None), Err(Refusal::UnknownPlan));
+        assert_eq!(check_plan_checkout(Some(free), month, None), Err(Refusal::FreePlan));
+        assert_eq!(check_plan_checkout(Some(enterprise), month, None), Err(Refusal::ContactSales));
         assert_eq!(PlanChoice::parse("pro", "weekly"), Err(Refusal::BadInterval));
         assert_eq!(PlanChoice::parse("pro", "annual"), Ok(PlanChoice { code: "pro".into(), interval: year }));
-        assert_eq!(check_plan_checkout(Some(pro), month, true), Err(Refusal::AlreadySubscribed));
+        for live in [
+            SubscriptionStatus::Active,
+            SubscriptionStatus::Trialing,
+            SubscriptionStatus::NonRenewing,
+            SubscriptionStatus::Paused,
+            SubscriptionStatus::Future,
+        ] {
+            assert_eq!(check_plan_checkout(Some(pro), month, Some(live)), Err(Refusal::AlreadySubscribed), "{live:?}");
+        }
+        let past_due = Some(SubscriptionStatus::PastDue);
+        assert_eq!(check_plan_checkout(Some(pro), month, past_due), Err(Refusal::PastDue));
+        for over in [SubscriptionStatus::Canceled, SubscriptionStatus::Incomplete] {
+            assert_eq!(check_plan_checkout(Some(pro), month, Some(over)), Ok(()), "{over:?}");
+        }
         let archived = Plan { id: pro.id, terms: PlanFields { is_active: false, ..pro.terms.clone() } };
-        assert_eq!(check_plan_checkout(Some(&archived), month, false), Err(Refusal::Archived));
+        assert_eq!(check_plan_checkout(Some(&archived), month, None), Err(Refusal::Archived));
         let monthly_only = Plan { id: pro.id, terms: PlanFields { price_year_minor: None, ..pro.terms.clone() } };
-        assert_eq!(check_plan_checkout(Some(&monthly_only), year, false), Err(Refusal::NoPrice("annual")));
+        assert_eq!(check_plan_checkout(Some(&monthly_only), year, None), Err(Refusal::NoPrice("annual")));
     }
 
     #[test]

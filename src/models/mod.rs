@@ -12,7 +12,7 @@ pub mod billing_event;
 pub mod billing_event_search;
 pub mod capacity_snapshot;
 pub mod catalog_version;
-pub mod checkout_fulfilment;
+pub mod checkout_session;
 pub mod credit_ledger;
 pub mod credit_pack;
 pub mod credit_spend;

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::billing_state::{Applied, apply_decision, state_for};
 use super::catalog::plan_book;
-use super::fulfil_checkout::fulfil_checkout;
+use super::fulfil_checkout::{fulfil_checkout, mismatch, plan_mismatch};
 use crate::billing::ConfirmedCheckout;
 use crate::db::DbConnection;
 use crate::domain::billing_state::{
@@ -18,8 +18,9 @@ use crate::domain::ids::WorkspaceId;
 use crate::domain::normalized::{EventKind, NormalizedEvent, SubscriptionData};
 use crate::domain::plan_changes::hold_downgrade;
 use crate::error::AppError;
-use crate::models::Workspace;
+use crate::models::checkout_session::CheckoutSession;
 use crate::models::workspace_addon::WorkspaceAddon;
+use crate::models::{Workspace, ended_subscription};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EventResult {
@@ -46,24 +47,44 @@ fn subscription_id(event: &NormalizedEvent) -> Option<&str> {
         .or_else(|| event.checkout.as_ref().and_then(|c| c.subscription_id.as_deref()))
 }
 
-fn find_workspace(conn: &mut DbConnection, event: &NormalizedEvent) -> diesel::QueryResult<Option<WorkspaceId>> {
+/// How an event's workspace was found: what decides whether it may change the plan.
+enum Found {
+    /// Through the workspace's current or ended subscription, or an add-on's.
+    Known(WorkspaceId),
+    /// Through the checkout Tollgate recorded for this subscription (Chargebee's pre-assigned
+    /// id): the event may complete that purchase.
+    Checkout(WorkspaceId, Box<CheckoutSession>),
+    /// Only through the customer (or, for money events, the event's own workspace reference).
+    Customer(WorkspaceId),
+}
+
+fn find_workspace(conn: &mut DbConnection, event: &NormalizedEvent) -> diesel::QueryResult<Option<Found>> {
     let provider = event.provider;
-    if let Some(id) = event.workspace_ref.as_deref().and_then(|r| r.parse::<WorkspaceId>().ok())
+    // Metadata never ties a live subscription to a workspace; for invoices, refunds and
+    // deletions (which can only end things) it only says where to record them.
+    let plan_event = event.kind == EventKind::SubscriptionUpdated;
+    if !plan_event
+        && let Some(id) = event.workspace_ref.as_deref().and_then(|r| r.parse::<WorkspaceId>().ok())
         && Workspace::exists(conn, id)?
     {
-        return Ok(Some(id));
+        return Ok(Some(Found::Customer(id)));
     }
     if let Some(sub) = subscription_id(event) {
         if let Some(ws) = Workspace::find_by_subscription(conn, provider, sub)? {
-            return Ok(Some(ws.id));
+            return Ok(Some(Found::Known(ws.id)));
         }
         if let Some(owner) = WorkspaceAddon::owner_of_subscription(conn, sub)? {
-            return Ok(Some(owner));
+            return Ok(Some(Found::Known(owner)));
+        }
+        if let Some(record) = CheckoutSession::for_subscription(conn, provider, sub)? {
+            return Ok(Some(Found::Checkout(record.workspace_id, Box::new(record))));
         }
     }
-    match event.customer_id.as_deref() {
-        Some(customer) => Ok(Workspace::find_by_customer(conn, provider, customer)?.map(|w| w.id)),
-        None => Ok(None),
+    let Some(customer) = event.customer_id.as_deref() else { return Ok(None) };
+    let Some(ws) = Workspace::find_by_customer(conn, provider, customer)? else { return Ok(None) };
+    match subscription_id(event) {
+        Some(sub) if plan_event && ended_subscription::contains(conn, ws.id, sub)? => Ok(Some(Found::Known(ws.id))),
+        _ => Ok(Some(Found::Customer(ws.id))),
     }
 }
 
@@ -82,16 +103,34 @@ pub fn apply_event(
     if event.kind == EventKind::Ignored {
         return Ok(EventResult::Ignored(None, format!("{} is not handled", event.event_type)));
     }
-    let Some(workspace_id) = find_workspace(conn, event)? else {
+    if event.kind == EventKind::CheckoutCompleted {
+        return checkout_completed(conn, event, fetched, grace_days, at, now);
+    }
+    let Some(found) = find_workspace(conn, event)? else {
         return Ok(EventResult::Pending(None, "no workspace knows this customer or subscription yet".into()));
     };
+    let (workspace_id, record, by_customer) = match found {
+        Found::Known(id) => (id, None, false),
+        Found::Checkout(id, record) => (id, Some(record), false),
+        Found::Customer(id) => (id, None, true),
+    };
     let ws = Workspace::lock(conn, workspace_id)?;
+    // A subscription no recorded checkout created never moves the plan: it waits for the
+    // checkout's own completion (Stripe sends that after the subscription's first events),
+    // which links it and applies it again.
+    if by_customer
+        && event.kind == EventKind::SubscriptionUpdated
+        && let Some(sub) = event.subscription.as_ref()
+        && ws.provider_subscription_id.as_deref() != Some(sub.id.as_str())
+    {
+        return Ok(EventResult::Pending(Some(ws.id), "waits for the checkout that created it".into()));
+    }
     let book = plan_book(conn, event.provider)?;
     let default = book.default_plan().map(PlanBook::plan_ref).ok_or_else(|| AppError::internal("no default plan"))?;
     let ctx = Ctx { ws: &ws, book: &book, default: &default, grace_days, at, now };
 
     let outcome = match event.kind {
-        EventKind::CheckoutCompleted => ctx.checkout_completed(conn, event, fetched)?,
+        EventKind::CheckoutCompleted => Applied::Unchanged("checkout handled above".into()),
         EventKind::SubscriptionUpdated | EventKind::SubscriptionDeleted => {
             let Some(sub) = fetched.or(event.subscription.as_ref()) else {
                 return Ok(EventResult::Ignored(Some(ws.id), "event carries no subscription".into()));
@@ -103,10 +142,22 @@ pub fn apply_event(
             if ctx.is_addon_subscription(sub) {
                 return ctx.addon_subscription(conn, sub, event.kind, event_time);
             }
-            match ctx.subscription_event(conn, event, sub, fetched.is_some(), event_time)? {
+            if let Some(record) = record.as_deref().filter(|r| r.fulfilled_at.is_none())
+                && let Some(reason) = plan_mismatch(&book, record, sub)
+            {
+                log::warn!("event {} not applied: {reason}", event.event_id);
+                return Ok(EventResult::Ignored(Some(ws.id), reason));
+            }
+            let applied = match ctx.subscription_event(conn, event, sub, fetched.is_some(), event_time)? {
                 Some(applied) => applied,
                 None => return Ok(EventResult::NeedsFetch(sub.id.clone())),
+            };
+            // The purchase completed by its webhooks alone (no return visit needed).
+            if let (Some(record), Applied::Changed) = (record.as_deref(), &applied) {
+                let stamp = DateTime::from_timestamp(at.timestamp(), 0).unwrap_or(at).naive_utc();
+                CheckoutSession::mark_fulfilled(conn, record.id, Some(&sub.id), stamp)?;
             }
+            applied
         }
         EventKind::InvoicePaid | EventKind::InvoicePaymentFailed | EventKind::InvoiceGenerated => {
             let Some(invoice) = event.invoice.as_ref() else {
@@ -134,6 +185,41 @@ pub fn apply_event(
     })
 }
 
+/// A completed checkout: fulfilled only when Tollgate recorded it, on the workspace the record
+/// names (whatever `client_reference_id` or metadata say), with what the record says was bought.
+fn checkout_completed(
+    conn: &mut DbConnection,
+    event: &NormalizedEvent,
+    fetched: Option<&SubscriptionData>,
+    grace_days: i64,
+    at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<EventResult, AppError> {
+    let Some(checkout) = event.checkout.clone() else {
+        return Ok(EventResult::Ignored(None, "event carries no checkout".into()));
+    };
+    let Some(record) = CheckoutSession::find(conn, event.provider, &checkout.id)? else {
+        log::warn!("event {}: checkout {} was not created by Tollgate; ignored", event.event_id, checkout.id);
+        return Ok(EventResult::Ignored(None, "not a checkout Tollgate created".into()));
+    };
+    let ws = Workspace::lock(conn, record.workspace_id)?;
+    let book = plan_book(conn, event.provider)?;
+    let confirmed = ConfirmedCheckout { checkout, subscription: fetched.cloned() };
+    if !confirmed.is_paid() {
+        return Ok(EventResult::Ignored(Some(ws.id), "checkout completed but not paid yet".into()));
+    }
+    if let Some(reason) = mismatch(&book, &record, &confirmed) {
+        log::warn!("event {}: {reason}", event.event_id);
+        return Ok(EventResult::Ignored(Some(ws.id), reason));
+    }
+    let fulfilment = fulfil_checkout(conn, &ws, &book, &record, &confirmed, grace_days, at, now)?;
+    Ok(if fulfilment.first_time {
+        EventResult::Processed(ws.id)
+    } else {
+        EventResult::Ignored(Some(ws.id), "checkout already fulfilled".into())
+    })
+}
+
 pub(super) enum InvoiceFor {
     /// The workspace's current plan subscription.
     Current,
@@ -155,27 +241,6 @@ pub(super) struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn checkout_completed(
-        &self,
-        conn: &mut DbConnection,
-        event: &NormalizedEvent,
-        fetched: Option<&SubscriptionData>,
-    ) -> Result<Applied, AppError> {
-        let Some(checkout) = event.checkout.clone() else {
-            return Ok(Applied::Unchanged("event carries no checkout".into()));
-        };
-        let confirmed = ConfirmedCheckout { checkout, subscription: fetched.cloned() };
-        if !confirmed.is_paid() {
-            return Ok(Applied::Unchanged("checkout completed but not paid yet".into()));
-        }
-        let fulfilment = fulfil_checkout(conn, self.ws, self.book, &confirmed, self.grace_days, self.at)?;
-        Ok(if fulfilment.first_time {
-            Applied::Changed
-        } else {
-            Applied::Unchanged("checkout already fulfilled".into())
-        })
-    }
-
     /// A plan subscription's snapshot or deletion through the state machine, then (Chargebee)
     /// the add-on items it no longer lists. `None`: ambiguous, fetch the subscription first.
     fn subscription_event(

@@ -1,6 +1,6 @@
-//! The success redirect: asks the provider about the checkout (the URL proves nothing),
-//! checks it belongs to a workspace of this user and is paid, then fulfils it through the
-//! same idempotent path the webhook uses.
+//! The success redirect: the URL proves nothing, so the checkout must be one Tollgate recorded
+//! for a workspace of this user; the provider is then asked whether it is paid, and it is
+//! fulfilled through the same idempotent path the webhook uses.
 
 use chrono::Utc;
 
@@ -11,6 +11,7 @@ use crate::billing::{BillingError, BillingProvider};
 use crate::db::write_transaction;
 use crate::domain::ids::{UserId, WorkspaceId};
 use crate::error::AppError;
+use crate::models::checkout_session::CheckoutSession;
 use crate::models::{Membership, Workspace};
 use crate::state::AppState;
 
@@ -34,31 +35,45 @@ pub async fn complete_checkout(
     if !is_plausible_checkout_id(checkout_id) {
         return Err(not_found());
     }
+    let provider = state.billing.provider();
+    let id = checkout_id.to_owned();
+    // Only a checkout Tollgate created, for a workspace this user belongs to, is asked about:
+    // a forged id, or someone else's checkout, looks exactly like one that does not exist.
+    let record = state
+        .db
+        .run(move |conn| {
+            let Some(record) = CheckoutSession::find(conn, provider, &id)? else { return Ok(None) };
+            Ok(Membership::find(conn, record.workspace_id, user_id)?.map(|_| record))
+        })
+        .await?
+        .ok_or_else(not_found)?;
+    let workspace_id = record.workspace_id;
     let confirmed = match state.billing.confirm_checkout(checkout_id).await {
         Ok(c) => c,
         Err(BillingError::NotFound(_) | BillingError::Rejected { .. }) => return Err(not_found()),
         Err(e) => return Err(provider_error(e)),
     };
-    let workspace_id = confirmed.workspace_id().map(WorkspaceId).ok_or_else(not_found)?;
-    let provider = state.billing.provider();
+    if !confirmed.is_paid() {
+        return Err(AppError::validation(
+            "That checkout has not been paid, so nothing has changed. You can try again from the pricing page.",
+        ));
+    }
+    let now = super::clock::now_for_customer(
+        state,
+        record.customer_id.as_deref().or(confirmed.checkout.customer_id.as_deref()),
+    )
+    .await
+    .map_err(provider_error)?;
     let grace = state.config.grace_period_days;
-    let paid = confirmed.is_paid();
     state
         .db
         .run(move |conn| {
-            // Someone else's checkout looks exactly like one that does not exist.
-            if Membership::find(conn, workspace_id, user_id)?.is_none() {
-                return Err(not_found());
-            }
-            if !paid {
-                return Err(AppError::validation(
-                    "That checkout has not been paid, so nothing has changed. You can try again from the pricing page.",
-                ));
-            }
             write_transaction(conn, |conn| {
                 let ws = Workspace::lock(conn, workspace_id)?;
                 let book = plan_book(conn, provider)?;
-                let fulfilment = fulfil_checkout(conn, &ws, &book, &confirmed, grace, Utc::now())?;
+                // Re-read under the lock: the webhook may have fulfilled it meanwhile.
+                let record = CheckoutSession::find(conn, provider, &record.checkout_id)?.ok_or(AppError::NotFound)?;
+                let fulfilment = fulfil_checkout(conn, &ws, &book, &record, &confirmed, grace, Utc::now(), now)?;
                 Ok((workspace_id, fulfilment))
             })
         })

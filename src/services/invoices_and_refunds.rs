@@ -91,8 +91,14 @@ impl Ctx<'_> {
     /// A refunded credit pack takes back what is left of its credits (never more than the
     /// purchased balance: credits already spent stay spent).
     pub(super) fn refund(&self, conn: &mut DbConnection, refund: &RefundData) -> Result<Applied, AppError> {
+        // A pack's grant is found by what its checkout paid: Stripe's payment intent, or the
+        // invoice a Chargebee one-time checkout raised (its refund names the transaction and
+        // that invoice).
         let references: Vec<&str> =
-            [refund.payment_intent_id.as_deref(), Some(refund.id.as_str())].into_iter().flatten().collect();
+            [refund.payment_intent_id.as_deref(), refund.invoice_id.as_deref(), Some(refund.id.as_str())]
+                .into_iter()
+                .flatten()
+                .collect();
         let grant = CreditEntry::purchase_grant(conn, self.ws.id, &references)?;
         let Some((granted, reason)) = grant else {
             return Ok(Applied::Unchanged("refund recorded; no credit pack to take back".into()));

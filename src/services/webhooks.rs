@@ -13,6 +13,7 @@ use crate::domain::ids::WorkspaceId;
 use crate::domain::normalized::{EventKind, NormalizedEvent, Provider, SubscriptionData};
 use crate::error::AppError;
 use crate::models::billing_event::{BillingEvent, EventFailure, EventOutcome, EventStatus, InsertEvent};
+use crate::models::checkout_session::CheckoutSession;
 use crate::models::now;
 use crate::state::AppState;
 
@@ -105,8 +106,9 @@ impl From<String> for Failure {
 /// applied once more with the fetched state.
 async fn settle(state: &AppState, event: &NormalizedEvent, payload: &str) -> Result<WebhookOutcome, Failure> {
     let mut fetched = match checkout_subscription(event).filter(|_| needs_subscription(event)) {
-        Some(id) => Some(fetch_subscription(state, &id).await?),
-        None => None,
+        // A checkout Tollgate never created is ignored, so the provider is not asked about it.
+        Some(id) if recorded_checkout(state, event).await? => Some(fetch_subscription(state, &id).await?),
+        _ => None,
     };
     let now = super::clock::test_clock_now(state, event.customer_id.as_deref())
         .await
@@ -141,6 +143,16 @@ async fn settle(state: &AppState, event: &NormalizedEvent, payload: &str) -> Res
             Err(TxError::NeedsFetch(id)) => fetched = Some(fetch_subscription(state, &id).await?),
         }
     }
+}
+
+async fn recorded_checkout(state: &AppState, event: &NormalizedEvent) -> Result<bool, String> {
+    let Some(checkout) = event.checkout.as_ref() else { return Ok(false) };
+    let (provider, id) = (event.provider, checkout.id.clone());
+    state
+        .db
+        .run(move |conn| Ok(CheckoutSession::find(conn, provider, &id)?.is_some()))
+        .await
+        .map_err(|e| format!("looking up the checkout: {}", e.detail()))
 }
 
 async fn fetch_subscription(state: &AppState, id: &str) -> Result<SubscriptionData, String> {

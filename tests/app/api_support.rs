@@ -170,6 +170,7 @@ pub async fn workspace_in(app: &TestApp, email: &str, standing: Standing) -> i64
         Standing::Trialing => "trialing",
         _ => "active",
     };
+    app.record_plan_checkout(ws, &sub, "pro");
     let created = sub_event(
         &format!("evt_c{ws}"),
         "customer.subscription.created",

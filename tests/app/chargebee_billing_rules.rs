@@ -71,6 +71,7 @@ fn status_of(w: &Workspace) -> Option<&'static str> {
 async fn a_cancelled_subscription_reactivated_under_the_same_id_returns() {
     let app = chargebee_app(true, false).await;
     let ws = app.signup("reactivate@example.com").await;
+    app.record_chargebee_checkout(ws, "pro");
     let t = now() - 1000;
     post(&app, &sub_event(ACTIVATED, "ev_r1", ws, "active", t).to_string()).await;
     post(&app, &sub_event(CANCELLED, "ev_r2", ws, "cancelled", t + 10).to_string()).await;
@@ -94,6 +95,7 @@ async fn past_due_lasts_until_the_failed_invoice_is_paid_even_through_active_sna
     let (fake, base) = FakeChargebee::start_server().await;
     let app = chargebee_app_at(true, false, &base).await;
     let ws = app.signup("dunning@example.com").await;
+    app.record_chargebee_checkout(ws, "pro");
     let t = now() - 1000;
     post(&app, &sub_event(ACTIVATED, "ev_d1", ws, "active", t).to_string()).await;
     post(&app, &payment_event(PAYMENT_FAILED, "ev_d2", ws, "inv_due", t + 10)).await;
@@ -127,6 +129,7 @@ async fn past_due_lasts_until_the_failed_invoice_is_paid_even_through_active_sna
 async fn an_add_on_removed_from_the_subscription_is_ended() {
     let app = chargebee_app(true, false).await;
     let ws = app.signup("cbaddon@example.com").await;
+    app.record_chargebee_checkout(ws, "pro");
     let t = now() - 1000;
     post(&app, &sub_event(ACTIVATED, "ev_a1", ws, "active", t).to_string()).await;
     own_addon(&app, ws, "email_5", &format!("cb_sub_{ws}"), "email-5-USD-Monthly", t + 10);
@@ -154,6 +157,7 @@ async fn transferred_and_deleted_subscriptions_end_without_failing() {
     let t = now() - 1000;
     for (n, status, event_type) in [(1, "transferred", "subscription_changed"), (2, "active", "subscription_deleted")] {
         let ws = app.new_browser().signup(&format!("ended{n}@example.com")).await;
+        app.record_chargebee_checkout(ws, "pro");
         post(&app, &sub_event(ACTIVATED, &format!("ev_e{n}a"), ws, "active", t).to_string()).await;
         let mut ended = sub_event(CHANGED, &format!("ev_e{n}b"), ws, status, t + 10);
         ended["event_type"] = json!(event_type);
@@ -173,6 +177,7 @@ async fn transferred_and_deleted_subscriptions_end_without_failing() {
 async fn removed_scheduled_changes_clear_the_scheduled_plan() {
     let app = chargebee_app(true, false).await;
     let ws = app.signup("unschedule@example.com").await;
+    app.record_chargebee_checkout(ws, "pro");
     let t = now() - 1000;
     post(&app, &sub_event(ACTIVATED, "ev_s1", ws, "active", t).to_string()).await;
     let starter =
@@ -193,6 +198,7 @@ async fn removed_scheduled_changes_clear_the_scheduled_plan() {
 async fn a_chargebee_trial_that_ends_unpaid_gets_no_grace() {
     let app = chargebee_app(true, false).await;
     let ws = app.signup("cbtrial@example.com").await;
+    app.record_chargebee_checkout(ws, "pro");
     let t = now() - 1000;
     let mut trial = sub_event(ACTIVATED, "ev_t1", ws, "in_trial", t);
     trial["content"]["subscription"]["trial_end"] = json!(t + 5);

@@ -49,7 +49,12 @@ const PASS_THRU: &str = r#"{"tollgate_code":"pro","tollgate_kind":"plan","worksp
 async fn plan_checkout_sends_items_email_trial_redirects_and_pass_thru() {
     let (fake, provider) = FakeChargebee::start().await;
     fake.answer("POST", "hosted_pages/checkout_new_for_items", 200, hosted_page_answer("hp_plan"));
-    let request = CheckoutRequest { trial_days: Some(14), ..checkout_request(Purchase::Plan) };
+    // The subscription id Tollgate chose and recorded: its webhooks are tied to the checkout by it.
+    let request = CheckoutRequest {
+        trial_days: Some(14),
+        subscription_id: Some("tg_sub_42_0011aabb".into()),
+        ..checkout_request(Purchase::Plan)
+    };
 
     let before = chrono::Utc::now().timestamp();
     let page = provider.create_checkout(&request).await.unwrap();
@@ -67,11 +72,11 @@ async fn plan_checkout_sends_items_email_trial_redirects_and_pass_thru() {
     assert_eq!(
         form,
         map(&[
+            ("subscription[id]", "tg_sub_42_0011aabb"),
             ("subscription_items[item_price_id][0]", "pro-USD-monthly"),
             ("subscription_items[quantity][0]", "1"),
             ("customer[email]", "owner@example.com"),
-            // One key: no ordering question.
-            ("subscription[meta_data]", r#"{"workspace_id":"42"}"#),
+            // No `subscription[meta_data]`: Chargebee does not take it for this call.
             ("redirect_url", "http://tollgate.test/billing/success"),
             ("cancel_url", "http://tollgate.test/billing/cancelled"),
         ])

@@ -68,6 +68,14 @@ pub(crate) fn subscription_event(
 }
 
 impl TestApp {
+    /// The Chargebee plan checkout Tollgate recorded for `ws`, with the subscription id it
+    /// pre-assigned (`cb_sub_{ws}`, as [`subscription_event`] names it).
+    pub(crate) fn record_chargebee_checkout(&self, ws: i64, code: &str) {
+        let sub = format!("cb_sub_{ws}");
+        let bought = Bought { purchase: "plan", code, subscription_id: Some(&sub) };
+        self.record_checkout("chargebee", ws, &format!("hp_{ws}"), bought);
+    }
+
     pub(crate) async fn post_chargebee(&self, body: &str, authorization: Option<&str>) -> reqwest::Response {
         let mut request = self
             .client
@@ -85,6 +93,7 @@ impl TestApp {
 async fn chargebee_webhooks_need_the_configured_basic_auth() {
     let app = chargebee_app(true, false).await;
     let ws = app.signup("cb@example.com").await;
+    app.record_chargebee_checkout(ws, "pro");
     let body = subscription_event(ACTIVATED, "ev_auth", ws, "pro-USD-Monthly", false, chrono::Utc::now().timestamp());
     for auth in
         [None, Some(basic("hook", "wrong")), Some(basic("other", "s3cret pass")), Some("Bearer s3cret pass".to_owned())]
@@ -105,6 +114,7 @@ async fn chargebee_webhooks_need_the_configured_basic_auth() {
 async fn without_credentials_chargebee_webhooks_are_refused_unless_in_development() {
     let app = chargebee_app(false, false).await;
     let ws = app.signup("cb@example.com").await;
+    app.record_chargebee_checkout(ws, "pro");
     let body = subscription_event(ACTIVATED, "ev_open", ws, "pro-USD-Monthly", false, chrono::Utc::now().timestamp());
     assert_eq!(app.post_chargebee(&body, None).await.status().as_u16(), 401);
     assert_eq!(app.post_chargebee(&body, Some(&basic("any", "thing"))).await.status().as_u16(), 401);
@@ -112,6 +122,7 @@ async fn without_credentials_chargebee_webhooks_are_refused_unless_in_developmen
 
     let dev = chargebee_app(false, true).await;
     let ws = dev.signup("dev@example.com").await;
+    dev.record_chargebee_checkout(ws, "pro");
     let body = subscription_event(ACTIVATED, "ev_dev", ws, "pro-USD-Monthly", false, chrono::Utc::now().timestamp());
     assert_eq!(dev.post_chargebee(&body, None).await.status().as_u16(), 200);
     assert_eq!(dev.plan_code(ws), "pro");
@@ -124,6 +135,7 @@ async fn both_chargebee_catalog_shapes_set_the_plan_and_cancellation_ends_it() {
     let t = chrono::Utc::now().timestamp() - 100;
 
     let pc1 = app.signup("pc1@example.com").await;
+    app.record_chargebee_checkout(pc1, "pro");
     let res = app
         .post_chargebee(&subscription_event(ACTIVATED, "ev_pc1", pc1, "pro-USD-Monthly", false, t), Some(&auth))
         .await;
@@ -131,6 +143,7 @@ async fn both_chargebee_catalog_shapes_set_the_plan_and_cancellation_ends_it() {
     assert_eq!(app.plan_code(pc1), "pro");
 
     let pc2 = app.new_browser().signup("pc2@example.com").await;
+    app.record_chargebee_checkout(pc2, "starter");
     let res = app
         .post_chargebee(&subscription_event(ACTIVATED, "ev_pc2", pc2, "starter-USD-Yearly", true, t), Some(&auth))
         .await;

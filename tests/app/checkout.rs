@@ -41,6 +41,7 @@ async fn refused_checkouts_explain_why_and_reach_no_provider() {
 async fn a_subscribed_workspace_is_sent_to_change_plan_instead() {
     let app = spawn_app().await;
     let ws = app.signup("subscribed@example.com").await;
+    app.record_plan_checkout(ws, "sub_x", "starter");
     let sub = Sub {
         id: "sub_x",
         customer: "cus_x",

@@ -273,6 +273,34 @@ impl TestApp {
         f(&mut conn)
     }
 
+    /// Records a checkout as starting it through the app would have: only checkouts
+    /// Tollgate recorded are ever fulfilled. `subscription_id` is the subscription it creates
+    /// (Chargebee's pre-assigned id; for Stripe, as if its completion had been seen).
+    pub fn record_checkout(&self, provider: &str, ws: i64, checkout_id: &str, bought: Bought<'_>) {
+        use tollgate::schema::checkout_sessions as cs;
+        self.with_db(|conn| {
+            diesel::insert_into(cs::table)
+                .values((
+                    cs::provider.eq(provider),
+                    cs::checkout_id.eq(checkout_id),
+                    cs::workspace_id.eq(ws),
+                    cs::purchase.eq(bought.purchase),
+                    cs::code.eq(bought.code),
+                    cs::subscription_id.eq(bought.subscription_id),
+                    cs::created_at.eq(chrono::Utc::now().naive_utc()),
+                ))
+                .execute(conn)
+                .expect("record checkout");
+        });
+    }
+
+    /// A Stripe plan checkout of `code` that created subscription `subscription_id`, so that
+    /// subscription's own events may start the plan.
+    pub fn record_plan_checkout(&self, ws: i64, subscription_id: &str, code: &str) {
+        let bought = Bought { purchase: "plan", code, subscription_id: Some(subscription_id) };
+        self.record_checkout("stripe", ws, &format!("cs_for_{subscription_id}"), bought);
+    }
+
     pub fn set_plan(&self, workspace_id: i64, code: &str) {
         use tollgate::schema::{plans, workspaces};
         self.with_db(|conn| {
@@ -283,4 +311,12 @@ impl TestApp {
                 .expect("set plan");
         });
     }
+}
+
+/// What a recorded checkout sold (see [`TestApp::record_checkout`]).
+#[derive(Clone, Copy)]
+pub struct Bought<'a> {
+    pub purchase: &'a str,
+    pub code: &'a str,
+    pub subscription_id: Option<&'a str>,
 }

@@ -32,6 +32,7 @@ async fn post(app: &TestApp, body: &str) {
 async fn an_annual_plan_grants_its_monthly_credits_month_by_month() {
     let app = spawn_app().await;
     let ws = app.signup("annual@example.com").await;
+    app.record_plan_checkout(ws, "sub_y", "starter");
     let start = now() - 40 * DAY;
     let end = (chrono::DateTime::from_timestamp(start, 0).unwrap() + chrono::Months::new(12)).timestamp();
     post(
@@ -74,6 +75,7 @@ async fn an_annual_plan_grants_its_monthly_credits_month_by_month() {
 async fn an_upgrade_mid_cycle_grants_the_prorated_difference_once() {
     let app = spawn_app().await;
     let ws = app.signup("prorate@example.com").await;
+    app.record_plan_checkout(ws, "sub_p", "starter");
     let period = (now() - 15 * DAY, now() + 15 * DAY);
     post(
         &app,
@@ -114,6 +116,7 @@ async fn an_upgrade_mid_cycle_grants_the_prorated_difference_once() {
 async fn a_period_end_downgrade_opens_the_next_cycle_at_the_lower_grant() {
     let app = spawn_app().await;
     let ws = app.signup("down@example.com").await;
+    app.record_plan_checkout(ws, "sub_d", "pro");
     let first = (now() - 29 * DAY, now() + DAY);
     post(
         &app,
@@ -153,6 +156,7 @@ async fn a_period_end_downgrade_opens_the_next_cycle_at_the_lower_grant() {
 async fn a_refund_and_cancellation_cap_monthly_credits_at_the_free_grant() {
     let app = spawn_app().await;
     let ws = app.signup("refund@example.com").await;
+    app.record_plan_checkout(ws, "sub_r", "pro");
     let period = (now() - DAY, now() + 29 * DAY);
     post(
         &app,
@@ -196,6 +200,7 @@ async fn a_refund_and_cancellation_cap_monthly_credits_at_the_free_grant() {
 async fn a_paused_trial_drops_to_free_and_keeps_at_most_frees_credits() {
     let app = spawn_app().await;
     let ws = app.signup("paused@example.com").await;
+    app.record_plan_checkout(ws, "sub_t", "pro");
     let trial = (now() - 14 * DAY, now() - 60);
     post(
         &app,
@@ -242,6 +247,7 @@ async fn a_paused_trial_drops_to_free_and_keeps_at_most_frees_credits() {
 async fn monthly_credits_expire_with_their_cycle_and_purchased_ones_carry_over() {
     let app = spawn_app().await;
     let ws = app.signup("expiry@example.com").await;
+    app.record_plan_checkout(ws, "sub_e", "pro");
     let period = (now() - 10 * DAY, now() + 20 * DAY);
     post(
         &app,
@@ -257,6 +263,8 @@ async fn monthly_credits_expire_with_their_cycle_and_purchased_ones_carry_over()
         ),
     )
     .await;
+    let bought = Bought { purchase: "credit_pack", code: "credits_500", subscription_id: None };
+    app.record_checkout("stripe", ws, "cs_pack_e", bought);
     let pack = checkout_session(&Checkout {
         id: "cs_pack_e",
         workspace_id: ws,
@@ -300,6 +308,7 @@ async fn monthly_credits_expire_with_their_cycle_and_purchased_ones_carry_over()
 async fn a_past_due_period_waits_for_its_payment() {
     let app = spawn_app().await;
     let ws = app.signup("pastdue@example.com").await;
+    app.record_plan_checkout(ws, "sub_pd", "pro");
     let old = (now() - 30 * DAY, now() - 3600);
     post(
         &app,

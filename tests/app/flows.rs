@@ -32,7 +32,8 @@ pub(crate) async fn upgrade(app: &TestApp, ws: i64, plan: &str, card: &str) -> S
 
 fn fulfilments(app: &TestApp) -> i64 {
     use diesel::prelude::*;
-    app.with_db(|conn| tollgate::schema::checkout_fulfilments::table.count().get_result(conn).unwrap())
+    use tollgate::schema::checkout_sessions as cs;
+    app.with_db(|conn| cs::table.filter(cs::fulfilled_at.is_not_null()).count().get_result(conn).unwrap())
 }
 
 /// Moves the workspace's customer's test clock to its next renewal.

@@ -33,8 +33,11 @@ async fn a_burst_with_one_failing_event_commits_the_others_and_stores_the_failur
     let app = spawn_app().await;
     let mut workspaces = Vec::new();
     for i in 0..12 {
-        workspaces.push(app.new_browser().signup(&format!("burst{i}@example.com")).await);
+        let ws = app.new_browser().signup(&format!("burst{i}@example.com")).await;
+        app.record_plan_checkout(ws, &format!("sub_{i}"), "pro");
+        workspaces.push(ws);
     }
+    app.record_plan_checkout(workspaces[0], "sub_bad", "pro");
     let mut bodies: Vec<(String, bool)> = workspaces
         .iter()
         .enumerate()
@@ -62,6 +65,7 @@ async fn a_burst_with_one_failing_event_commits_the_others_and_stores_the_failur
 async fn events_for_one_workspace_apply_in_the_order_they_were_sent_under_concurrency() {
     let app = spawn_app().await;
     let ws = app.signup("order@example.com").await;
+    app.record_plan_checkout(ws, "sub_order", "pro");
     // Forty snapshots of one subscription, each newer than the last, sent together: the
     // newest state wins whatever order they are processed in, and none is lost.
     let start = now() - 100;

@@ -39,6 +39,7 @@ async fn pro_workspace(app: &TestApp, email: &str) -> i64 {
         cancel_at_period_end: false,
         trial_end: None,
     };
+    app.record_plan_checkout(ws, sub.id, "pro");
     let res = app
         .post_stripe(&event(&format!("evt_{ws}"), "customer.subscription.created", now_ts() - 60, subscription(&sub)))
         .await;

@@ -75,6 +75,7 @@ async fn stripe_yearly_to_monthly_waits_for_the_paid_year_and_can_be_kept() {
     let stripe = FakeStripe::start().await;
     let app = stripe_app(&stripe).await;
     let ws = app.signup("yearly@example.com").await;
+    app.record_plan_checkout(ws, "sub_1", "pro");
     let yearly = sub_json(ws, "sub_1", "active", "price_pro_yearly", now() + 300 * 86_400);
     assert_eq!(
         app.post_stripe(&event("evt_y", "customer.subscription.created", now() - 60, yearly)).await.status(),
@@ -119,6 +120,7 @@ async fn stripe_monthly_to_yearly_starts_a_new_cycle_now() {
     let stripe = FakeStripe::start().await;
     let app = stripe_app(&stripe).await;
     let ws = app.signup("monthly@example.com").await;
+    app.record_plan_checkout(ws, "sub_1", "starter");
     let monthly = sub_json(ws, "sub_1", "active", "price_starter_monthly", now() + 20 * 86_400);
     assert_eq!(
         app.post_stripe(&event("evt_m", "customer.subscription.created", now() - 60, monthly)).await.status(),
@@ -149,6 +151,7 @@ async fn chargebee_yearly_to_monthly_waits_for_the_end_of_term_and_can_be_kept()
     let (fake, base) = FakeChargebee::start_server().await;
     let app = chargebee_app_at(true, false, &base).await;
     let ws = app.signup("cbyearly@example.com").await;
+    app.record_chargebee_checkout(ws, "pro");
     let auth = basic("hook", "s3cret pass");
     let activated = subscription_event(ACTIVATED, "ev_cy", ws, "pro-USD-Yearly", true, now() - 60);
     assert_eq!(app.post_chargebee(&activated, Some(&auth)).await.status(), 200);

@@ -4,7 +4,7 @@
 
 use diesel::prelude::*;
 use serde_json::{Value, json};
-use tollgate::schema::{checkout_fulfilments, credit_ledger};
+use tollgate::schema::{checkout_sessions, credit_ledger};
 
 use crate::common::*;
 use crate::stripe_provider::{FakeStripe, checkout_answer, subscription_answer};
@@ -42,13 +42,22 @@ fn session(ws: i64, expanded: bool) -> Value {
     s
 }
 
+/// The checkout as Tollgate recorded it when it created it.
+pub(crate) fn recorded(app: &TestApp, ws: i64) {
+    app.record_checkout("stripe", ws, "cs_test_1", Bought { purchase: "plan", code: "starter", subscription_id: None });
+}
+
 pub(crate) fn completed_event(ws: i64) -> String {
     event("evt_checkout_race", "checkout.session.completed", now(), session(ws, false))
 }
 
 pub(crate) fn counts(app: &TestApp, ws: i64) -> (i64, i64) {
     app.with_db(|conn| {
-        let fulfilled = checkout_fulfilments::table.count().get_result(conn).unwrap();
+        let fulfilled = checkout_sessions::table
+            .filter(checkout_sessions::fulfilled_at.is_not_null())
+            .count()
+            .get_result(conn)
+            .unwrap();
         let resets = credit_ledger::table
             .filter(credit_ledger::workspace_id.eq(ws))
             .filter(credit_ledger::reason.like("monthly credits reset%"))
@@ -71,6 +80,7 @@ async fn redirect_then_webhook_activates_once() {
     let stripe = FakeStripe::start().await;
     let app = stripe_app(&stripe).await;
     let ws = app.signup("redirect-first@example.com").await;
+    recorded(&app, ws);
 
     stripe.reply(200, session(ws, true));
     success_page(&app, ws).await;
@@ -89,6 +99,7 @@ async fn webhook_then_redirect_activates_once() {
     let stripe = FakeStripe::start().await;
     let app = stripe_app(&stripe).await;
     let ws = app.signup("webhook-first@example.com").await;
+    recorded(&app, ws);
 
     stripe.reply(200, subscription(ws));
     let res = app.post_stripe(&completed_event(ws)).await;
@@ -106,6 +117,7 @@ async fn a_failing_handler_answers_500_keeps_the_event_and_redelivery_succeeds()
     let stripe = FakeStripe::start().await;
     let app = stripe_app(&stripe).await;
     let ws = app.signup("flaky@example.com").await;
+    recorded(&app, ws);
     let body = completed_event(ws);
 
     stripe.reply(503, r#"{"error":{"type":"api_error","message":"Stripe is having a moment"}}"#);

@@ -68,6 +68,7 @@ async fn a_failed_proration_changes_nothing_whatever_the_order() {
         let browser = app.new_browser();
         let ws = browser.signup(&format!("proration{n}@example.com")).await;
         let sub_id = format!("sub_proration_{n}");
+        app.record_plan_checkout(ws, &sub_id, "starter");
         let start = sub_json(ws, &sub_id, "active", "price_starter_monthly", now() + 29 * DAY);
         post_ok(&app, &event(&format!("evt_start_{n}"), "customer.subscription.created", now() - 100, start)).await;
         // The upgrade to Pro is declined and parked: the invoice fails, the subscription keeps
@@ -102,6 +103,7 @@ async fn a_failed_proration_changes_nothing_whatever_the_order() {
 async fn a_cancel_date_beyond_the_period_end_is_kept_and_renewals_before_it_count() {
     let app = spawn_app().await;
     let ws = app.signup("cancelat@example.com").await;
+    app.record_plan_checkout(ws, "sub_cancel_at", "pro");
     let start = sub_json(ws, "sub_cancel_at", "active", "price_pro_monthly", now() + 29 * DAY);
     post_ok(&app, &event("evt_ca_1", "customer.subscription.created", now() - 100, start)).await;
     // A schedule (or a custom cancel date, or a flexible-mode cancel) ends it in 90 days.
@@ -152,6 +154,7 @@ async fn a_cancel_date_beyond_the_period_end_is_kept_and_renewals_before_it_coun
 async fn a_stale_payment_failure_never_reopens_a_paid_invoice() {
     let app = spawn_app().await;
     let ws = app.signup("paidrow@example.com").await;
+    app.record_plan_checkout(ws, "sub_paidrow", "pro");
     let start = sub_json(ws, "sub_paidrow", "active", "price_pro_monthly", now() + 29 * DAY);
     post_ok(&app, &event("evt_pr_1", "customer.subscription.created", now() - 100, start)).await;
     let paid = inv_json(ws, "in_row", "sub_paidrow", "paid", "price_pro_monthly", "subscription_cycle");
@@ -174,6 +177,7 @@ async fn a_stale_payment_failure_never_reopens_a_paid_invoice() {
 async fn a_trial_that_ends_unpaid_gets_no_grace() {
     let app = spawn_app().await;
     let ws = app.signup("trialunpaid@example.com").await;
+    app.record_plan_checkout(ws, "sub_trial", "pro");
     let mut trial = sub_json(ws, "sub_trial", "trialing", "price_pro_monthly", now() + 29 * DAY);
     trial["trial_end"] = json!(now() - 60);
     post_ok(&app, &event("evt_tu_1", "customer.subscription.created", now() - 100, trial)).await;
@@ -194,6 +198,7 @@ async fn a_trial_that_ends_unpaid_gets_no_grace() {
 async fn a_deleted_stripe_subscription_never_returns() {
     let app = spawn_app().await;
     let ws = app.signup("noreturn@example.com").await;
+    app.record_plan_checkout(ws, "sub_gone", "pro");
     let start = sub_json(ws, "sub_gone", "active", "price_pro_monthly", now() + 29 * DAY);
     post_ok(&app, &event("evt_nr_1", "customer.subscription.created", now() - 100, start)).await;
     let gone = sub_json(ws, "sub_gone", "canceled", "price_pro_monthly", now() + 29 * DAY);

@@ -66,6 +66,7 @@ async fn counters_restart_when_the_next_period_starts() {
     let app = spawn_app().await;
     let ws = app.signup("period@example.com").await;
     let sub = format!("sub_{ws}");
+    app.record_plan_checkout(ws, &sub, "starter");
     let first = (now() - DAY, now() + 29 * DAY);
     let created = sub_event(
         "evt_q",

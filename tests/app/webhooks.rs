@@ -89,6 +89,7 @@ fn signature_helper_matches_stripes_known_vector() {
 async fn missing_bad_and_stale_signatures_are_refused_and_write_nothing() {
     let app = spawn_app().await;
     let ws = app.signup("sig@example.com").await;
+    app.record_plan_checkout(ws, "sub_sig", "pro");
     let body =
         event("evt_sig", "customer.subscription.updated", now(), subscription(&pro_sub(ws, "sub_sig", "active")));
 
@@ -125,6 +126,7 @@ async fn missing_bad_and_stale_signatures_are_refused_and_write_nothing() {
 async fn a_subscription_update_grants_the_plan_and_is_logged() {
     let app = spawn_app().await;
     let ws = app.signup("sub@example.com").await;
+    app.record_plan_checkout(ws, "sub_1", "pro");
     let body = event("evt_upd", "customer.subscription.updated", now(), subscription(&pro_sub(ws, "sub_1", "active")));
     let res = app.post_stripe(&body).await;
     assert_eq!(res.status().as_u16(), 200);
@@ -155,6 +157,7 @@ async fn a_subscription_update_grants_the_plan_and_is_logged() {
 async fn twenty_concurrent_deliveries_change_state_once_and_grant_once() {
     let app = spawn_app().await;
     let ws = app.signup("dup@example.com").await;
+    app.record_plan_checkout(ws, "sub_dup", "pro");
     let body =
         event("evt_dup", "customer.subscription.created", now(), subscription(&pro_sub(ws, "sub_dup", "active")));
     let deliveries = (0..20).map(|_| app.post_stripe(&body));
@@ -180,6 +183,7 @@ async fn twenty_concurrent_deliveries_change_state_once_and_grant_once() {
 async fn a_late_update_never_resurrects_a_deleted_subscription() {
     let app = spawn_app().await;
     let ws = app.signup("late@example.com").await;
+    app.record_plan_checkout(ws, "sub_l", "pro");
     let t = now() - 100;
     let created = event("evt_c", "customer.subscription.created", t, subscription(&pro_sub(ws, "sub_l", "active")));
     let updated =
@@ -255,6 +259,7 @@ async fn every_pair_of_events_ends_in_the_same_state_in_either_order() {
                 let browser = app.new_browser();
                 let ws = browser.signup(&format!("pair{user}@example.com")).await;
                 let sub = format!("sub_pair_{ws}");
+                app.record_plan_checkout(ws, &sub, "pro");
                 let events = lifecycle(ws, &sub, t);
                 for i in order {
                     let res = app.post_stripe(&events[i].1).await;
@@ -319,6 +324,8 @@ async fn events_for_unknown_customers_wait_and_are_retried() {
     assert_eq!(app.plan_code(ws), "free");
 
     // The customer becomes known (e.g. its checkout completes); the retry job applies the event.
+    // …and its checkout, which Tollgate recorded, names the subscription it created.
+    app.record_plan_checkout(ws, "sub_p", "pro");
     app.with_db(|conn| {
         use tollgate::schema::workspaces;
         diesel::update(workspaces::table.find(ws))
@@ -360,6 +367,7 @@ fn inv_for(ws: i64, id: &str, sub: &str, status: &'static str, start: i64) -> St
 
 /// Puts the workspace on an active Pro subscription through its creation webhook.
 async fn subscribe_to_pro(app: &TestApp, ws: i64, sub: &str) {
+    app.record_plan_checkout(ws, sub, "pro");
     let body = event("evt_a", "customer.subscription.created", now() - 50, subscription(&pro_sub(ws, sub, "active")));
     assert_eq!(app.post_stripe(&body).await.status().as_u16(), 200);
 }
@@ -431,6 +439,8 @@ async fn a_renewal_resets_monthly_credits_once_per_period() {
 async fn a_credit_pack_checkout_grants_once_and_a_refund_takes_back_the_unspent_part() {
     let app = spawn_app().await;
     let ws = app.signup("pack@example.com").await;
+    let bought = Bought { purchase: "credit_pack", code: "credits_500", subscription_id: None };
+    app.record_checkout("stripe", ws, "cs_pack", bought);
     let session = checkout_session(&Checkout {
         id: "cs_pack",
         workspace_id: ws,
@@ -482,6 +492,8 @@ async fn the_retry_job_gives_up_after_many_attempts_but_redelivery_still_works()
     assert_eq!(tollgate::services::retry_events::retry_due_events(&app.state, 10).await.unwrap(), 0, "no more retries");
 
     // The customer appears; the provider's own redelivery is still processed.
+    // …and its checkout, which Tollgate recorded, names the subscription it created.
+    app.record_plan_checkout(ws, "sub_gu", "pro");
     app.with_db(|conn| {
         use tollgate::schema::workspaces;
         diesel::update(workspaces::table.find(ws))

@@ -20,6 +20,11 @@ pub(super) fn subscription(answer: &Value) -> Result<SubscriptionData, BillingEr
     parse_subscription(resource(answer, "subscription")?).ok_or_else(|| missing("subscription.id"))
 }
 
+/// `{"customer": {id, …}}`: the id of a created customer.
+pub(super) fn customer_id(answer: &Value) -> Result<String, BillingError> {
+    str_at(resource(answer, "customer")?, "/id").ok_or_else(|| missing("customer.id"))
+}
+
 /// `{"hosted_page": {id, url}}` (checkouts) or `{"portal_session": {id, access_url}}`.
 pub(super) fn hosted_page(answer: &Value, key: &str, url_field: &str) -> Result<HostedPage, BillingError> {
     let page = resource(answer, key)?;
@@ -51,6 +56,8 @@ pub(super) fn confirmed_checkout(answer: &Value) -> Result<ConfirmedCheckout, Bi
             .or_else(|| subscription.as_ref().and_then(|s| s.customer_id.clone())),
         subscription_id: subscription.as_ref().map(|s| s.id.clone()),
         payment_intent_id: None,
+        // A one-time checkout's invoice: what a later `payment_refunded` names.
+        invoice_id: invoice.and_then(|i| str_at(i, "/id")),
         payment_status: Some(if complete { "paid" } else { "unpaid" }.to_owned()),
         status: Some(if complete { "complete" } else { "open" }.to_owned()),
         amount_total_minor: invoice.and_then(|i| int_at(i, "/total")),

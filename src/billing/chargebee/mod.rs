@@ -2,9 +2,10 @@
 //! 2.0, item prices). Chargebee has no Rust SDK, so this is reqwest (`client`), the form
 //! bodies we send (`params`) and the answers we read (`answers`).
 //!
-//! Checkouts are Chargebee hosted pages; what they buy travels in `pass_thru_content`, which
-//! the hosted page hands back when the checkout is confirmed. Add-ons are items on the plan
-//! subscription, not subscriptions of their own.
+//! Checkouts are Chargebee hosted pages for a customer created beforehand; a new subscription
+//! gets the id Tollgate chose (`subscription[id]`), so its webhooks find the checkout Tollgate
+//! recorded even when the browser never comes back. `pass_thru_content` is informational.
+//! Add-ons are items on the plan subscription, not subscriptions of their own.
 
 mod answers;
 mod client;
@@ -14,8 +15,8 @@ use chrono::{DateTime, Utc};
 
 use self::client::{CallError, Client};
 use super::{
-    BillingError, BillingProvider, ChangeTiming, CheckoutRequest, ConfirmedCheckout, HostedPage, InvoiceData,
-    InvoicePreview, PlanChange, Provider, SubscriptionData, TestClock,
+    BillingError, BillingProvider, ChangeTiming, CheckoutRequest, ConfirmedCheckout, CustomerRequest, HostedPage,
+    InvoiceData, InvoicePreview, PlanChange, Provider, SubscriptionData, TestClock,
 };
 
 /// `api_error_code`s with which Chargebee refuses a change because the charge failed; the
@@ -55,6 +56,17 @@ impl ChargebeeProvider {
 impl BillingProvider for ChargebeeProvider {
     fn provider(&self) -> Provider {
         Provider::Chargebee
+    }
+
+    /// Chargebee takes `subscription[id]` on a new-subscription checkout.
+    fn assigns_subscription_ids(&self) -> bool {
+        true
+    }
+
+    async fn create_customer(&self, request: &CustomerRequest) -> Result<String, BillingError> {
+        let form = vec![("id".to_owned(), request.id.clone()), ("email".to_owned(), request.email.clone())];
+        let answer = self.client.post(&["customers"], &form).await?;
+        answers::customer_id(&answer)
     }
 
     async fn create_checkout(&self, request: &CheckoutRequest) -> Result<HostedPage, BillingError> {

@@ -17,15 +17,17 @@ pub(super) fn checkout(
     let mut form = Form::new();
     let endpoint = match request.purchase {
         Purchase::Plan => {
+            // The id Tollgate recorded with the checkout: the subscription's webhooks find it
+            // by this id. (`checkout_new_for_items` takes no `subscription[meta_data]`.)
+            if let Some(id) = &request.subscription_id {
+                push(&mut form, "subscription[id]", id.clone());
+            }
             push_item(&mut form, "subscription_items", 0, &request.price_id, Some("1"));
             push_customer(&mut form, request);
             if let Some(days) = request.trial_days {
                 let trial_end = now.timestamp() + i64::from(days) * 86_400;
                 push(&mut form, "subscription[trial_end]", trial_end.to_string());
             }
-            // On the subscription so its webhooks can be tied back to the workspace.
-            let meta = json!({ metadata::WORKSPACE_ID: request.workspace_id.to_string() });
-            push(&mut form, "subscription[meta_data]", meta.to_string());
             "checkout_new_for_items"
         }
         Purchase::CreditPack => {
@@ -150,6 +152,20 @@ mod tests {
         assert_eq!(endpoint, "checkout_new_for_items");
         assert_eq!(value(&form, "subscription[trial_end]"), Some("1701209600"));
         assert_eq!(value(&form, "redirect_url"), Some("https://t.example/billing/success"));
+    }
+
+    #[test]
+    fn a_new_subscription_gets_the_recorded_id_and_no_meta_data() {
+        let request = CheckoutRequest {
+            subscription_id: Some("tg_sub_7_ab12".into()),
+            customer_id: Some("tg_cus_7_cd34".into()),
+            ..request(Purchase::Plan)
+        };
+        let (_, form) = checkout(&request, "https://t.example", Utc::now()).unwrap();
+        assert_eq!(value(&form, "subscription[id]"), Some("tg_sub_7_ab12"));
+        assert_eq!(value(&form, "customer[id]"), Some("tg_cus_7_cd34"));
+        assert_eq!(value(&form, "customer[email]"), None);
+        assert!(!names(&form).iter().any(|n| n.contains("meta_data")), "{form:?}");
     }
 
     #[test]

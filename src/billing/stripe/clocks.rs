@@ -11,7 +11,7 @@ use stripe_billing::subscription::{ListSubscription, ListSubscriptionStatus};
 use stripe_billing::test_helpers_test_clock::{
     AdvanceTestHelpersTestClock, CreateTestHelpersTestClock, RetrieveTestHelpersTestClock,
 };
-use stripe_core::customer::{CreateCustomer, RetrieveCustomer};
+use stripe_core::customer::RetrieveCustomer;
 
 use super::*;
 
@@ -21,11 +21,11 @@ const POLL: Duration = Duration::from_millis(250);
 
 impl StripeProvider {
     /// Creates a test clock at the current time and a customer on it; returns the customer id.
-    pub(super) async fn customer_on_new_clock(&self, request: &CheckoutRequest) -> Result<String, BillingError> {
-        let clock = CreateTestHelpersTestClock::new(Utc::now().timestamp())
-            .name(format!("Tollgate workspace {}", request.workspace_id));
+    pub(super) async fn customer_on_new_clock(&self, workspace_id: i64, email: &str) -> Result<String, BillingError> {
+        let clock =
+            CreateTestHelpersTestClock::new(Utc::now().timestamp()).name(format!("Tollgate workspace {workspace_id}"));
         let clock = self.call("create test clock", &clock).await?.test_clock()?;
-        let customer = CreateCustomer::new().email(request.email.clone()).test_clock(clock.id.clone());
+        let customer = CreateCustomer::new().email(email.to_owned()).test_clock(clock.id.clone());
         let customer = self.call("create customer", &customer).await?.id()?;
         self.remember_clock(&customer, &clock.id);
         Ok(customer)

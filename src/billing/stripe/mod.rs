@@ -25,6 +25,7 @@ use stripe_checkout::checkout_session::{
     CreateCheckoutSession, CreateCheckoutSessionCustomerCreation, CreateCheckoutSessionLineItems,
     CreateCheckoutSessionPaymentIntentData, CreateCheckoutSessionSubscriptionData, RetrieveCheckoutSession,
 };
+use stripe_core::customer::CreateCustomer;
 
 use super::*;
 use answers::Answer;
@@ -147,10 +148,24 @@ impl BillingProvider for StripeProvider {
         Provider::Stripe
     }
 
+    /// Stripe assigns every id itself.
+    fn assigns_subscription_ids(&self) -> bool {
+        false
+    }
+
+    async fn create_customer(&self, request: &CustomerRequest) -> Result<String, BillingError> {
+        if self.test_clocks {
+            return self.customer_on_new_clock(request.workspace_id, &request.email).await;
+        }
+        let meta = HashMap::from([(metadata::WORKSPACE_ID.to_owned(), request.workspace_id.to_string())]);
+        let create = CreateCustomer::new().email(request.email.clone()).metadata(meta);
+        self.call("create customer", &create).await?.id()
+    }
+
     async fn create_checkout(&self, request: &CheckoutRequest) -> Result<HostedPage, BillingError> {
         if self.test_clocks && request.customer_id.is_none() {
             // Checkout would create a customer on no clock; create it first, on a clock of its own.
-            let customer = self.customer_on_new_clock(request).await?;
+            let customer = self.customer_on_new_clock(request.workspace_id, &request.email).await?;
             let request = CheckoutRequest { customer_id: Some(customer), ..request.clone() };
             return self.call("create checkout session", &self.checkout_request(&request)).await?.hosted_page();
         }

@@ -1,16 +1,15 @@
 //! Spending credits: monthly first, never below zero, once per idempotency key.
 //!
 //! `spend_in_transaction` does the work on a connection whose caller holds a write
-//! transaction and the workspace's lock, so a writer that batches many spends into one
-//! commit can call it in a loop; `consume` is the one-spend-one-transaction wrapper the API
-//! uses. The answer is stored with the key: the same key never spends twice and always gets
+//! transaction and the workspace's lock; `consume`, which the API uses, runs it through the
+//! group-commit writer, so spends that arrive together share one durable commit. The answer is stored with the key: the same key never spends twice and always gets
 //! the first answer back, whether that was a spend or a refusal.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::settle::{effective_grant, settle_monthly};
-use crate::db::{DbConnection, write_transaction};
+use crate::db::DbConnection;
 use crate::domain::credits::{CreditBalance, CreditBucket, SpendError, plan_spend};
 use crate::domain::ids::WorkspaceId;
 use crate::error::AppError;
@@ -159,8 +158,9 @@ pub fn spend_in_transaction(
     Ok(SpendAnswer { status, body, replayed: false })
 }
 
-/// One spend in its own transaction, with the workspace locked: concurrent spends on one
-/// workspace take turns (`BEGIN IMMEDIATE` on SQLite, the row lock on PostgreSQL).
+/// One spend through the group-commit writer, with the workspace locked: concurrent spends
+/// on one workspace take turns, spends that arrive together share one commit, and the answer
+/// is sent only once that commit is on disk.
 pub async fn consume(
     state: &AppState,
     workspace_id: WorkspaceId,
@@ -168,11 +168,11 @@ pub async fn consume(
 ) -> Result<SpendAnswer, AppError> {
     state
         .db
-        .run(move |conn| {
-            write_transaction(conn, |conn| {
-                let ws = Workspace::lock(conn, workspace_id)?;
-                spend_in_transaction(conn, &ws, &request, Utc::now())
-            })
+        .writer()
+        .write(move |conn| {
+            let ws = Workspace::lock(conn, workspace_id)?;
+            spend_in_transaction(conn, &ws, &request, Utc::now())
         })
         .await
+        .map_err(|e| AppError::internal(e.to_string()))?
 }

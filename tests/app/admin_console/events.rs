@@ -5,7 +5,7 @@
 use serde_json::json;
 
 use super::*;
-use crate::races::{completed_event, counts, stripe_app, subscription};
+use crate::races::{completed_event, counts, recorded, stripe_app, subscription};
 use crate::stripe_provider::FakeStripe;
 use crate::stripe_shapes::{DAY, Sub, event, now};
 
@@ -29,6 +29,7 @@ async fn a_failed_event_is_replayed_once_its_cause_is_fixed() {
     let stripe = FakeStripe::start().await;
     let app = stripe_app(&stripe).await;
     let ws = app.signup("flaky@example.com").await;
+    recorded(&app, ws);
     stripe.reply(503, r#"{"error":{"type":"api_error","message":"Stripe is having a moment"}}"#);
     assert_eq!(app.post_stripe(&completed_event(ws)).await.status().as_u16(), 500);
     let failed = app.events()[0].clone();
@@ -72,6 +73,7 @@ async fn a_failed_event_is_replayed_once_its_cause_is_fixed() {
 async fn an_ignored_event_is_left_alone_by_retries_and_redeliveries() {
     let app = spawn_app().await;
     let ws = app.signup("odd@example.com").await;
+    app.record_plan_checkout(ws, "sub_admin", "pro");
     // A status no provider sends: applying it fails.
     let body = update(ws, "evt_sideways", "sideways");
     assert_eq!(app.post_stripe(&body).await.status().as_u16(), 500);
@@ -121,6 +123,7 @@ async fn an_ignored_event_is_left_alone_by_retries_and_redeliveries() {
 async fn the_event_log_filters_pages_and_shows_payloads_escaped() {
     let app = spawn_app().await;
     let ws = app.signup("busy@example.com").await;
+    app.record_plan_checkout(ws, "sub_admin", "pro");
     for i in 0..30 {
         let customer = json!({ "id": format!("cus_{i}"), "object": "customer", "name": "<b>Bold</b> & co" });
         let body = event(&format!("evt_customer_{i:02}"), "customer.created", now(), customer);

@@ -144,8 +144,9 @@ async fn credit_grants_and_revocations_are_audited_and_bad_input_is_refused() {
 }
 
 fn sub_event(ws: i64, id: &str, status: &str, price: &str, created: i64) -> String {
+    let sub_id = format!("sub_overview_{ws}");
     let sub = Sub {
-        id: "sub_overview",
+        id: &sub_id,
         customer: "cus_overview",
         workspace_id: ws,
         status,
@@ -164,6 +165,9 @@ async fn the_overview_counts_revenue_trials_upgrades_and_churn() {
     let trial = app.new_browser().signup("trial@example.com").await;
     let upgrader = app.new_browser().signup("upgrader@example.com").await;
     let churner = app.new_browser().signup("churner@example.com").await;
+    for (ws, plan) in [(trial, "pro"), (upgrader, "starter"), (churner, "starter")] {
+        app.record_plan_checkout(ws, &format!("sub_overview_{ws}"), plan);
+    }
     let t = now() - 100;
     for body in [
         sub_event(trial, "evt_t1", "trialing", "price_pro_monthly", t),
