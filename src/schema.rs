@@ -377,6 +377,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    plan_changes (id) {
+        id -> BigInt,
+        workspace_id -> BigInt,
+        from_plan_id -> BigInt,
+        to_plan_id -> BigInt,
+        from_status -> Nullable<Text>,
+        to_status -> Nullable<Text>,
+        kind -> Text,
+        changed_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(workspaces -> plans (plan_id));
 diesel::joinable!(api_keys -> workspaces (workspace_id));
 diesel::joinable!(instance_admins -> users (user_id));
@@ -416,4 +429,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     credit_spends,
     usage_records,
     api_keys,
+    plan_changes,
 );

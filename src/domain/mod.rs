@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod addons;
+pub mod admin_query;
 pub mod api_keys;
 pub mod billing_state;
 pub mod capacity;
@@ -22,6 +23,7 @@ pub mod names;
 pub mod network;
 pub mod normalized;
 pub mod plan_changes;
+pub mod plan_history;
 pub mod pricing;
 pub mod purchases;
 pub mod sessions;

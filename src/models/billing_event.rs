@@ -22,6 +22,9 @@ pub enum EventStatus {
     Pending,
     /// Applying it failed; `error` says why; retried with backoff.
     Failed,
+    /// Set aside by an administrator, with a reason: neither the retry job nor a
+    /// redelivery processes it.
+    Dismissed,
 }
 
 impl EventStatus {
@@ -31,6 +34,7 @@ impl EventStatus {
             EventStatus::Ignored => "ignored",
             EventStatus::Pending => "pending",
             EventStatus::Failed => "failed",
+            EventStatus::Dismissed => "dismissed",
         }
     }
 
@@ -40,13 +44,14 @@ impl EventStatus {
             "ignored" => Some(EventStatus::Ignored),
             "pending" => Some(EventStatus::Pending),
             "failed" => Some(EventStatus::Failed),
+            "dismissed" => Some(EventStatus::Dismissed),
             _ => None,
         }
     }
 
     /// Done with: a redelivery of the event changes nothing.
     pub fn is_final(self) -> bool {
-        matches!(self, EventStatus::Processed | EventStatus::Ignored)
+        matches!(self, EventStatus::Processed | EventStatus::Ignored | EventStatus::Dismissed)
     }
 }
 

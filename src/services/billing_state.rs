@@ -11,7 +11,9 @@ use crate::domain::ids::{PlanId, WorkspaceId};
 use crate::domain::money::Interval;
 use crate::domain::normalized::SubscriptionData;
 use crate::domain::plan_changes::hold_downgrade;
+use crate::domain::plan_history::{PlanSide, classify};
 use crate::error::AppError;
+use crate::models::plan_change::NewPlanChange;
 use crate::models::workspace::WorkspaceBillingChanges;
 use crate::models::{Workspace, ended_subscription};
 
@@ -112,6 +114,7 @@ pub fn apply_decision(
     match decision {
         Decision::Apply(Transition { next, effects }) => {
             Workspace::apply_billing(conn, ws.id, &changes(&next, book, ws)?)?;
+            record_plan_change(conn, ws.id, book, prev, &next)?;
             for ended in next.ended_subscription_ids.iter().filter(|id| !prev.ended_subscription_ids.contains(id)) {
                 ended_subscription::record(conn, ws.id, ended)?;
             }
@@ -129,6 +132,35 @@ pub fn apply_decision(
         Decision::Ignore(reason) => Ok(Applied::Unchanged(reason)),
         Decision::Ambiguous => Err(AppError::internal("an ambiguous event reached apply_decision unresolved")),
     }
+}
+
+/// Writes the change of plan or status, named (upgrade, churn, trial converted…), to the
+/// history the admin overview counts from.
+fn record_plan_change(
+    conn: &mut DbConnection,
+    workspace_id: WorkspaceId,
+    book: &PlanBook,
+    prev: &BillingState,
+    next: &BillingState,
+) -> Result<(), AppError> {
+    let side = |code: &str, status| {
+        book.by_code(code).map(|p| PlanSide { plan: p.id, rank: p.rank(), is_free: p.is_free(), status })
+    };
+    let (Some(from), Some(to)) = (side(&prev.plan_code, prev.status), side(&next.plan_code, next.status)) else {
+        return Ok(());
+    };
+    if let Some(kind) = classify(&from, &to) {
+        NewPlanChange {
+            workspace_id,
+            from_plan_id: from.plan,
+            to_plan_id: to.plan,
+            from_status: from.status,
+            to_status: to.status,
+            kind,
+        }
+        .insert(conn)?;
+    }
+    Ok(())
 }
 
 fn carry_out(_conn: &mut DbConnection, workspace_id: WorkspaceId, effect: &Effect) -> Result<(), AppError> {

@@ -18,6 +18,7 @@ pub mod change_plan;
 pub mod checkout;
 pub mod clock;
 pub mod complete_checkout;
+pub mod console;
 pub mod credit_history;
 pub mod credits;
 pub mod entitlements;

@@ -6,6 +6,7 @@
 pub mod access_log;
 pub mod admin;
 mod admin_api;
+mod admin_form;
 mod api_auth;
 mod api_json;
 mod client_ip;
@@ -18,6 +19,7 @@ mod layout;
 pub use crate::urls::{encode_component, login_url, safe_next};
 pub use admin::AdminAccess;
 pub use admin_api::PlatformAdmin;
+pub use admin_form::AdminForm;
 pub use api_auth::{ApiCaller, Credential};
 pub use api_json::{JsonFields, json_answer};
 pub use client_ip::client_ip;

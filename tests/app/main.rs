@@ -13,6 +13,7 @@ mod credits_api;
 mod accounts;
 mod addon_rules;
 mod admin;
+mod admin_console;
 mod analytics;
 mod architecture;
 mod billing_api;

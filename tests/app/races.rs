@@ -10,7 +10,7 @@ use crate::common::*;
 use crate::stripe_provider::{FakeStripe, checkout_answer, subscription_answer};
 use crate::stripe_shapes::{event, now};
 
-async fn stripe_app(stripe: &FakeStripe) -> TestApp {
+pub(crate) async fn stripe_app(stripe: &FakeStripe) -> TestApp {
     spawn_app_with(|vars| {
         vars.insert("BILLING_PROVIDER".into(), "stripe".into());
         vars.insert("STRIPE_SECRET_KEY".into(), "sk_test_fake_key".into());
@@ -20,7 +20,7 @@ async fn stripe_app(stripe: &FakeStripe) -> TestApp {
     .await
 }
 
-fn subscription(ws: i64) -> Value {
+pub(crate) fn subscription(ws: i64) -> Value {
     let mut sub = subscription_answer(false);
     sub["customer"] = json!("cus_race");
     sub["metadata"] = json!({ "workspace_id": ws.to_string() });
@@ -43,15 +43,15 @@ fn session(ws: i64, expanded: bool) -> Value {
 }
 
 /// The checkout as Tollgate recorded it when it created it.
-fn recorded(app: &TestApp, ws: i64) {
+pub(crate) fn recorded(app: &TestApp, ws: i64) {
     app.record_checkout("stripe", ws, "cs_test_1", Bought { purchase: "plan", code: "starter", subscription_id: None });
 }
 
-fn completed_event(ws: i64) -> String {
+pub(crate) fn completed_event(ws: i64) -> String {
     event("evt_checkout_race", "checkout.session.completed", now(), session(ws, false))
 }
 
-fn counts(app: &TestApp, ws: i64) -> (i64, i64) {
+pub(crate) fn counts(app: &TestApp, ws: i64) -> (i64, i64) {
     app.with_db(|conn| {
         let fulfilled = checkout_sessions::table
             .filter(checkout_sessions::fulfilled_at.is_not_null())

@@ -4,12 +4,14 @@
 //! a provider. Rows are read and written by `models`; nothing here touches a database.
 
 mod book;
+mod edit;
 mod file;
 mod prices;
 
 use std::collections::BTreeMap;
 
 pub use book::PlanBook;
+pub use edit::{AddonForm, CreditPackForm, FieldError, PlanForm};
 pub use file::{DEFAULT_CATALOG, load, parse};
 pub use prices::{PriceIds, missing_price_ids};
 

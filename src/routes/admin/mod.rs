@@ -2,7 +2,13 @@
 //! every other visitor gets a 404 for every address here, matched or not.
 
 mod capacity;
+mod catalog;
+mod catalog_forms;
+mod events;
 mod jobs;
+mod overview;
+mod views;
+mod workspaces;
 
 use actix_web::{HttpResponse, web};
 use askama::Template;
@@ -19,6 +25,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/", web::get().to(home))
             .configure(jobs::configure)
             .configure(capacity::configure)
+            .configure(workspaces::configure)
+            .configure(events::configure)
+            .configure(catalog::configure)
             // Unknown admin addresses look like any other unknown address.
             .default_service(web::to(not_found)),
     );
@@ -41,6 +50,7 @@ struct HomePage {
     layout: Layout,
     admins: Vec<String>,
     audit: Vec<AuditRow>,
+    overview: overview::OverviewView,
 }
 
 async fn home(state: web::Data<AppState>, admin: AdminAccess) -> AppResult<HttpResponse> {
@@ -48,8 +58,10 @@ async fn home(state: web::Data<AppState>, admin: AdminAccess) -> AppResult<HttpR
         state.db.run(|conn| Ok((instance_admin::emails(conn)?, AuditEntry::recent(conn, 20)?))).await?;
     let mut admins = state.config.admin_emails.clone();
     admins.extend(granted.into_iter().filter(|e| !state.config.admin_emails.contains(e)));
+    let overview = overview::section(&state).await?;
     page(&HomePage {
         layout: Layout::for_admin("Administration", &admin),
+        overview,
         admins,
         audit: recent
             .into_iter()

@@ -1,5 +1,5 @@
 //! An operator's grant or revocation of credits, with a reason, through the same ledger as
-//! everything else (the operators' screen will call this).
+//! everything else: the `tollgate credits adjust` command and the admin console call it.
 
 use chrono::Utc;
 
@@ -37,6 +37,17 @@ pub fn adjust_in(
     workspace_id: WorkspaceId,
     adjustment: &Adjustment,
 ) -> Result<CreditBalance, AppError> {
+    write_transaction(conn, |conn| adjust_locked(conn, workspace_id, adjustment).map(|(_, after)| after))
+}
+
+/// The adjustment inside the caller's write transaction (which it may extend, e.g. with an
+/// audit entry): locks the workspace, appends the ledger row, and returns the balances
+/// before and after.
+pub fn adjust_locked(
+    conn: &mut DbConnection,
+    workspace_id: WorkspaceId,
+    adjustment: &Adjustment,
+) -> Result<(CreditBalance, CreditBalance), AppError> {
     let reason = adjustment.reason.trim();
     if reason.is_empty() {
         return Err(AppError::invalid_field("reason", "Say why the credits are granted or revoked."));
@@ -44,35 +55,29 @@ pub fn adjust_in(
     if adjustment.delta == 0 {
         return Err(AppError::invalid_field("delta", "Grant or revoke at least one credit."));
     }
-    write_transaction(conn, |conn| {
-        let ws = Workspace::lock(conn, workspace_id)?;
-        // A grant into a cycle that has just ended must not be wiped by its settling.
-        settle_monthly(conn, &ws, None, Utc::now())?;
-        let before = CreditEntry::balance(conn, workspace_id)?;
-        let held = match adjustment.bucket {
-            CreditBucket::Monthly => before.monthly,
-            CreditBucket::Purchased => before.purchased,
-        };
-        if held + adjustment.delta < 0 {
-            return Err(AppError::invalid_field(
-                "delta",
-                format!(
-                    "The {} bucket holds {held}; it cannot lose {}.",
-                    adjustment.bucket.as_str(),
-                    -adjustment.delta
-                ),
-            ));
-        }
-        let verb = if adjustment.delta > 0 { "granted" } else { "revoked" };
-        NewCreditEntry {
-            workspace_id,
-            bucket: adjustment.bucket,
-            delta: adjustment.delta,
-            reason: &format!("{verb} by {}: {reason}", adjustment.actor),
-            idempotency_key: None,
-            reference: Some("adjustment"),
-        }
-        .insert(conn)?;
-        Ok(CreditEntry::balance(conn, workspace_id)?)
-    })
+    let ws = Workspace::lock(conn, workspace_id)?;
+    // A grant into a cycle that has just ended must not be wiped by its settling.
+    settle_monthly(conn, &ws, None, Utc::now())?;
+    let before = CreditEntry::balance(conn, workspace_id)?;
+    let held = match adjustment.bucket {
+        CreditBucket::Monthly => before.monthly,
+        CreditBucket::Purchased => before.purchased,
+    };
+    if held + adjustment.delta < 0 {
+        return Err(AppError::invalid_field(
+            "delta",
+            format!("The {} bucket holds {held}; it cannot lose {}.", adjustment.bucket.as_str(), -adjustment.delta),
+        ));
+    }
+    let verb = if adjustment.delta > 0 { "granted" } else { "revoked" };
+    NewCreditEntry {
+        workspace_id,
+        bucket: adjustment.bucket,
+        delta: adjustment.delta,
+        reason: &format!("{verb} by {}: {reason}", adjustment.actor),
+        idempotency_key: None,
+        reference: Some("adjustment"),
+    }
+    .insert(conn)?;
+    Ok((before, CreditEntry::balance(conn, workspace_id)?))
 }
