@@ -158,3 +158,37 @@ async fn reconcile_leaves_changes_made_through_the_app_alone_a_scheduled_downgra
     assert_eq!(app.workspace(ws).scheduled_plan_id, scheduled);
     assert!(reconcile_audits(&app, ws).is_empty());
 }
+
+#[actix_web::test]
+async fn an_administrator_syncs_one_workspace_from_its_page_and_nobody_else_can() {
+    let app = spawn_app().await;
+    let ws = starter(&app, "owner-sync@example.com").await;
+    drift(&app, ws);
+    let path = format!("/admin/workspaces/{ws}/sync");
+
+    // The workspace's own owner is not an administrator: the address does not exist for them.
+    let res = app.post_form(&format!("/w/{ws}/billing"), &path, &[]).await;
+    assert_eq!(res.status().as_u16(), 404);
+    assert_eq!(app.plan_code(ws), "free", "nothing was synced");
+
+    let admin = app.new_browser();
+    admin.sign_up_admin("ops-sync@example.com").await;
+    let forged = admin.post_raw(&path, &[("csrf_token", "forged")]).await;
+    assert_eq!(forged.status().as_u16(), 403, "a forged CSRF token is refused");
+    assert_eq!(app.plan_code(ws), "free");
+
+    let page = admin.get(&format!("/admin/workspaces/{ws}")).await.text().await.unwrap();
+    assert!(page.contains("data-testid=\"sync-form\""), "the page offers the sync");
+    let res = admin.post_form(&format!("/admin/workspaces/{ws}"), &path, &[]).await;
+    assert_eq!(location(&res), format!("{}/admin/workspaces/{ws}", app.address));
+    assert_eq!(app.plan_code(ws), "starter");
+    let flash = admin.get(&format!("/admin/workspaces/{ws}")).await.text().await.unwrap();
+    assert!(flash.contains("Synced from the provider: workspace"), "the flash says what changed");
+    let audits = reconcile_audits(&app, ws);
+    assert_eq!(audits.len(), 1, "{audits:?}");
+    assert_eq!(audits[0].0, "ops-sync@example.com", "audited as the administrator");
+
+    // A second sync finds nothing to heal and audits nothing.
+    admin.post_form(&format!("/admin/workspaces/{ws}"), &path, &[]).await;
+    assert_eq!(reconcile_audits(&app, ws).len(), 1);
+}

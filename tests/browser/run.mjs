@@ -42,6 +42,7 @@ async function startApp() {
       DATABASE_URL: join(dir, 'tollgate.db'),
       SESSION_KEY: randomBytes(48).toString('hex'),
       CATALOG_PATH: join(root, 'catalog.toml'),
+      ADMIN_EMAILS: 'operator-desktop@browser.example,operator-phone@browser.example',
       RUST_LOG: process.env.RUST_LOG || 'warn',
     },
     stdio: ['ignore', 'inherit', 'inherit'],

@@ -1,6 +1,6 @@
 //! `/admin/workspaces`: search and page through workspaces; `/admin/workspaces/{id}`: one
 //! workspace with its members, subscription, credits, invoices, events and audit entries,
-//! and the credit grant/revoke form.
+//! the credit grant/revoke form, and "sync from the provider now".
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -13,13 +13,15 @@ use crate::error::AppResult;
 use crate::services::console::bad_field;
 use crate::services::console::grant_credits::{CreditChange, change_credits};
 use crate::services::console::workspaces::{Listed, WorkspaceDetail, detail, list};
+use crate::services::reconcile::{Scope, reconcile};
 use crate::state::AppState;
 use crate::web::{AdminAccess, AdminForm, FlashKind, Layout, page, redirect, set_flash};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/workspaces", web::get().to(index))
         .route("/workspaces/{id}", web::get().to(show))
-        .route("/workspaces/{id}/credits", web::post().to(credits));
+        .route("/workspaces/{id}/credits", web::post().to(credits))
+        .route("/workspaces/{id}/sync", web::post().to(sync));
 }
 
 #[derive(Deserialize)]
@@ -137,5 +139,27 @@ async fn credits(
     let after = change_credits(&state, operator(&admin), id, change).await?;
     let message = format!("Credits now: {} monthly, {} purchased.", after.monthly, after.purchased);
     set_flash(&admin.session, FlashKind::Success, message);
+    Ok(redirect(&format!("/admin/workspaces/{id}")))
+}
+
+/// The form carries nothing but its CSRF token.
+#[derive(Deserialize)]
+struct SyncForm {}
+
+/// Compares the workspace with the provider now and heals any difference through the state
+/// machine (audited by the reconcile service, as the hourly job does).
+async fn sync(
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    AdminForm { admin, form: SyncForm {} }: AdminForm<SyncForm>,
+) -> AppResult<HttpResponse> {
+    let id = WorkspaceId(id.into_inner());
+    let report = reconcile(&state, Scope::Workspace(id), &admin.user.email).await?;
+    let (kind, message) = match (report.failures.first(), report.healed.first()) {
+        (Some((_, why)), _) => (FlashKind::Error, format!("The provider could not be asked: {why}")),
+        (None, Some(healed)) => (FlashKind::Success, format!("Synced from the provider: {}.", healed.describe())),
+        (None, None) => (FlashKind::Success, "Synced from the provider: nothing differed.".to_owned()),
+    };
+    set_flash(&admin.session, kind, message);
     Ok(redirect(&format!("/admin/workspaces/{id}")))
 }
