@@ -127,6 +127,11 @@ fn no_source_file_is_longer_than_one_sitting() {
     let long: Vec<String> = files
         .iter()
         .filter_map(|f| {
+            // `schema.rs` mirrors the migrations table by table: a map to look things up in,
+            // not code to read in one sitting.
+            if f.ends_with("schema.rs") && f.parent() == Some(src().as_path()) {
+                return None;
+            }
             let lines = std::fs::read_to_string(f).unwrap().lines().count();
             (lines > MAX_LINES).then(|| format!("{} ({lines} lines)", f.strip_prefix(src()).unwrap().display()))
         })

@@ -302,6 +302,9 @@ async fn the_retry_job_applies_an_event_whose_workspace_became_known() {
     let run = jobs::run_job(&app.state, Job::RetryFailedEvents, RunBy::Schedule, "test").await.unwrap();
     assert_eq!((run.outcome, run.changes), (Outcome::Ok, 0), "its backoff has not passed");
 
+    // The customer becomes known: the checkout that created the subscription is recorded and
+    // the workspace is linked to its customer.
+    app.record_plan_checkout(ws, "sub_waiting", "pro");
     app.with_db(|conn| {
         diesel::update(workspaces::table.find(ws))
             .set((workspaces::provider_customer_id.eq("cus_later"), workspaces::billing_provider.eq("stripe")))
