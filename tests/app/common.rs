@@ -57,16 +57,29 @@ fn unique_name() -> String {
     format!("tollgate_test_{}", rand::thread_rng().gen_range(0..u64::MAX))
 }
 
+/// The test server is on this machine: connect without TLS. Test apps are never shut down,
+/// and OpenSSL's clean-up at process exit under connections still open on other threads
+/// crashed the test binary (SIGSEGV) after every test had passed.
+fn without_tls(url: &str) -> String {
+    if url.contains("sslmode=") {
+        return url.to_owned();
+    }
+    let glue = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{glue}sslmode=disable")
+}
+
 /// Creates the test's database and returns its URL.
 pub fn test_database() -> (String, TestDatabase) {
     match std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
         Some(admin_url) => {
+            let admin_url = without_tls(&admin_url);
             let name = unique_name();
             let mut conn = diesel::PgConnection::establish(&admin_url)
                 .unwrap_or_else(|e| panic!("TEST_DATABASE_URL is set but PostgreSQL is unreachable: {e}"));
             diesel::sql_query(format!("CREATE DATABASE \"{name}\"")).execute(&mut conn).expect("create test database");
             let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin_url);
-            (format!("{base}/{name}"), TestDatabase::Postgres { admin_url, name })
+            let (_, options) = admin_url.split_once('?').unwrap_or_default();
+            (format!("{base}/{name}?{options}"), TestDatabase::Postgres { admin_url, name })
         }
         None => {
             let dir = tempfile::tempdir().expect("temp dir");
