@@ -1,5 +1,5 @@
 //! The admin console's use cases: the overview, the workspace directory and its actions
-//! (credit grants and revocations), the webhook event log (replay, dismiss) and catalog
+//! (credit grants and revocations, trial extensions), the webhook event log (replay, dismiss) and catalog
 //! edits. Every change is written to the audit log in the same transaction as the change
 //! itself (replays, which go through the webhook path, right after it), naming the
 //! administrator, the state before and after, and the reason.
@@ -7,6 +7,7 @@
 pub mod catalog_edit;
 pub mod dismiss_event;
 pub mod events;
+pub mod extend_trial;
 pub mod grant_credits;
 pub mod overview;
 pub mod replay_event;

@@ -5,6 +5,7 @@
 mod access;
 mod catalog;
 mod events;
+mod trials;
 mod workspaces;
 
 use tollgate::models::{AuditEntry, instance_admin, user::User};
