@@ -1,5 +1,5 @@
 //! The admin console: who reaches it, CSRF on its actions, the overview, the workspace
-//! directory and credit grants, the webhook event log with replay and ignore, and catalog
+//! directory, credit grants and trial extensions, the webhook event log with replay and ignore, and catalog
 //! edits — each action checked in the database and in the audit log.
 
 mod access;
