@@ -99,6 +99,20 @@ async fn bad_days_and_workspaces_not_on_a_trial_are_refused_with_nothing_changed
     }
     assert_eq!(app.workspace(trialing).trial_end, trial_before.trial_end);
     assert_eq!(subscription(&app, &sub_id).await["trial_end"], sandbox_before["trial_end"]);
+
+    // Our row thinks the trial ended a month ago: a week on from then is already past, which
+    // the provider refuses, and nothing changes here either.
+    let month_ago = tollgate::models::now() - chrono::TimeDelta::days(30);
+    app.with_db(|conn| {
+        use diesel::prelude::*;
+        use tollgate::schema::workspaces;
+        diesel::update(workspaces::table.find(trialing)).set(workspaces::trial_end.eq(month_ago)).execute(conn).unwrap()
+    });
+    let res = boss.post_form(&page, &format!("{page}/trial"), &[("days", "7")]).await;
+    assert_eq!(res.status().as_u16(), 422);
+    assert!(error_message(&res.text().await.unwrap()).contains("refused"));
+    assert_eq!(app.workspace(trialing).trial_end, Some(month_ago));
+    assert_eq!(subscription(&app, &sub_id).await["trial_end"], sandbox_before["trial_end"]);
     assert_eq!(subscription(&app, &paid_sub).await["status"], "active");
     assert!(trial_audits(&app).is_empty());
 }
