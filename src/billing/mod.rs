@@ -223,6 +223,13 @@ pub trait BillingProvider {
         customer_id: &str,
         subscription_id: &str,
     ) -> Result<InvoicePreview, BillingError>;
+    /// Moves a trialing subscription's trial end to `trial_end`, charging nothing now: the first
+    /// charge follows the new end. The provider's answer is the subscription after the move.
+    async fn extend_trial(
+        &self,
+        subscription_id: &str,
+        trial_end: DateTime<Utc>,
+    ) -> Result<SubscriptionData, BillingError>;
     async fn fetch_subscription(&self, subscription_id: &str) -> Result<SubscriptionData, BillingError>;
     /// A customer's subscriptions, cancelled ones included, newest first.
     async fn list_subscriptions(&self, customer_id: &str) -> Result<Vec<SubscriptionData>, BillingError>;
@@ -344,6 +351,13 @@ impl BillingProvider for Billing {
         subscription_id: &str,
     ) -> Result<InvoicePreview, BillingError> {
         delegate!(self, p => p.preview_upcoming_invoice(customer_id, subscription_id))
+    }
+    async fn extend_trial(
+        &self,
+        subscription_id: &str,
+        trial_end: DateTime<Utc>,
+    ) -> Result<SubscriptionData, BillingError> {
+        delegate!(self, p => p.extend_trial(subscription_id, trial_end))
     }
     async fn fetch_subscription(&self, subscription_id: &str) -> Result<SubscriptionData, BillingError> {
         delegate!(self, p => p.fetch_subscription(subscription_id))

@@ -46,8 +46,12 @@ pub fn update(conn: &mut DbConnection, id: &str, form: &StripeForm, now: NaiveDa
         current.extend(metadata);
         sub.metadata_json = serde_json::to_string(&current).unwrap_or_else(|_| "{}".to_owned());
     }
-    let item = plan_item(conn, &sub)?;
+    let mut item = plan_item(conn, &sub)?;
     set_cancellation(&mut sub, form, &item, now)?;
+    if let Some(raw) = form.get("trial_end") {
+        move_trial_end(&mut sub, &mut item, form, raw, now)?;
+        item.save(conn)?;
+    }
     sub.save(conn)?;
     let price = match form.get("items[0][price]") {
         Some(price_id) => Some(Price::sellable(conn, price_id)?),
@@ -115,6 +119,49 @@ fn set_cancellation(sub: &mut Subscription, form: &StripeForm, item: &Item, now:
             sub.canceled_at = None;
         }
     }
+    Ok(())
+}
+
+/// The longest trial Stripe allows, counted from now.
+const MAX_TRIAL_DAYS: i64 = 730;
+
+/// Moves a running trial's end (`trial_end`, a unix time) and with it the first period's end,
+/// which is when the first charge comes. The sandbox only moves trials that are running:
+/// starting a trial on a paid subscription, or `trial_end=now`, is refused rather than
+/// half-done, as is a trial change together with a price change.
+fn move_trial_end(
+    sub: &mut Subscription,
+    item: &mut Item,
+    form: &StripeForm,
+    raw: &str,
+    now: NaiveDateTime,
+) -> Result<()> {
+    if sub.status != "trialing" {
+        return Err(SandboxError::invalid(format!(
+            "The sandbox can only move the end of a running trial; this subscription is {}.",
+            sub.status
+        )));
+    }
+    if form.get("items[0][price]").is_some() || form.get("billing_cycle_anchor").is_some() {
+        return Err(SandboxError::invalid(
+            "The sandbox does not combine trial_end with a price or billing cycle change: send them separately.",
+        ));
+    }
+    if let Some(schedule) = &sub.schedule_id {
+        return Err(SandboxError::invalid(format!(
+            "The subscription is managed by the subscription schedule `{schedule}`, and updating its trial directly \
+             is not allowed. Please update the schedule instead."
+        )));
+    }
+    let at = future_time("trial_end", raw, now)?;
+    if at > now + chrono::TimeDelta::days(MAX_TRIAL_DAYS) {
+        return Err(SandboxError::invalid(format!(
+            "Invalid trial_end: it can be at most {MAX_TRIAL_DAYS} days in the future."
+        )));
+    }
+    sub.trial_end = Some(at);
+    item.current_period_end = at;
+    changes::follow_new_period(sub, item);
     Ok(())
 }
 

@@ -141,10 +141,13 @@ async fn one(state: &AppState, id: WorkspaceId, scope: Scope, actor: &str) -> Re
 
 /// The customer's time the rules run on, and the real time the fetch was made (it orders the
 /// fetched state among webhook events).
-struct Times {
-    now: DateTime<Utc>,
-    fetched_at: DateTime<Utc>,
+pub struct Times {
+    pub now: DateTime<Utc>,
+    pub fetched_at: DateTime<Utc>,
 }
+
+/// What applying changed: field → (before, after), in `view`'s terms.
+pub type Changes = BTreeMap<&'static str, (Value, Value)>;
 
 /// Applies the fetched subscription with the workspace locked and audits what it changed.
 fn heal(
@@ -156,30 +159,8 @@ fn heal(
     grace_days: i64,
     actor: &str,
 ) -> Result<Option<Healed>, AppError> {
-    let Times { now, fetched_at } = times;
     write_transaction(conn, |conn| {
-        let ws = Workspace::lock(conn, id)?;
-        let before = view(&ws, book);
-        let default =
-            book.default_plan().map(PlanBook::plan_ref).ok_or_else(|| AppError::internal("no default plan"))?;
-        let state = state_for(conn, &ws, book, Some(&sub.id))?;
-        let resolve = |price: &str| book.resolve(price);
-        let decision = on_fetched_subscription_at(&state, sub, &resolve, &default, grace_days, now, fetched_at)
-            .map_err(|e| AppError::internal(format!("subscription {}: {e}", sub.id)))?;
-        let decision = hold_downgrade(&state, decision, &|code| book.rank(code), now);
-        if let Decision::Ambiguous | Decision::Stale | Decision::Ignore(_) = decision {
-            return Ok(None);
-        }
-        if apply_decision(conn, &ws, book, &state, decision)? != Applied::Changed {
-            return Ok(None);
-        }
-        let after = view(&Workspace::find(conn, id)?, book);
-        let changes: BTreeMap<&'static str, (Value, Value)> = before
-            .into_iter()
-            .zip(after)
-            .filter(|((_, old), (_, new))| old != new)
-            .map(|((field, old), (_, new))| (field, (old, new)))
-            .collect();
+        let changes = apply_fetched(conn, id, book, sub, &times, grace_days)?;
         if changes.is_empty() {
             return Ok(None);
         }
@@ -200,6 +181,42 @@ fn heal(
         .insert(conn)?;
         Ok(Some(Healed { workspace: id, changes }))
     })
+}
+
+/// Applies a subscription as the provider reported it (fetched, or its answer to a change)
+/// through the state machine, with the workspace locked, inside the caller's transaction.
+/// Returns the fields that changed; none when the workspace already agreed or the answer
+/// was older than what the workspace has.
+pub fn apply_fetched(
+    conn: &mut DbConnection,
+    id: WorkspaceId,
+    book: &PlanBook,
+    sub: &SubscriptionData,
+    times: &Times,
+    grace_days: i64,
+) -> Result<Changes, AppError> {
+    let (now, fetched_at) = (times.now, times.fetched_at);
+    let ws = Workspace::lock(conn, id)?;
+    let before = view(&ws, book);
+    let default = book.default_plan().map(PlanBook::plan_ref).ok_or_else(|| AppError::internal("no default plan"))?;
+    let state = state_for(conn, &ws, book, Some(&sub.id))?;
+    let resolve = |price: &str| book.resolve(price);
+    let decision = on_fetched_subscription_at(&state, sub, &resolve, &default, grace_days, now, fetched_at)
+        .map_err(|e| AppError::internal(format!("subscription {}: {e}", sub.id)))?;
+    let decision = hold_downgrade(&state, decision, &|code| book.rank(code), now);
+    if let Decision::Ambiguous | Decision::Stale | Decision::Ignore(_) = decision {
+        return Ok(Changes::new());
+    }
+    if apply_decision(conn, &ws, book, &state, decision)? != Applied::Changed {
+        return Ok(Changes::new());
+    }
+    let after = view(&Workspace::find(conn, id)?, book);
+    Ok(before
+        .into_iter()
+        .zip(after)
+        .filter(|((_, old), (_, new))| old != new)
+        .map(|((field, old), (_, new))| (field, (old, new)))
+        .collect())
 }
 
 /// The billing facts a person reads, in a fixed order: what reconciling compares and audits

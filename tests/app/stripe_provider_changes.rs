@@ -130,3 +130,19 @@ async fn undoing_a_scheduled_change_swaps_back_or_releases_without_charging() {
     stripe.provider().cancel_scheduled_change("sub_1", "price_pro_monthly").await.unwrap();
     assert_eq!(stripe.requests().len(), 1);
 }
+
+#[actix_web::test]
+async fn extending_a_trial_moves_trial_end_and_bills_nothing() {
+    let stripe = FakeStripe::start().await;
+    let mut extended = subscription_answer(false);
+    extended["status"] = json!("trialing");
+    extended["trial_end"] = json!(1_900_604_800);
+    stripe.reply(200, extended);
+    let end = chrono::DateTime::from_timestamp(1_900_604_800, 0).unwrap();
+    let sub = stripe.provider().extend_trial("sub_1", end).await.unwrap();
+    assert_eq!(sub.trial_end, Some(end));
+    let sent = stripe.requests();
+    assert_eq!(sent.len(), 1);
+    assert_eq!((sent[0].method.as_str(), sent[0].path.as_str()), ("POST", "/v1/subscriptions/sub_1"));
+    assert_eq!(sent[0].form, fields(&[("trial_end", "1900604800"), ("proration_behavior", "none")]));
+}

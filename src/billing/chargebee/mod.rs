@@ -166,6 +166,17 @@ impl BillingProvider for ChargebeeProvider {
         answers::renewal_estimate(&answer)
     }
 
+    /// `change_term_end` on an `in_trial` subscription moves its trial end (and so the first
+    /// charge); Chargebee refuses it for other states.
+    async fn extend_trial(
+        &self,
+        subscription_id: &str,
+        trial_end: DateTime<Utc>,
+    ) -> Result<SubscriptionData, BillingError> {
+        let form = vec![("term_ends_at".to_owned(), trial_end.timestamp().to_string())];
+        self.subscription_action(subscription_id, "change_term_end", &form).await
+    }
+
     async fn fetch_subscription(&self, subscription_id: &str) -> Result<SubscriptionData, BillingError> {
         let answer = self.client.get(&["subscriptions", subscription_id], &[]).await?;
         answers::subscription(&answer)

@@ -19,7 +19,9 @@ use std::time::Duration;
 use ::stripe::StripeRequest;
 use stripe_billing::billing_portal_session::CreateBillingPortalSession;
 use stripe_billing::invoice::{CreatePreviewInvoice, ListInvoice};
-use stripe_billing::subscription::{RetrieveSubscription, UpdateSubscription};
+use stripe_billing::subscription::{
+    RetrieveSubscription, UpdateSubscription, UpdateSubscriptionProrationBehavior, UpdateSubscriptionTrialEnd,
+};
 use stripe_checkout::CheckoutSessionMode;
 use stripe_checkout::checkout_session::{
     CreateCheckoutSession, CreateCheckoutSessionCustomerCreation, CreateCheckoutSessionLineItems,
@@ -232,6 +234,18 @@ impl BillingProvider for StripeProvider {
     ) -> Result<InvoicePreview, BillingError> {
         let preview = CreatePreviewInvoice::new().customer(customer_id).subscription(subscription_id);
         self.call("preview invoice", &preview).await?.preview()
+    }
+
+    /// `trial_end` moves the trial; `proration_behavior=none` so the move itself bills nothing.
+    async fn extend_trial(
+        &self,
+        subscription_id: &str,
+        trial_end: DateTime<Utc>,
+    ) -> Result<SubscriptionData, BillingError> {
+        let update = UpdateSubscription::new(subscription_id)
+            .trial_end(UpdateSubscriptionTrialEnd::Timestamp(trial_end.timestamp()))
+            .proration_behavior(UpdateSubscriptionProrationBehavior::None);
+        self.call("update subscription", &update).await?.subscription()
     }
 
     async fn fetch_subscription(&self, subscription_id: &str) -> Result<SubscriptionData, BillingError> {

@@ -1,6 +1,6 @@
 //! `/admin/workspaces`: search and page through workspaces; `/admin/workspaces/{id}`: one
 //! workspace with its members, subscription, credits, invoices, events and audit entries,
-//! the credit grant/revoke form, and "sync from the provider now".
+//! the credit grant/revoke form, "sync from the provider now" and "extend the trial".
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -9,8 +9,10 @@ use serde::Deserialize;
 use super::views::{AuditView, Pager, audit_views, maybe_when, money, operator, query, when};
 use crate::domain::admin_query::{Page, WorkspaceSearch};
 use crate::domain::ids::WorkspaceId;
+use crate::domain::normalized::SubscriptionStatus;
 use crate::error::AppResult;
 use crate::services::console::bad_field;
+use crate::services::console::extend_trial::{MAX_DAYS, extend_trial};
 use crate::services::console::grant_credits::{CreditChange, change_credits};
 use crate::services::console::workspaces::{Listed, WorkspaceDetail, detail, list};
 use crate::services::reconcile::{Scope, reconcile};
@@ -21,7 +23,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/workspaces", web::get().to(index))
         .route("/workspaces/{id}", web::get().to(show))
         .route("/workspaces/{id}/credits", web::post().to(credits))
-        .route("/workspaces/{id}/sync", web::post().to(sync));
+        .route("/workspaces/{id}/sync", web::post().to(sync))
+        .route("/workspaces/{id}/trial", web::post().to(trial));
 }
 
 #[derive(Deserialize)]
@@ -92,6 +95,9 @@ struct DetailPage {
     /// When a scheduled cancellation ends the subscription.
     cancels: String,
     audit: Vec<AuditView>,
+    /// Whether the trial can be extended (the subscription is trialing).
+    trialing: bool,
+    max_trial_days: i64,
 }
 
 impl DetailPage {
@@ -115,6 +121,8 @@ async fn show(state: web::Data<AppState>, admin: AdminAccess, id: web::Path<i64>
         layout: Layout::for_admin(&format!("Workspace {}", d.workspace.name), &admin),
         mrr: money(d.mrr_minor, &d.plan.currency),
         cancels: maybe_when(&d.workspace.cancel_at.or(d.workspace.current_period_end)),
+        trialing: d.workspace.subscription_status == Some(SubscriptionStatus::Trialing),
+        max_trial_days: MAX_DAYS,
         d,
         audit,
     })
@@ -161,5 +169,22 @@ async fn sync(
         (None, None) => (FlashKind::Success, "Synced from the provider: nothing differed.".to_owned()),
     };
     set_flash(&admin.session, kind, message);
+    Ok(redirect(&format!("/admin/workspaces/{id}")))
+}
+
+#[derive(Deserialize)]
+struct TrialForm {
+    days: String,
+}
+
+/// Extends the trial at the provider, then here (see the service).
+async fn trial(
+    state: web::Data<AppState>,
+    id: web::Path<i64>,
+    AdminForm { admin, form }: AdminForm<TrialForm>,
+) -> AppResult<HttpResponse> {
+    let id = WorkspaceId(id.into_inner());
+    let after = extend_trial(&state, operator(&admin), id, &form.days).await?;
+    set_flash(&admin.session, FlashKind::Success, format!("Trial extended: it now ends {}.", maybe_when(&after)));
     Ok(redirect(&format!("/admin/workspaces/{id}")))
 }

@@ -1,12 +1,14 @@
 //! The admin console's use cases: the overview, the workspace directory and its actions
-//! (credit grants and revocations), the webhook event log (replay, dismiss) and catalog
-//! edits. Every change is written to the audit log in the same transaction as the change
-//! itself (replays, which go through the webhook path, right after it), naming the
+//! (credit grants and revocations, trial extensions), the webhook event log (replay, dismiss)
+//! and catalog edits. Every change is written to the audit log in the same transaction as the
+//! change itself (replays, which go through the webhook path, right after it; a trial
+//! extension with the provider's answer, once the provider has moved the trial), naming the
 //! administrator, the state before and after, and the reason.
 
 pub mod catalog_edit;
 pub mod dismiss_event;
 pub mod events;
+pub mod extend_trial;
 pub mod grant_credits;
 pub mod overview;
 pub mod replay_event;

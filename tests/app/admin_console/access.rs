@@ -48,6 +48,7 @@ fn actions(ws: i64, ev: i64) -> Vec<(String, Vec<(&'static str, &'static str)>)>
             vec![("bucket", "purchased"), ("direction", "grant"), ("amount", "5"), ("reason", "x")],
         ),
         (format!("/admin/workspaces/{ws}/sync"), vec![]),
+        (format!("/admin/workspaces/{ws}/trial"), vec![("days", "7")]),
         (format!("/admin/events/{ev}/replay"), vec![]),
         (format!("/admin/events/{ev}/ignore"), vec![("reason", "x")]),
         ("/admin/catalog/plans".to_owned(), plan.clone()),

@@ -1,10 +1,11 @@
 //! The admin console: who reaches it, CSRF on its actions, the overview, the workspace
-//! directory and credit grants, the webhook event log with replay and ignore, and catalog
-//! edits — each action checked in the database and in the audit log.
+//! directory, credit grants and trial extensions, the webhook event log with replay and
+//! ignore, and catalog edits — each action checked in the database and in the audit log.
 
 mod access;
 mod catalog;
 mod events;
+mod trials;
 mod workspaces;
 
 use tollgate::models::{AuditEntry, instance_admin, user::User};

@@ -249,3 +249,21 @@ async fn an_unreachable_chargebee_is_unavailable() {
     let err = provider.fetch_subscription("sub_1").await.unwrap_err();
     assert!(matches!(err, BillingError::Unavailable(_)), "{err}");
 }
+
+#[actix_web::test]
+async fn extend_trial_changes_the_term_end_of_the_trial() {
+    let (fake, provider) = FakeChargebee::start().await;
+    let mut extended = subscription("sub_1", "in_trial", &["pro-USD-monthly"]);
+    extended["trial_end"] = json!(1_702_592_000);
+    extended["current_term_end"] = json!(1_702_592_000);
+    fake.answer("POST", "subscriptions/sub_1/change_term_end", 200, subscription_answer(extended));
+
+    let end = chrono::DateTime::from_timestamp(1_702_592_000, 0).unwrap();
+    let sub = provider.extend_trial("sub_1", end).await.unwrap();
+
+    assert_eq!(sub.status, Some(SubscriptionStatus::Trialing));
+    assert_eq!(sub.trial_end, Some(end));
+    let sent = fake.only_request();
+    assert_eq!((sent.method.as_str(), sent.path.as_str()), ("POST", "/api/v2/subscriptions/sub_1/change_term_end"));
+    assert_eq!(sent.form(), map(&[("term_ends_at", "1702592000")]));
+}
