@@ -3,7 +3,8 @@
 # loopback: the hot read paths, credit spending, and durable webhook ingestion (20,000 signed
 # events for one workspace, and 20,000 spread over 1,000 workspaces), each checked against
 # the database afterwards. With BENCH_DATABASE_URL=postgres://… it also runs two instances on
-# one fresh PostgreSQL database; BENCH_KEEP=1 keeps the databases and server logs. Usage: benches/run.sh [seconds per read endpoint, default 10]
+# one fresh PostgreSQL database; BENCH_KEEP=1 keeps the databases and server logs.
+# Usage: benches/run.sh [seconds per read endpoint, default 10]
 # — prints a table and writes benches/results/<date>.txt. Not part of CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
