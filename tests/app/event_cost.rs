@@ -108,3 +108,32 @@ async fn the_ten_thousandth_ended_subscription_costs_what_the_tenth_does() {
     );
     assert_eq!(app.plan_code(ws), "free");
 }
+
+#[derive(QueryableByName)]
+struct PlanStep {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    detail: String,
+}
+
+/// After each event the workspace's other pending events are read. However long its history,
+/// that read goes to the pending rows through an index, not through every event it ever had
+/// (checked on SQLite, whose planner picks an index by its shape, not by statistics).
+#[actix_web::test]
+async fn the_pending_events_of_a_workspace_are_found_without_reading_its_history() {
+    let app = spawn_app().await;
+    let plan: Option<Vec<PlanStep>> = app.with_db(|conn| match conn {
+        tollgate::db::DbConnection::Sqlite(c) => Some(
+            diesel::sql_query(
+                "EXPLAIN QUERY PLAN SELECT id FROM billing_events WHERE workspace_id = 1 AND status = 'pending' \
+                 AND id <> 0 ORDER BY provider_created_at, id",
+            )
+            .load(c)
+            .unwrap(),
+        ),
+        _ => None,
+    });
+    if let Some(plan) = plan {
+        let steps: Vec<&str> = plan.iter().map(|s| s.detail.as_str()).collect();
+        assert!(steps.iter().any(|s| s.contains("billing_events_pending_idx") && s.contains("status=?")), "{steps:?}");
+    }
+}

@@ -1,0 +1,1 @@
+DROP INDEX billing_events_pending_idx;
