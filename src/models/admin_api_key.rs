@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use super::api_key::LAST_USED_GRANULARITY;
 use crate::db::DbConnection;
 use crate::domain::ids::UserId;
+use crate::models::limit_rows::LimitRows;
 use crate::schema::admin_api_keys;
 
 #[derive(Debug, Clone, Queryable)]
@@ -42,7 +43,7 @@ impl AdminApiKey {
         admin_api_keys::table
             .filter(admin_api_keys::key_hash.eq(key_hash))
             .filter(admin_api_keys::revoked_at.is_null())
-            .first(conn)
+            .first_row(conn)
             .optional()
     }
 

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConnection;
 use crate::domain::ids::{UserId, WorkspaceId};
+use crate::models::limit_rows::LimitRows;
 use crate::schema::api_keys;
 
 #[derive(Debug, Clone, Queryable)]
@@ -53,7 +54,7 @@ impl ApiKey {
     }
 
     pub fn find_by_hash(conn: &mut DbConnection, key_hash: &str) -> QueryResult<Option<ApiKey>> {
-        api_keys::table.filter(api_keys::key_hash.eq(key_hash)).first(conn).optional()
+        api_keys::table.filter(api_keys::key_hash.eq(key_hash)).first_row(conn).optional()
     }
 
     /// Revokes one of the workspace's keys; 0 when it has no such working key.

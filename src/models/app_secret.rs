@@ -4,10 +4,11 @@
 use diesel::prelude::*;
 
 use crate::db::{DbConnection, is_unique_violation};
+use crate::models::limit_rows::LimitRows;
 use crate::schema::app_secrets;
 
 pub fn find(conn: &mut DbConnection, name: &str) -> QueryResult<Option<String>> {
-    app_secrets::table.find(name).select(app_secrets::value).first(conn).optional()
+    app_secrets::table.find(name).select(app_secrets::value).first_row(conn).optional()
 }
 
 /// Stores a new secret. False when another instance stored one under the same name first.

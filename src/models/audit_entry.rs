@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConnection;
 use crate::domain::ids::{UserId, WorkspaceId};
+use crate::models::limit_rows::LimitRows;
 use crate::schema::audit_log;
 
 #[derive(Debug, Clone, Queryable, Identifiable)]
@@ -59,7 +60,7 @@ impl AuditEntry {
             .filter(audit_log::subject_type.eq(subject_type))
             .filter(audit_log::subject_id.eq(subject_id))
             .order(audit_log::id.desc())
-            .limit(limit)
+            .limit_rows(limit)
             .load(conn)
     }
 
@@ -72,11 +73,11 @@ impl AuditEntry {
         audit_log::table
             .filter(audit_log::workspace_id.eq(workspace_id))
             .order(audit_log::id.desc())
-            .limit(limit)
+            .limit_rows(limit)
             .load(conn)
     }
 
     pub fn recent(conn: &mut DbConnection, limit: i64) -> QueryResult<Vec<AuditEntry>> {
-        audit_log::table.order(audit_log::id.desc()).limit(limit).load(conn)
+        audit_log::table.order(audit_log::id.desc()).limit_rows(limit).load(conn)
     }
 }

@@ -5,12 +5,13 @@ use diesel::prelude::*;
 
 use super::AuditEntry;
 use crate::db::DbConnection;
+use crate::models::limit_rows::LimitRows;
 use crate::schema::audit_log;
 
 pub fn for_subject_types(conn: &mut DbConnection, kinds: &[&str], limit: i64) -> QueryResult<Vec<AuditEntry>> {
     audit_log::table
         .filter(audit_log::subject_type.eq_any(kinds.iter().map(|k| (*k).to_owned()).collect::<Vec<_>>()))
         .order(audit_log::id.desc())
-        .limit(limit)
+        .limit_rows(limit)
         .load(conn)
 }

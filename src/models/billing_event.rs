@@ -8,6 +8,7 @@ use crate::db::{DbConnection, is_unique_violation};
 use crate::domain::ids::WorkspaceId;
 use crate::domain::normalized::{NormalizedEvent, Provider};
 use crate::domain::sql::text_enum_sql;
+use crate::models::limit_rows::LimitRows;
 use crate::schema::billing_events;
 
 /// Where an event is in its life.
@@ -109,7 +110,7 @@ impl BillingEvent {
         billing_events::table
             .filter(billing_events::provider.eq(provider))
             .filter(billing_events::event_id.eq(event_id))
-            .first(conn)
+            .first_row(conn)
             .optional()
     }
 
@@ -170,12 +171,12 @@ impl BillingEvent {
             .filter(billing_events::status.eq_any([EventStatus::Pending, EventStatus::Failed]))
             .filter(billing_events::next_attempt_at.le(now))
             .order(billing_events::next_attempt_at.asc())
-            .limit(limit)
+            .limit_rows(limit)
             .load(conn)
     }
 
     pub fn recent(conn: &mut DbConnection, limit: i64) -> QueryResult<Vec<BillingEvent>> {
-        billing_events::table.order(billing_events::id.desc()).limit(limit).load(conn)
+        billing_events::table.order(billing_events::id.desc()).limit_rows(limit).load(conn)
     }
 
     /// A workspace's newest events, newest first.
@@ -187,7 +188,7 @@ impl BillingEvent {
         billing_events::table
             .filter(billing_events::workspace_id.eq(workspace))
             .order(billing_events::id.desc())
-            .limit(limit)
+            .limit_rows(limit)
             .load(conn)
     }
 

@@ -12,6 +12,7 @@ use crate::domain::normalized::Provider;
 use crate::schema::billing_events;
 
 use super::billing_event::EventStatus;
+use crate::models::limit_rows::LimitRows;
 
 /// One row of the event log.
 #[derive(Debug, Clone, Queryable)]
@@ -77,7 +78,7 @@ pub fn search(conn: &mut DbConnection, filter: &EventFilter, page: Page) -> Quer
 
 /// One event by its row id.
 pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<BillingEvent>> {
-    billing_events::table.find(id).first(conn).optional()
+    billing_events::table.find(id).first_row(conn).optional()
 }
 
 /// Sets a pending or failed event aside: `dismissed`, no further attempt, `note` as its

@@ -9,6 +9,7 @@ use diesel::sql_types::BigInt;
 use super::Workspace;
 use crate::db::DbConnection;
 use crate::domain::normalized::SubscriptionStatus;
+use crate::models::limit_rows::LimitRows;
 use crate::schema::{capacity_snapshots, credit_ledger, credit_spends, plans, workspaces};
 
 #[derive(Debug, Clone, Queryable, Identifiable)]
@@ -72,7 +73,7 @@ impl NewCapacitySnapshot {
 
 impl CapacitySnapshot {
     pub fn recent(conn: &mut DbConnection, limit: i64) -> QueryResult<Vec<CapacitySnapshot>> {
-        capacity_snapshots::table.order(capacity_snapshots::taken_at.desc()).limit(limit).load(conn)
+        capacity_snapshots::table.order(capacity_snapshots::taken_at.desc()).limit_rows(limit).load(conn)
     }
 
     /// Snapshots taken since `since`, oldest first.

@@ -6,11 +6,12 @@
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
+use crate::models::limit_rows::LimitRows;
 use crate::schema::catalog_versions;
 
 const ROW: i64 = 1;
 
 /// (epoch, version) of the catalog as committed now.
 pub fn current(conn: &mut DbConnection) -> QueryResult<(String, i64)> {
-    catalog_versions::table.find(ROW).select((catalog_versions::epoch, catalog_versions::version)).first(conn)
+    catalog_versions::table.find(ROW).select((catalog_versions::epoch, catalog_versions::version)).first_row(conn)
 }

@@ -11,6 +11,7 @@ use crate::db::DbConnection;
 use crate::domain::ids::WorkspaceId;
 use crate::domain::money::Interval;
 use crate::domain::normalized::Provider;
+use crate::models::limit_rows::LimitRows;
 use crate::schema::checkout_sessions;
 
 #[derive(Debug, Clone, Queryable)]
@@ -68,7 +69,7 @@ impl CheckoutSession {
         checkout_sessions::table
             .filter(checkout_sessions::provider.eq(provider))
             .filter(checkout_sessions::checkout_id.eq(checkout_id))
-            .first(conn)
+            .first_row(conn)
             .optional()
     }
 
@@ -83,7 +84,7 @@ impl CheckoutSession {
             .filter(checkout_sessions::subscription_id.eq(subscription_id))
             .filter(checkout_sessions::purchase.eq("plan"))
             .order(checkout_sessions::id.desc())
-            .first(conn)
+            .first_row(conn)
             .optional()
     }
 

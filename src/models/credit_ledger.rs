@@ -13,6 +13,7 @@ use diesel::sql_types::BigInt;
 use crate::db::{DbConnection, is_unique_violation};
 use crate::domain::credits::{CreditBalance, CreditBucket};
 use crate::domain::ids::WorkspaceId;
+use crate::models::limit_rows::LimitRows;
 use crate::schema::{credit_balances, credit_ledger};
 
 #[derive(Debug, Clone, Queryable, Identifiable)]
@@ -107,7 +108,7 @@ impl CreditEntry {
         let row: Option<(i64, i64)> = credit_balances::table
             .find(workspace_id)
             .select((credit_balances::monthly, credit_balances::purchased))
-            .first(conn)
+            .first_row(conn)
             .optional()?;
         Ok(row.map(|(monthly, purchased)| CreditBalance { monthly, purchased }).unwrap_or_default())
     }
@@ -146,7 +147,7 @@ impl CreditEntry {
         credit_ledger::table
             .filter(credit_ledger::workspace_id.eq(workspace_id))
             .order(credit_ledger::id.desc())
-            .limit(limit)
+            .limit_rows(limit)
             .load(conn)
     }
 
@@ -163,7 +164,7 @@ impl CreditEntry {
             .filter(credit_ledger::delta.gt(0))
             .filter(credit_ledger::reference.eq_any(references))
             .select((credit_ledger::delta, credit_ledger::reason))
-            .first(conn)
+            .first_row(conn)
             .optional()
     }
 

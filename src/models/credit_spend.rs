@@ -8,6 +8,7 @@ use diesel::sql_types::{BigInt, Text, Timestamp};
 
 use crate::db::DbConnection;
 use crate::domain::ids::WorkspaceId;
+use crate::models::limit_rows::LimitRows;
 use crate::schema::credit_spends;
 
 #[derive(Debug, Clone, Queryable)]
@@ -60,7 +61,7 @@ impl CreditSpend {
         credit_spends::table
             .filter(credit_spends::workspace_id.eq(workspace_id))
             .filter(credit_spends::idempotency_key.eq(key))
-            .first(conn)
+            .first_row(conn)
             .optional()
     }
 

@@ -7,6 +7,7 @@ use crate::db::DbConnection;
 use crate::domain::ids::WorkspaceId;
 use crate::domain::invoice_rows::{ReportedInvoice, supersedes};
 use crate::domain::normalized::Provider;
+use crate::models::limit_rows::LimitRows;
 use crate::schema::invoices;
 
 #[derive(Debug, Clone, Queryable, Identifiable)]
@@ -56,7 +57,7 @@ impl Invoice {
         invoices::table
             .filter(invoices::workspace_id.eq(workspace_id))
             .order((invoices::issued_at.desc(), invoices::id.desc()))
-            .limit(limit)
+            .limit_rows(limit)
             .load(conn)
     }
 
@@ -68,7 +69,7 @@ impl Invoice {
             .filter(invoices::provider.eq(fields.provider))
             .filter(invoices::provider_invoice_id.eq(&fields.provider_invoice_id))
             .select((invoices::id, invoices::status, invoices::state_at))
-            .first(conn)
+            .first_row(conn)
             .optional()?;
         let now = super::now();
         match existing {

@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
+use crate::models::limit_rows::LimitRows;
 use crate::schema::job_runs;
 
 #[derive(Debug, Clone, Queryable)]
@@ -59,12 +60,12 @@ impl JobRun {
 
     /// A job's newest run.
     pub fn latest(conn: &mut DbConnection, job: &str) -> QueryResult<Option<JobRun>> {
-        job_runs::table.filter(job_runs::job.eq(job)).order(job_runs::id.desc()).first(conn).optional()
+        job_runs::table.filter(job_runs::job.eq(job)).order(job_runs::id.desc()).first_row(conn).optional()
     }
 
     /// A job's runs, newest first.
     pub fn for_job(conn: &mut DbConnection, job: &str, limit: i64) -> QueryResult<Vec<JobRun>> {
-        job_runs::table.filter(job_runs::job.eq(job)).order(job_runs::id.desc()).limit(limit).load(conn)
+        job_runs::table.filter(job_runs::job.eq(job)).order(job_runs::id.desc()).limit_rows(limit).load(conn)
     }
 }
 

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use crate::db::DbConnection;
 use crate::domain::ids::{UserId, WorkspaceId};
 use crate::domain::members::Role;
+use crate::models::limit_rows::LimitRows;
 use crate::schema::{memberships, users, workspaces};
 
 #[derive(Debug, Clone, Queryable, Identifiable)]
@@ -35,7 +36,7 @@ impl Membership {
         memberships::table
             .filter(memberships::workspace_id.eq(workspace_id))
             .filter(memberships::user_id.eq(user_id))
-            .first(conn)
+            .first_row(conn)
             .optional()
     }
 

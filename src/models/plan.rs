@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use crate::db::DbConnection;
 use crate::domain::catalog::{Plan, PlanFields};
 use crate::domain::ids::PlanId;
+use crate::models::limit_rows::LimitRows;
 use crate::schema::{plans, workspaces};
 
 #[derive(Queryable)]
@@ -124,11 +125,11 @@ fn rows(found: Vec<PlanRow>) -> Vec<Plan> {
 
 impl Plan {
     pub fn find(conn: &mut DbConnection, id: PlanId) -> QueryResult<Plan> {
-        plans::table.find(id).first::<PlanRow>(conn).map(Plan::from)
+        plans::table.find(id).first_row::<PlanRow>(conn).map(Plan::from)
     }
 
     pub fn find_by_code(conn: &mut DbConnection, code: &str) -> QueryResult<Option<Plan>> {
-        Ok(plans::table.filter(plans::code.eq(code)).first::<PlanRow>(conn).optional()?.map(Plan::from))
+        Ok(plans::table.filter(plans::code.eq(code)).first_row::<PlanRow>(conn).optional()?.map(Plan::from))
     }
 
     /// Every plan, archived ones too, in display order.
@@ -146,7 +147,11 @@ impl Plan {
 
     /// The plan new workspaces start on and ended subscriptions fall back to.
     pub fn default_plan(conn: &mut DbConnection) -> QueryResult<Plan> {
-        plans::table.filter(plans::is_default.eq(true)).order(plans::id.asc()).first::<PlanRow>(conn).map(Plan::from)
+        plans::table
+            .filter(plans::is_default.eq(true))
+            .order(plans::id.asc())
+            .first_row::<PlanRow>(conn)
+            .map(Plan::from)
     }
 
     pub fn insert(conn: &mut DbConnection, fields: &PlanFields) -> QueryResult<Plan> {

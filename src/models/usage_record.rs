@@ -8,6 +8,7 @@ use diesel::sql_types::BigInt;
 
 use crate::db::DbConnection;
 use crate::domain::ids::WorkspaceId;
+use crate::models::limit_rows::LimitRows;
 use crate::schema::usage_records;
 
 /// Whether a recorded row counts (200) or was refused (402, kept for its idempotency key).
@@ -54,7 +55,7 @@ impl UsageRecord {
         usage_records::table
             .filter(usage_records::workspace_id.eq(workspace_id))
             .filter(usage_records::idempotency_key.eq(key))
-            .first(conn)
+            .first_row(conn)
             .optional()
     }
 

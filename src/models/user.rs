@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConnection;
 use crate::domain::ids::UserId;
+use crate::models::limit_rows::LimitRows;
 use crate::schema::users;
 
 #[derive(Debug, Clone, Queryable, Identifiable)]
@@ -34,11 +35,11 @@ impl NewUser<'_> {
 
 impl User {
     pub fn find(conn: &mut DbConnection, id: UserId) -> QueryResult<User> {
-        users::table.find(id).first(conn)
+        users::table.find(id).first_row(conn)
     }
 
     pub fn find_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option<User>> {
-        users::table.filter(users::email.eq(email.trim().to_lowercase())).first(conn).optional()
+        users::table.filter(users::email.eq(email.trim().to_lowercase())).first_row(conn).optional()
     }
 
     pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConnection;
 use crate::domain::ids::UserId;
+use crate::models::limit_rows::LimitRows;
 use crate::models::user::User;
 use crate::schema::{user_sessions, users};
 
@@ -40,7 +41,7 @@ pub fn find_user(
         .filter(user_sessions::user_id.eq(user_id))
         .filter(user_sessions::expires_at.gt(now))
         .select((users::all_columns, user_sessions::expires_at))
-        .first(conn)
+        .first_row(conn)
         .optional()
 }
 

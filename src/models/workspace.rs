@@ -8,6 +8,7 @@ use crate::domain::ids::{PlanId, WorkspaceId};
 use crate::domain::money::Interval;
 use crate::domain::names::WorkspaceName;
 use crate::domain::normalized::{Provider, SubscriptionStatus};
+use crate::models::limit_rows::LimitRows;
 use crate::schema::{plans, workspaces};
 
 #[derive(Debug, Clone, Queryable, Identifiable)]
@@ -74,7 +75,7 @@ pub type PayingPrices = (Option<Interval>, Option<i64>, Option<i64>);
 
 impl Workspace {
     pub fn find(conn: &mut DbConnection, id: WorkspaceId) -> QueryResult<Workspace> {
-        workspaces::table.find(id).first(conn)
+        workspaces::table.find(id).first_row(conn)
     }
 
     pub fn exists(conn: &mut DbConnection, id: WorkspaceId) -> QueryResult<bool> {
@@ -153,7 +154,7 @@ impl Workspace {
             .filter(workspaces::billing_provider.eq(provider))
             .filter(workspaces::provider_customer_id.eq(customer_id))
             .order(workspaces::id.asc())
-            .first(conn)
+            .first_row(conn)
             .optional()
     }
 
@@ -165,7 +166,7 @@ impl Workspace {
         workspaces::table
             .filter(workspaces::billing_provider.eq(provider))
             .filter(workspaces::provider_subscription_id.eq(subscription_id))
-            .first(conn)
+            .first_row(conn)
             .optional()
     }
 

@@ -10,6 +10,7 @@ use crate::db::DbConnection;
 use crate::domain::addons::{AddonState, AddonStatus};
 use crate::domain::catalog::Addon;
 use crate::domain::ids::{AddonId, WorkspaceId};
+use crate::models::limit_rows::LimitRows;
 use crate::schema::{addons, workspace_addons};
 
 #[derive(Debug, Clone, Queryable, Identifiable)]
@@ -132,7 +133,7 @@ impl WorkspaceAddon {
         workspace_addons::table
             .filter(workspace_addons::provider_subscription_id.eq(subscription_id))
             .select(workspace_addons::workspace_id)
-            .first(conn)
+            .first_row(conn)
             .optional()
     }
 
