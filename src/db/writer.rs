@@ -18,7 +18,9 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use diesel::Connection;
+use diesel::backend::Backend;
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::{Connection, RunQueryDsl};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{DbConnection, DbPool, begin_write, commit, rollback};
@@ -61,8 +63,8 @@ where
 {
     fn run(self: Box<Self>, conn: &mut DbConnection) -> Answer {
         let Work { work, recover, reply } = *self;
-        // A nested `transaction` is a savepoint: a failed piece of work leaves no trace.
-        let result = conn.transaction(work);
+        // In a savepoint of its own: a failed piece of work leaves no trace.
+        let result = in_savepoint(conn, work);
         if let (Err(e), Some(recover)) = (&result, recover)
             && let Err(failed) = conn.transaction(|conn| recover(conn, e))
         {
@@ -78,6 +80,53 @@ where
         let _ = self.reply.send(Err(why));
     }
 }
+
+/// Runs `work` in a savepoint of the batch's transaction, so its failure rolls back alone.
+/// On SQLite the savepoint statements are prepared once per connection and reused: diesel's
+/// nested `transaction` sends them as text that SQLite parses anew every time, which was an
+/// eighth of the writer's time under load. PostgreSQL keeps diesel's own savepoints.
+fn in_savepoint<T, E, F>(conn: &mut DbConnection, work: F) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+{
+    if !matches!(conn, DbConnection::Sqlite(_)) {
+        return conn.transaction(work);
+    }
+    StaticSql("SAVEPOINT queued_write").execute(conn)?;
+    let result = work(conn);
+    let released = match &result {
+        Ok(_) => StaticSql("RELEASE queued_write").execute(conn),
+        Err(_) => Err(diesel::result::Error::RollbackTransaction),
+    };
+    if released.is_err() {
+        StaticSql("ROLLBACK TO queued_write").execute(conn)?;
+        StaticSql("RELEASE queued_write").execute(conn)?;
+    }
+    match (result, released) {
+        (Ok(_), Err(e)) => Err(e.into()),
+        (result, _) => result,
+    }
+}
+
+/// A fixed statement that diesel's statement cache keeps prepared (keyed by its text), unlike
+/// `sql_query` and `batch_execute`, which prepare theirs on every run.
+#[derive(Debug, Clone, Copy)]
+struct StaticSql(&'static str);
+
+impl QueryId for StaticSql {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<DB: Backend> QueryFragment<DB> for StaticSql {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> diesel::QueryResult<()> {
+        out.push_sql(self.0);
+        Ok(())
+    }
+}
+
+impl<Conn> RunQueryDsl<Conn> for StaticSql {}
 
 /// The handle the app submits writes through. Cloning shares one writer.
 #[derive(Clone)]

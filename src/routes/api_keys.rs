@@ -59,7 +59,12 @@ pub async fn section(state: &AppState, access: &WorkspaceAccess) -> AppResult<Ap
     })
 }
 
+/// The key just created, shown once. Only a session that holds one is changed (a change
+/// sends the cookie again).
 fn take_new_key(session: &Session) -> Option<String> {
+    if !session.contains_key(NEW_KEY) {
+        return None;
+    }
     session.remove_as::<String>(NEW_KEY).and_then(Result::ok)
 }
 

@@ -185,7 +185,12 @@ impl FromRequest for WorkspaceAccess {
             };
             // Not a member looks exactly like a workspace that does not exist.
             let (workspace, plan, role) = found.ok_or(AppError::NotFound)?;
-            if let Err(e) = session.insert(keys::WORKSPACE, workspace.id.0) {
+            // Only a change is written: any insert makes the session middleware encrypt and send
+            // the cookie again.
+            let remembered = session.get::<i64>(keys::WORKSPACE).ok().flatten();
+            if remembered != Some(workspace.id.0)
+                && let Err(e) = session.insert(keys::WORKSPACE, workspace.id.0)
+            {
                 log::warn!("could not remember current workspace: {e}");
             }
             Ok(WorkspaceAccess { user, nav, session, workspace, plan, role, demo })

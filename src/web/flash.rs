@@ -36,6 +36,11 @@ pub fn set_flash(session: &Session, kind: FlashKind, message: impl Into<String>)
     }
 }
 
+/// The notice waiting in the session, removed as it is read. Only a session that holds one is
+/// touched: any removal makes the session middleware encrypt and send the cookie again.
 pub fn take_flash(session: &Session) -> Option<Flash> {
+    if !session.contains_key(keys::FLASH) {
+        return None;
+    }
     session.remove_as::<Flash>(keys::FLASH).and_then(Result::ok)
 }
