@@ -69,6 +69,11 @@ impl ApiKey {
         .execute(conn)
     }
 
+    /// Whether a use at `now` is worth recording (none within [`LAST_USED_GRANULARITY`]).
+    pub fn needs_touch(&self, now: NaiveDateTime) -> bool {
+        self.last_used_at.is_none_or(|at| at < now - LAST_USED_GRANULARITY)
+    }
+
     /// Records a use, unless one was recorded within [`LAST_USED_GRANULARITY`].
     pub fn touch(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResult<usize> {
         diesel::update(

@@ -4,7 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::{DbConnection, is_unique_violation};
+use crate::db::{DbConnection, is_unique_violation, isolate_failure};
 use crate::domain::ids::WorkspaceId;
 use crate::domain::normalized::{NormalizedEvent, Provider};
 use crate::domain::sql::text_enum_sql;
@@ -114,14 +114,14 @@ impl BillingEvent {
             .optional()
     }
 
-    /// Records a received event as pending, in a savepoint so that losing the unique-key race
-    /// leaves the caller's transaction usable.
+    /// Records a received event as pending; losing the unique-key race leaves the caller's
+    /// transaction usable.
     pub fn insert_received(
         conn: &mut DbConnection,
         event: &NormalizedEvent,
         payload: &str,
     ) -> QueryResult<InsertEvent> {
-        let inserted = conn.transaction(|conn| {
+        let inserted = isolate_failure(conn, |conn| {
             diesel::insert_into(billing_events::table)
                 .values((
                     billing_events::provider.eq(event.provider),

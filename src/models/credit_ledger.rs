@@ -10,7 +10,7 @@ use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
-use crate::db::{DbConnection, is_unique_violation};
+use crate::db::{DbConnection, atomically, is_unique_violation, isolate_failure};
 use crate::domain::credits::{CreditBalance, CreditBucket};
 use crate::domain::ids::WorkspaceId;
 use crate::models::limit_rows::LimitRows;
@@ -44,22 +44,25 @@ pub struct NewCreditEntry<'a> {
 const SUM_DELTA: &str = "CAST(COALESCE(SUM(delta), 0) AS BIGINT)";
 
 impl NewCreditEntry<'_> {
-    /// Appends the entry. Returns `false`, changing nothing, when an entry with the same
-    /// idempotency key exists. Runs in a savepoint so a duplicate does not poison the
-    /// caller's transaction (PostgreSQL aborts a transaction on any failed statement).
+    /// Appends the entry and moves the balance, atomically. Returns `false`, changing nothing,
+    /// when an entry with the same idempotency key exists; a duplicate leaves the caller's
+    /// transaction usable. Any other failure is returned for the transaction to roll back.
     pub fn insert(&self, conn: &mut DbConnection) -> QueryResult<bool> {
-        let result = conn.transaction(|conn| {
+        atomically(conn, |conn| {
             let now = super::now();
-            diesel::insert_into(credit_ledger::table)
-                .values((self, credit_ledger::created_at.eq(now)))
-                .execute(conn)?;
-            add_to_balance(conn, self.workspace_id, self.bucket, self.delta, now)
-        });
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if is_unique_violation(&e) => Ok(false),
-            Err(e) => Err(e),
-        }
+            let inserted = isolate_failure(conn, |conn| {
+                diesel::insert_into(credit_ledger::table)
+                    .values((self, credit_ledger::created_at.eq(now)))
+                    .execute(conn)
+            });
+            match inserted {
+                Ok(_) => {}
+                Err(e) if is_unique_violation(&e) => return Ok(false),
+                Err(e) => return Err(e),
+            }
+            add_to_balance(conn, self.workspace_id, self.bucket, self.delta, now)?;
+            Ok(true)
+        })
     }
 }
 

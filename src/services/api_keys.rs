@@ -80,7 +80,11 @@ pub fn authenticate(conn: &mut DbConnection, token: &str, now: DateTime<Utc>) ->
     if key.revoked_at.is_some() {
         return Err(AppError::invalid_api_key("That API key has been revoked."));
     }
-    ApiKey::touch(conn, key.id, now.naive_utc())?;
+    // Checked here first: on SQLite an UPDATE takes the write lock even when it matches no
+    // row, and a busy key would queue behind the writer on every request.
+    if key.needs_touch(now.naive_utc()) {
+        ApiKey::touch(conn, key.id, now.naive_utc())?;
+    }
     let workspace = Workspace::find(conn, key.workspace_id)?;
     Ok((key, workspace))
 }

@@ -1,7 +1,8 @@
 //! The shape of `src/`, checked so it stays the way README's Layout describes it: the
 //! top-level modules import each other in one direction only (no circles), the layers keep
 //! their rules (the domain is pure, models know no use cases, the sandbox is a component of
-//! its own), and no file grows past what can be read in one sitting.
+//! its own), no file grows past what can be read in one sitting, and queries keep their row
+//! limits in the SQL text.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -137,4 +138,28 @@ fn no_source_file_is_longer_than_one_sitting() {
         })
         .collect();
     assert!(long.is_empty(), "split these files (over {MAX_LINES} lines): {long:?}");
+}
+
+#[test]
+fn queries_write_their_row_limits_into_the_sql() {
+    // A bound LIMIT makes SQLite plan the statement again every time it runs (see
+    // `models::limit_rows`): queries use `first_row` and `limit_rows` instead.
+    let mut files = Vec::new();
+    rust_files(&src().join("models"), &mut files);
+    let bound: Vec<String> = files
+        .iter()
+        .flat_map(|f| {
+            let source = std::fs::read_to_string(f).unwrap();
+            let name = f.strip_prefix(src()).unwrap().display().to_string();
+            source
+                .lines()
+                .enumerate()
+                .filter(|(_, line)| {
+                    line.contains(".first(conn") || line.contains(".first::<") || line.contains(".limit(limit")
+                })
+                .map(|(n, _)| format!("{name}:{}", n + 1))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(bound.is_empty(), "bound row limits: {bound:?}");
 }

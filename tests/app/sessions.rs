@@ -105,3 +105,27 @@ async fn sessions_are_stored_hashed_expire_and_stay_alive_while_used() {
     app.with_db(|conn| tollgate::services::jobs::prune_expired(conn, now()).unwrap());
     assert!(session_rows(&app, "regular@example.com").is_empty());
 }
+
+#[actix_web::test]
+async fn signed_in_pages_that_change_nothing_send_no_cookie() {
+    let app = spawn_app().await;
+    let ws = app.signup("reader@example.com").await;
+    let settings = format!("/w/{ws}/settings");
+    // The first visits may store what the session lacks (a form token, the current workspace).
+    app.get(&settings).await;
+    app.get(&format!("/w/{ws}/billing")).await;
+    for page in ["/pricing".to_owned(), format!("/w/{ws}/billing"), settings.clone(), "/api/me".to_owned()] {
+        let res = app.get(&page).await;
+        assert_eq!(res.status().as_u16(), 200, "{page}");
+        assert!(res.headers().get("set-cookie").is_none(), "{page} rewrote an unchanged session");
+    }
+    // A notice changes the session twice: when it is set, and when the next page shows it.
+    let res = app.post_form(&settings, &settings, &[("name", "Renamed")]).await;
+    assert_eq!(res.status().as_u16(), 303);
+    let shown = app.get(&settings).await;
+    assert!(shown.headers().get("set-cookie").is_some(), "showing the notice removes it from the session");
+    assert!(shown.text().await.unwrap().contains("Workspace renamed to"), "the notice is shown once");
+    let again = app.get(&settings).await;
+    assert!(again.headers().get("set-cookie").is_none());
+    assert!(!again.text().await.unwrap().contains("Workspace renamed to"), "and not again");
+}
