@@ -73,7 +73,9 @@ deliver() {
     # One connection per wrk thread: a thread that has sent its share stops with nothing in
     # flight, so no delivery is cut off.
     local conns=$((CONNECTIONS_WEBHOOK / n))
-    EVENTS_FILE="$part" WRK_THREADS="$conns" wrk -t"$conns" -c"$conns" -d300s --latency \
+    # Each wrk thread's share in a file of its own (webhooks.lua reads "$part.<thread>").
+    awk -v n="$conns" -v part="$part" '{ print > (part "." ((NR - 1) % n + 1)) }' "$part"
+    EVENTS_FILE="$part" wrk -t"$conns" -c"$conns" -d300s --latency \
       -s "$root/benches/webhooks.lua" "$url" >"$out" 2>&1 &
     pids+=("$!")
     outs+=("$out")
