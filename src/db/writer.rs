@@ -94,19 +94,15 @@ where
         return conn.transaction(work);
     }
     StaticSql("SAVEPOINT queued_write").execute(conn)?;
-    let result = work(conn);
-    let released = match &result {
-        Ok(_) => StaticSql("RELEASE queued_write").execute(conn),
-        Err(_) => Err(diesel::result::Error::RollbackTransaction),
-    };
-    if released.is_err() {
+    let result = work(conn).and_then(|value| match StaticSql("RELEASE queued_write").execute(conn) {
+        Ok(_) => Ok(value),
+        Err(e) => Err(e.into()),
+    });
+    if result.is_err() {
         StaticSql("ROLLBACK TO queued_write").execute(conn)?;
         StaticSql("RELEASE queued_write").execute(conn)?;
     }
-    match (result, released) {
-        (Ok(_), Err(e)) => Err(e.into()),
-        (result, _) => result,
-    }
+    result
 }
 
 /// A fixed statement that diesel's statement cache keeps prepared (keyed by its text), unlike

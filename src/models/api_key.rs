@@ -37,6 +37,13 @@ pub struct NewApiKey<'a> {
 /// `last_used_at` moves at most this often, so a busy key does not write on every request.
 pub const LAST_USED_GRANULARITY: TimeDelta = TimeDelta::minutes(1);
 
+/// Whether a key last used at `last_used_at` should record a use at `now`. Callers check the row
+/// they already read before calling `touch`: on SQLite an UPDATE takes the write lock even when
+/// it matches no row, so an unconditional `touch` queued every request behind the writer.
+pub fn use_is_due(last_used_at: Option<NaiveDateTime>, now: NaiveDateTime) -> bool {
+    last_used_at.is_none_or(|at| at < now - LAST_USED_GRANULARITY)
+}
+
 impl NewApiKey<'_> {
     pub fn insert(&self, conn: &mut DbConnection) -> QueryResult<ApiKey> {
         diesel::insert_into(api_keys::table).values(self).returning(api_keys::all_columns).get_result(conn)
@@ -67,11 +74,6 @@ impl ApiKey {
         )
         .set(api_keys::revoked_at.eq(super::now()))
         .execute(conn)
-    }
-
-    /// Whether a use at `now` is worth recording (none within [`LAST_USED_GRANULARITY`]).
-    pub fn needs_touch(&self, now: NaiveDateTime) -> bool {
-        self.last_used_at.is_none_or(|at| at < now - LAST_USED_GRANULARITY)
     }
 
     /// Records a use, unless one was recorded within [`LAST_USED_GRANULARITY`].

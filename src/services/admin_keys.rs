@@ -12,6 +12,7 @@ use crate::db::{DbConnection, write_transaction};
 use crate::domain::accounts::normalize_email;
 use crate::domain::api_keys::{from_random, hash_of};
 use crate::models::admin_api_key::{AdminApiKey, NewAdminApiKey};
+use crate::models::api_key::use_is_due;
 use crate::models::user::User;
 use crate::models::{NewAuditEntry, now};
 
@@ -90,6 +91,8 @@ pub fn admin_for_key(
     if !is_admin(conn, config, &user)? {
         return Ok(None);
     }
-    AdminApiKey::touch(conn, key.id, at)?;
+    if use_is_due(key.last_used_at, at) {
+        AdminApiKey::touch(conn, key.id, at)?;
+    }
     Ok(Some(user))
 }

@@ -12,7 +12,7 @@ use crate::domain::api_keys::{from_random, hash_of, parse_name};
 use crate::domain::ids::{UserId, WorkspaceId};
 use crate::domain::members::Role;
 use crate::error::AppError;
-use crate::models::api_key::{ApiKey, NewApiKey};
+use crate::models::api_key::{ApiKey, NewApiKey, use_is_due};
 use crate::models::{Membership, Workspace};
 use crate::state::AppState;
 
@@ -80,9 +80,7 @@ pub fn authenticate(conn: &mut DbConnection, token: &str, now: DateTime<Utc>) ->
     if key.revoked_at.is_some() {
         return Err(AppError::invalid_api_key("That API key has been revoked."));
     }
-    // Checked here first: on SQLite an UPDATE takes the write lock even when it matches no
-    // row, and a busy key would queue behind the writer on every request.
-    if key.needs_touch(now.naive_utc()) {
+    if use_is_due(key.last_used_at, now.naive_utc()) {
         ApiKey::touch(conn, key.id, now.naive_utc())?;
     }
     let workspace = Workspace::find(conn, key.workspace_id)?;
