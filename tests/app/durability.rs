@@ -31,6 +31,10 @@ async fn every_commit_waits_for_the_disk() {
             let sync: Number =
                 diesel::sql_query("SELECT synchronous AS value FROM pragma_synchronous").get_result(conn).unwrap();
             assert_eq!(sync.value, 2, "PRAGMA synchronous must be FULL");
+            // 2 = MEMORY: savepoint journals stay off the disk (only commits need it).
+            let temp: Number =
+                diesel::sql_query("SELECT temp_store AS value FROM pragma_temp_store").get_result(conn).unwrap();
+            assert_eq!(temp.value, 2, "PRAGMA temp_store must be MEMORY");
         }
         DbConnection::Postgres(_) => {
             let sync: Setting =
