@@ -9,7 +9,8 @@ use serde::Deserialize;
 
 use crate::domain::entitlements::Standing;
 use crate::error::AppResult;
-use crate::services::api_keys::{API_ACCESS, create_key, list_keys, revoke_key};
+use crate::models::api_key::ApiKey;
+use crate::services::api_keys::{API_ACCESS, create_key, revoke_key};
 use crate::services::credits::billing_facts;
 use crate::services::entitlements::upgrade_path;
 use crate::state::AppState;
@@ -36,11 +37,11 @@ pub struct ApiKeysSection {
     pub upgrade_url: String,
 }
 
-pub async fn section(state: &AppState, access: &WorkspaceAccess) -> AppResult<ApiKeysSection> {
+/// The settings page's API-key section, from the workspace's active keys.
+pub fn section(access: &WorkspaceAccess, keys: Vec<ApiKey>) -> ApiKeysSection {
     let standing = Standing::of(&billing_facts(&access.workspace), access.plan.is_free(), Utc::now());
     let unlocked = standing != Standing::Lapsed && access.plan.has_feature(API_ACCESS);
-    let keys = list_keys(state, access.workspace.id).await?;
-    Ok(ApiKeysSection {
+    ApiKeysSection {
         rows: keys
             .into_iter()
             .map(|k| KeyRow {
@@ -56,7 +57,7 @@ pub async fn section(state: &AppState, access: &WorkspaceAccess) -> AppResult<Ap
         new_key: take_new_key(&access.session),
         unlocked,
         upgrade_url: upgrade_path(access.workspace.id, API_ACCESS),
-    })
+    }
 }
 
 /// The key just created, shown once. Only a session that holds one is changed (a change

@@ -38,7 +38,7 @@ struct SettingsPage {
 
 pub async fn show(state: web::Data<AppState>, access: WorkspaceAccess) -> AppResult<HttpResponse> {
     let workspace_id = access.workspace.id;
-    let members = team::members(&state, workspace_id).await?;
+    let team::TeamAndKeys { members, keys } = team::members_and_keys(&state, workspace_id).await?;
     let seats = match access.plan.seat_limit {
         Some(limit) => format!("{} of {limit} seats used", members.len()),
         None => format!("{} seats used (unlimited)", members.len()),
@@ -60,7 +60,7 @@ pub async fn show(state: web::Data<AppState>, access: WorkspaceAccess) -> AppRes
             .collect(),
         seats,
         roles: Role::ALL,
-        api_keys: super::api_keys::section(&state, &access).await?,
+        api_keys: super::api_keys::section(&access, keys),
     })
 }
 

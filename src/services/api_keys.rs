@@ -66,10 +66,6 @@ pub async fn revoke_key(state: &AppState, workspace_id: WorkspaceId, actor: Role
     Ok(())
 }
 
-pub async fn list_keys(state: &AppState, workspace_id: WorkspaceId) -> Result<Vec<ApiKey>, AppError> {
-    state.db.run(move |conn| Ok(ApiKey::active_for(conn, workspace_id)?)).await
-}
-
 /// The key and its workspace for a presented token; 401 for anything that is not a working
 /// key. Records the use (at most once a minute per key).
 pub fn authenticate(conn: &mut DbConnection, token: &str, now: DateTime<Utc>) -> Result<(ApiKey, Workspace), AppError> {

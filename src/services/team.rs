@@ -10,6 +10,7 @@ use crate::domain::ids::{UserId, WorkspaceId};
 use crate::domain::members::{MemberRuleError, Role, check_add, check_remove, check_role_change};
 use crate::domain::names::{NameError, WorkspaceName};
 use crate::error::AppResult;
+use crate::models::api_key::ApiKey;
 use crate::models::user::User;
 use crate::models::{Membership, Workspace};
 use crate::services::credits::billing_facts;
@@ -33,8 +34,23 @@ pub enum TeamError {
 pub type TeamResult<T> = AppResult<Result<T, TeamError>>;
 
 /// The workspace's members with their emails, owners first.
-pub async fn members(state: &AppState, workspace_id: WorkspaceId) -> AppResult<Vec<(Membership, String)>> {
-    state.db.run(move |conn| Ok(Membership::list_with_emails(conn, workspace_id)?)).await
+/// What the settings page lists: the members with their emails, and the active API keys.
+pub struct TeamAndKeys {
+    pub members: Vec<(Membership, String)>,
+    pub keys: Vec<ApiKey>,
+}
+
+/// Both lists in one hand-off to the database pool.
+pub async fn members_and_keys(state: &AppState, workspace_id: WorkspaceId) -> AppResult<TeamAndKeys> {
+    state
+        .db
+        .run(move |conn| {
+            Ok(TeamAndKeys {
+                members: Membership::list_with_emails(conn, workspace_id)?,
+                keys: ApiKey::active_for(conn, workspace_id)?,
+            })
+        })
+        .await
 }
 
 /// Renames the workspace to a name already parsed (and so checked) at the boundary.
