@@ -4,9 +4,11 @@
 
 mod pool;
 mod sqlite_file;
+mod statements;
 pub mod writer;
 
 pub use pool::{Db, DbPool, DbUnavailable, build_pool};
+pub use statements::{LimitRows, Limited, Prepared};
 pub use writer::{WriteError, Writer};
 
 use diesel::connection::{AnsiTransactionManager, TransactionManager};

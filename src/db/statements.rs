@@ -1,15 +1,26 @@
-//! Row limits written into the SQL text, instead of diesel's `.first()` and `.limit(n)`, which
-//! bind the limit as a parameter. SQLite (since 3.49) plans a query with the bound `LIMIT`
-//! value and marks the statement to be compiled again whenever that parameter is bound — which
-//! diesel does on every run — so each such query re-parsed and re-planned its SQL on every use,
-//! even from the statement cache. With the limit in the text the cached statement is reused.
+//! How statements reach the database fast.
+//!
+//! **Row limits in the SQL text.** diesel's `.first()` and `.limit(n)` bind the limit as a
+//! parameter. SQLite (since 3.49) plans a query with the bound `LIMIT` value and marks the
+//! statement to be compiled again whenever that parameter is bound — which diesel does on every
+//! run — so each such query re-parsed and re-planned its SQL on every use, even from the
+//! statement cache. [`LimitRows`] writes the limit into the text, so the cached statement is
+//! reused.
+//!
+//! **Prepared once, on the backend's own connection.** Through the `MultiConnection` enum every
+//! statement's SQL text is built again on each run, twice (once to ask whether it may be cached,
+//! once while binding), and diesel never caches an `UPDATE`, an upsert or an insert of optional
+//! values, whose text can vary with the values: each run parsed and planned it anew. Under load
+//! that was a third of the SQLite writer's time. [`Prepared`] runs a statement on the concrete
+//! connection inside the enum and keys the statement cache by the statement's SQL text, which
+//! is always safe: a text identifies exactly one prepared statement.
 
 use diesel::backend::Backend;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::query_dsl::LoadQuery;
-use diesel::{QueryResult, RunQueryDsl};
+use diesel::{PgConnection, QueryResult, RunQueryDsl, SqliteConnection};
 
-use crate::db::DbConnection;
+use super::DbConnection;
 
 /// A query with ` LIMIT <count>` appended (the query must have no limit of its own).
 #[derive(Debug, Clone, Copy)]
@@ -45,16 +56,105 @@ pub trait LimitRows: Sized {
         Limited { query: self, count }
     }
 
-    /// The first row, or `NotFound`, as diesel's `.first(conn)` answers.
+    /// The first row, or `NotFound`, as diesel's `.first(conn)` answers; prepared once per
+    /// connection (see [`Prepared`]).
     fn first_row<'query, U>(self, conn: &mut DbConnection) -> QueryResult<U>
     where
-        Limited<Self>: LoadQuery<'query, DbConnection, U>,
+        Limited<Self>: Prepared,
+        Reused<Limited<Self>>: LoadQuery<'query, SqliteConnection, U> + LoadQuery<'query, PgConnection, U>,
     {
-        self.limit_rows(1).get_result(conn)
+        Prepared::get_result_prepared(self.limit_rows(1), conn)
     }
 }
 
 impl<Q: Query> LimitRows for Q {}
+
+/// A statement whose prepared form is cached by its SQL text (see the module's comment).
+#[derive(Debug, Clone, Copy)]
+pub struct Reused<Q>(Q);
+
+/// Never a static id: a statement type whose text varies with its values (an optional value
+/// written as `DEFAULT`, say) must not share one cache entry.
+impl<Q> QueryId for Reused<Q> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Q: Query> Query for Reused<Q> {
+    type SqlType = Q::SqlType;
+}
+
+impl<DB: Backend, Q: QueryFragment<DB>> QueryFragment<DB> for Reused<Q> {
+    fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        self.0.walk_ast(out)
+    }
+
+    /// Cached by its text, which names exactly one statement.
+    fn is_safe_to_cache_prepared(&self, _backend: &DB) -> QueryResult<bool> {
+        Ok(true)
+    }
+}
+
+impl<Q, Conn> RunQueryDsl<Conn> for Reused<Q> {}
+
+/// Running a statement prepared once per connection, on the backend's own connection.
+pub trait Prepared: Sized {
+    /// Runs a write (`INSERT`, `UPDATE`, `DELETE`) and answers how many rows it changed. It is
+    /// sent with ` RETURNING 1` appended and the returned rows are counted: diesel hands the
+    /// statement cache a reference to a statement it executes, and through a reference it asks
+    /// the statement's parts (which refuse any `UPDATE`) whether it may be cached, never
+    /// [`Reused`]; a statement whose rows are read is handed over by value.
+    fn execute_prepared<'query>(self, conn: &mut DbConnection) -> QueryResult<usize>
+    where
+        Reused<Counted<Self>>: LoadQuery<'query, SqliteConnection, i32> + LoadQuery<'query, PgConnection, i32>,
+    {
+        let rows: Vec<i32> = Counted(self).load_prepared(conn)?;
+        Ok(rows.len())
+    }
+
+    fn get_result_prepared<'query, U>(self, conn: &mut DbConnection) -> QueryResult<U>
+    where
+        Reused<Self>: LoadQuery<'query, SqliteConnection, U> + LoadQuery<'query, PgConnection, U>,
+    {
+        match conn {
+            DbConnection::Sqlite(c) => Reused(self).get_result(c),
+            DbConnection::Postgres(c) => Reused(self).get_result(c),
+        }
+    }
+
+    fn load_prepared<'query, U>(self, conn: &mut DbConnection) -> QueryResult<Vec<U>>
+    where
+        Reused<Self>: LoadQuery<'query, SqliteConnection, U> + LoadQuery<'query, PgConnection, U>,
+    {
+        match conn {
+            DbConnection::Sqlite(c) => Reused(self).load(c),
+            DbConnection::Postgres(c) => Reused(self).load(c),
+        }
+    }
+}
+
+impl<Q: QueryId> Prepared for Q {}
+
+/// A write with ` RETURNING 1`: one row per row it changed (see [`Prepared::execute_prepared`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Counted<Q>(Q);
+
+impl<Q> QueryId for Counted<Q> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Q> Query for Counted<Q> {
+    type SqlType = diesel::sql_types::Integer;
+}
+
+impl<DB: Backend, Q: QueryFragment<DB>> QueryFragment<DB> for Counted<Q> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        self.0.walk_ast(out.reborrow())?;
+        out.push_sql(" RETURNING 1");
+        Ok(())
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -72,5 +172,80 @@ mod tests {
         assert!(sql.ends_with("binds: [7]"), "only the filter's value is bound: {sql}");
         let list = diesel::debug_query::<Sqlite, _>(&users::table.select(users::id).limit_rows(25)).to_string();
         assert!(list.contains("LIMIT 25 --") && list.ends_with("binds: []"), "{list}");
+    }
+
+    /// Counts statements started and statements prepared for the cache.
+    #[derive(Default)]
+    struct Seen {
+        started: usize,
+        cached: usize,
+    }
+
+    struct Watch(std::sync::Arc<std::sync::Mutex<Seen>>);
+
+    impl diesel::connection::Instrumentation for Watch {
+        fn on_connection_event(&mut self, event: diesel::connection::InstrumentationEvent<'_>) {
+            let mut seen = self.0.lock().unwrap();
+            match event {
+                diesel::connection::InstrumentationEvent::StartQuery { .. } => seen.started += 1,
+                diesel::connection::InstrumentationEvent::CacheQuery { .. } => seen.cached += 1,
+                _ => {}
+            }
+        }
+    }
+
+    fn scratch() -> (DbConnection, std::sync::Arc<std::sync::Mutex<Seen>>) {
+        let mut conn = DbConnection::Sqlite(SqliteConnection::establish(":memory:").unwrap());
+        diesel::connection::SimpleConnection::batch_execute(
+            &mut conn,
+            "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT, note TEXT); \
+             INSERT INTO items (id, name) VALUES (1, 'a'), (2, 'b');",
+        )
+        .unwrap();
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Seen::default()));
+        conn.set_instrumentation(Watch(seen.clone()));
+        (conn, seen)
+    }
+
+    diesel::table! {
+        items (id) {
+            id -> BigInt,
+            name -> Nullable<Text>,
+            note -> Nullable<Text>,
+        }
+    }
+
+    #[test]
+    fn an_update_is_prepared_once_and_reused() {
+        let (mut conn, seen) = scratch();
+        for (id, name) in [(1, "x"), (2, "y"), (1, "z")] {
+            let changed = diesel::update(items::table.find(id)).set(items::name.eq(name)).execute_prepared(&mut conn);
+            assert_eq!(changed, Ok(1));
+        }
+        let names: Vec<Option<String>> =
+            items::table.order(items::id).select(items::name).load_prepared(&mut conn).unwrap();
+        assert_eq!(names, [Some("z".to_owned()), Some("y".to_owned())]);
+        let seen = seen.lock().unwrap();
+        assert_eq!((seen.started, seen.cached), (4, 2), "one preparation for the three updates, one for the read");
+    }
+
+    #[test]
+    fn statements_whose_text_differs_get_entries_of_their_own() {
+        #[derive(AsChangeset)]
+        #[diesel(table_name = items)]
+        struct Change<'a> {
+            name: Option<&'a str>,
+            note: Option<&'a str>,
+        }
+        let (mut conn, seen) = scratch();
+        // Without `treat_none_as_null` a `None` leaves its column out of the SQL.
+        let both = Change { name: Some("n"), note: Some("m") };
+        let name_only = Change { name: Some("p"), note: None };
+        diesel::update(items::table.find(1)).set(&both).execute_prepared(&mut conn).unwrap();
+        diesel::update(items::table.find(1)).set(&name_only).execute_prepared(&mut conn).unwrap();
+        let row: (Option<String>, Option<String>) =
+            items::table.find(1).select((items::name, items::note)).first_row(&mut conn).unwrap();
+        assert_eq!(row, (Some("p".to_owned()), Some("m".to_owned())), "each text ran as written");
+        assert_eq!(seen.lock().unwrap().cached, 3);
     }
 }

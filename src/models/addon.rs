@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
+use crate::db::Prepared;
 use crate::domain::catalog::{Addon, AddonFields};
 use crate::domain::ids::AddonId;
 use crate::domain::money::Interval;
@@ -87,14 +88,14 @@ fn rows(found: Vec<AddonRow>) -> Vec<Addon> {
 impl Addon {
     /// Every add-on, archived ones too, in display order.
     pub fn all(conn: &mut DbConnection) -> QueryResult<Vec<Addon>> {
-        addons::table.order((addons::sort_order.asc(), addons::id.asc())).load(conn).map(rows)
+        addons::table.order((addons::sort_order.asc(), addons::id.asc())).load_prepared(conn).map(rows)
     }
 
     pub fn active(conn: &mut DbConnection) -> QueryResult<Vec<Addon>> {
         addons::table
             .filter(addons::is_active.eq(true))
             .order((addons::sort_order.asc(), addons::id.asc()))
-            .load(conn)
+            .load_prepared(conn)
             .map(rows)
     }
 
@@ -110,6 +111,6 @@ impl Addon {
     pub fn update(conn: &mut DbConnection, id: AddonId, fields: &AddonFields) -> QueryResult<usize> {
         diesel::update(addons::table.find(id))
             .set((AddonColumns::from(fields), addons::updated_at.eq(super::now())))
-            .execute(conn)
+            .execute_prepared(conn)
     }
 }

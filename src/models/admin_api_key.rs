@@ -6,8 +6,9 @@ use diesel::prelude::*;
 
 use super::api_key::LAST_USED_GRANULARITY;
 use crate::db::DbConnection;
+use crate::db::LimitRows;
+use crate::db::Prepared;
 use crate::domain::ids::UserId;
-use crate::models::limit_rows::LimitRows;
 use crate::schema::admin_api_keys;
 
 #[derive(Debug, Clone, Queryable)]
@@ -33,7 +34,7 @@ pub struct NewAdminApiKey<'a> {
 
 impl NewAdminApiKey<'_> {
     pub fn insert(&self, conn: &mut DbConnection) -> QueryResult<i64> {
-        diesel::insert_into(admin_api_keys::table).values(self).returning(admin_api_keys::id).get_result(conn)
+        diesel::insert_into(admin_api_keys::table).values(self).returning(admin_api_keys::id).get_result_prepared(conn)
     }
 }
 
@@ -55,7 +56,7 @@ impl AdminApiKey {
                 .filter(admin_api_keys::revoked_at.is_null()),
         )
         .set(admin_api_keys::revoked_at.eq(now))
-        .execute(conn)
+        .execute_prepared(conn)
     }
 
     /// Records a use, unless one was recorded within a minute.
@@ -64,6 +65,6 @@ impl AdminApiKey {
             admin_api_keys::last_used_at.is_null().or(admin_api_keys::last_used_at.lt(now - LAST_USED_GRANULARITY)),
         ))
         .set(admin_api_keys::last_used_at.eq(now))
-        .execute(conn)
+        .execute_prepared(conn)
     }
 }

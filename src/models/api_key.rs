@@ -5,8 +5,9 @@ use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
+use crate::db::LimitRows;
+use crate::db::Prepared;
 use crate::domain::ids::{UserId, WorkspaceId};
-use crate::models::limit_rows::LimitRows;
 use crate::schema::api_keys;
 
 #[derive(Debug, Clone, Queryable)]
@@ -46,7 +47,7 @@ pub fn use_is_due(last_used_at: Option<NaiveDateTime>, now: NaiveDateTime) -> bo
 
 impl NewApiKey<'_> {
     pub fn insert(&self, conn: &mut DbConnection) -> QueryResult<ApiKey> {
-        diesel::insert_into(api_keys::table).values(self).returning(api_keys::all_columns).get_result(conn)
+        diesel::insert_into(api_keys::table).values(self).returning(api_keys::all_columns).get_result_prepared(conn)
     }
 }
 
@@ -57,7 +58,7 @@ impl ApiKey {
             .filter(api_keys::workspace_id.eq(workspace_id))
             .filter(api_keys::revoked_at.is_null())
             .order(api_keys::id.desc())
-            .load(conn)
+            .load_prepared(conn)
     }
 
     pub fn find_by_hash(conn: &mut DbConnection, key_hash: &str) -> QueryResult<Option<ApiKey>> {
@@ -73,7 +74,7 @@ impl ApiKey {
                 .filter(api_keys::revoked_at.is_null()),
         )
         .set(api_keys::revoked_at.eq(super::now()))
-        .execute(conn)
+        .execute_prepared(conn)
     }
 
     /// Records a use, unless one was recorded within [`LAST_USED_GRANULARITY`].
@@ -84,6 +85,6 @@ impl ApiKey {
                 .filter(api_keys::last_used_at.is_null().or(api_keys::last_used_at.lt(now - LAST_USED_GRANULARITY))),
         )
         .set(api_keys::last_used_at.eq(now))
-        .execute(conn)
+        .execute_prepared(conn)
     }
 }

@@ -3,8 +3,9 @@
 
 use diesel::prelude::*;
 
+use crate::db::LimitRows;
+use crate::db::Prepared;
 use crate::db::{DbConnection, is_unique_violation};
-use crate::models::limit_rows::LimitRows;
 use crate::schema::app_secrets;
 
 pub fn find(conn: &mut DbConnection, name: &str) -> QueryResult<Option<String>> {
@@ -15,7 +16,7 @@ pub fn find(conn: &mut DbConnection, name: &str) -> QueryResult<Option<String>> 
 pub fn insert(conn: &mut DbConnection, name: &str, value: &str) -> QueryResult<bool> {
     let inserted = diesel::insert_into(app_secrets::table)
         .values((app_secrets::name.eq(name), app_secrets::value.eq(value), app_secrets::created_at.eq(super::now())))
-        .execute(conn);
+        .execute_prepared(conn);
     match inserted {
         Ok(_) => Ok(true),
         Err(e) if is_unique_violation(&e) => Ok(false),

@@ -5,8 +5,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
+use crate::db::LimitRows;
+use crate::db::Prepared;
 use crate::domain::ids::{UserId, WorkspaceId};
-use crate::models::limit_rows::LimitRows;
 use crate::schema::audit_log;
 
 #[derive(Debug, Clone, Queryable, Identifiable)]
@@ -44,7 +45,9 @@ pub struct NewAuditEntry<'a> {
 
 impl NewAuditEntry<'_> {
     pub fn insert(&self, conn: &mut DbConnection) -> QueryResult<usize> {
-        diesel::insert_into(audit_log::table).values((self, audit_log::created_at.eq(super::now()))).execute(conn)
+        diesel::insert_into(audit_log::table)
+            .values((self, audit_log::created_at.eq(super::now())))
+            .execute_prepared(conn)
     }
 }
 
@@ -61,7 +64,7 @@ impl AuditEntry {
             .filter(audit_log::subject_id.eq(subject_id))
             .order(audit_log::id.desc())
             .limit_rows(limit)
-            .load(conn)
+            .load_prepared(conn)
     }
 
     /// The newest entries that concern one workspace.
@@ -74,10 +77,10 @@ impl AuditEntry {
             .filter(audit_log::workspace_id.eq(workspace_id))
             .order(audit_log::id.desc())
             .limit_rows(limit)
-            .load(conn)
+            .load_prepared(conn)
     }
 
     pub fn recent(conn: &mut DbConnection, limit: i64) -> QueryResult<Vec<AuditEntry>> {
-        audit_log::table.order(audit_log::id.desc()).limit_rows(limit).load(conn)
+        audit_log::table.order(audit_log::id.desc()).limit_rows(limit).load_prepared(conn)
     }
 }

@@ -4,11 +4,12 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::db::LimitRows;
+use crate::db::Prepared;
 use crate::db::{DbConnection, is_unique_violation, isolate_failure};
 use crate::domain::ids::WorkspaceId;
 use crate::domain::normalized::{NormalizedEvent, Provider};
 use crate::domain::sql::text_enum_sql;
-use crate::models::limit_rows::LimitRows;
 use crate::schema::billing_events;
 
 /// Where an event is in its life.
@@ -134,7 +135,7 @@ impl BillingEvent {
                     billing_events::payload.eq(payload),
                 ))
                 .returning(billing_events::id)
-                .get_result(conn)
+                .get_result_prepared(conn)
         });
         match inserted {
             Ok(id) => Ok(InsertEvent::Inserted(id)),
@@ -144,11 +145,11 @@ impl BillingEvent {
     }
 
     pub fn record_outcome(conn: &mut DbConnection, id: i64, outcome: &EventOutcome) -> QueryResult<usize> {
-        diesel::update(billing_events::table.find(id)).set(outcome).execute(conn)
+        diesel::update(billing_events::table.find(id)).set(outcome).execute_prepared(conn)
     }
 
     pub fn record_failure(conn: &mut DbConnection, id: i64, failure: &EventFailure<'_>) -> QueryResult<usize> {
-        diesel::update(billing_events::table.find(id)).set(failure).execute(conn)
+        diesel::update(billing_events::table.find(id)).set(failure).execute_prepared(conn)
     }
 
     /// Pending events of a workspace other than `except`, oldest first by the provider's clock.
@@ -162,7 +163,7 @@ impl BillingEvent {
             .filter(billing_events::status.eq(EventStatus::Pending))
             .filter(billing_events::id.ne(except))
             .order((billing_events::provider_created_at.asc(), billing_events::id.asc()))
-            .load(conn)
+            .load_prepared(conn)
     }
 
     /// Pending and failed events whose next attempt is due at `now`, soonest first.
@@ -172,11 +173,11 @@ impl BillingEvent {
             .filter(billing_events::next_attempt_at.le(now))
             .order(billing_events::next_attempt_at.asc())
             .limit_rows(limit)
-            .load(conn)
+            .load_prepared(conn)
     }
 
     pub fn recent(conn: &mut DbConnection, limit: i64) -> QueryResult<Vec<BillingEvent>> {
-        billing_events::table.order(billing_events::id.desc()).limit_rows(limit).load(conn)
+        billing_events::table.order(billing_events::id.desc()).limit_rows(limit).load_prepared(conn)
     }
 
     /// A workspace's newest events, newest first.
@@ -189,14 +190,14 @@ impl BillingEvent {
             .filter(billing_events::workspace_id.eq(workspace))
             .order(billing_events::id.desc())
             .limit_rows(limit)
-            .load(conn)
+            .load_prepared(conn)
     }
 
     pub fn count_with_status(conn: &mut DbConnection, status: EventStatus) -> QueryResult<i64> {
-        billing_events::table.filter(billing_events::status.eq(status)).count().get_result(conn)
+        billing_events::table.filter(billing_events::status.eq(status)).count().get_result_prepared(conn)
     }
 
     pub fn count_since(conn: &mut DbConnection, since: NaiveDateTime) -> QueryResult<i64> {
-        billing_events::table.filter(billing_events::received_at.ge(since)).count().get_result(conn)
+        billing_events::table.filter(billing_events::received_at.ge(since)).count().get_result_prepared(conn)
     }
 }

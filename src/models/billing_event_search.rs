@@ -12,7 +12,7 @@ use crate::domain::normalized::Provider;
 use crate::schema::billing_events;
 
 use super::billing_event::EventStatus;
-use crate::models::limit_rows::LimitRows;
+use crate::db::LimitRows;
 
 /// One row of the event log.
 #[derive(Debug, Clone, Queryable)]

@@ -8,8 +8,8 @@ use diesel::sql_types::BigInt;
 
 use super::Workspace;
 use crate::db::DbConnection;
+use crate::db::LimitRows;
 use crate::domain::normalized::SubscriptionStatus;
-use crate::models::limit_rows::LimitRows;
 use crate::schema::{capacity_snapshots, credit_ledger, credit_spends, plans, workspaces};
 
 #[derive(Debug, Clone, Queryable, Identifiable)]

@@ -6,7 +6,7 @@
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
-use crate::models::limit_rows::LimitRows;
+use crate::db::LimitRows;
 use crate::schema::catalog_versions;
 
 const ROW: i64 = 1;

@@ -8,10 +8,11 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
+use crate::db::LimitRows;
+use crate::db::Prepared;
 use crate::domain::ids::WorkspaceId;
 use crate::domain::money::Interval;
 use crate::domain::normalized::Provider;
-use crate::models::limit_rows::LimitRows;
 use crate::schema::checkout_sessions;
 
 #[derive(Debug, Clone, Queryable)]
@@ -56,7 +57,7 @@ impl NewCheckoutSession<'_> {
     pub fn insert(&self, conn: &mut DbConnection) -> QueryResult<usize> {
         diesel::insert_into(checkout_sessions::table)
             .values((self, checkout_sessions::created_at.eq(super::now())))
-            .execute(conn)
+            .execute_prepared(conn)
     }
 }
 
@@ -100,8 +101,8 @@ impl CheckoutSession {
         let updated = match subscription_id {
             Some(sub) => diesel::update(row)
                 .set((checkout_sessions::fulfilled_at.eq(at), checkout_sessions::subscription_id.eq(sub)))
-                .execute(conn)?,
-            None => diesel::update(row).set(checkout_sessions::fulfilled_at.eq(at)).execute(conn)?,
+                .execute_prepared(conn)?,
+            None => diesel::update(row).set(checkout_sessions::fulfilled_at.eq(at)).execute_prepared(conn)?,
         };
         Ok(updated == 1)
     }

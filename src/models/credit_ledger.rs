@@ -10,10 +10,11 @@ use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
+use crate::db::LimitRows;
+use crate::db::Prepared;
 use crate::db::{DbConnection, atomically, is_unique_violation, isolate_failure};
 use crate::domain::credits::{CreditBalance, CreditBucket};
 use crate::domain::ids::WorkspaceId;
-use crate::models::limit_rows::LimitRows;
 use crate::schema::{credit_balances, credit_ledger};
 
 #[derive(Debug, Clone, Queryable, Identifiable)]
@@ -53,7 +54,7 @@ impl NewCreditEntry<'_> {
             let inserted = isolate_failure(conn, |conn| {
                 diesel::insert_into(credit_ledger::table)
                     .values((self, credit_ledger::created_at.eq(now)))
-                    .execute(conn)
+                    .execute_prepared(conn)
             });
             match inserted {
                 Ok(_) => {}
@@ -78,31 +79,23 @@ fn add_to_balance(
         CreditBucket::Monthly => (delta, 0),
         CreditBucket::Purchased => (0, delta),
     };
-    // Upserts are not part of diesel's MultiBackend: run the same statement on the
+    // Upserts are not part of diesel's MultiBackend: a prepared statement runs on the
     // concrete connection.
-    macro_rules! upsert {
-        ($conn:expr) => {
-            diesel::insert_into(credit_balances::table)
-                .values((
-                    credit_balances::workspace_id.eq(workspace_id),
-                    credit_balances::monthly.eq(monthly),
-                    credit_balances::purchased.eq(purchased),
-                    credit_balances::updated_at.eq(now),
-                ))
-                .on_conflict(credit_balances::workspace_id)
-                .do_update()
-                .set((
-                    credit_balances::monthly.eq(credit_balances::monthly + monthly),
-                    credit_balances::purchased.eq(credit_balances::purchased + purchased),
-                    credit_balances::updated_at.eq(now),
-                ))
-                .execute($conn)
-        };
-    }
-    match conn {
-        DbConnection::Sqlite(c) => upsert!(c),
-        DbConnection::Postgres(c) => upsert!(c),
-    }
+    diesel::insert_into(credit_balances::table)
+        .values((
+            credit_balances::workspace_id.eq(workspace_id),
+            credit_balances::monthly.eq(monthly),
+            credit_balances::purchased.eq(purchased),
+            credit_balances::updated_at.eq(now),
+        ))
+        .on_conflict(credit_balances::workspace_id)
+        .do_update()
+        .set((
+            credit_balances::monthly.eq(credit_balances::monthly + monthly),
+            credit_balances::purchased.eq(credit_balances::purchased + purchased),
+            credit_balances::updated_at.eq(now),
+        ))
+        .execute_prepared(conn)
 }
 
 impl CreditEntry {
@@ -122,7 +115,7 @@ impl CreditEntry {
             .filter(credit_ledger::workspace_id.eq(workspace_id))
             .group_by(credit_ledger::bucket)
             .select((credit_ledger::bucket, sql::<BigInt>(SUM_DELTA)))
-            .load(conn)?;
+            .load_prepared(conn)?;
         let mut balance = CreditBalance::default();
         for (bucket, sum) in sums {
             match bucket {
@@ -135,7 +128,7 @@ impl CreditEntry {
 
     pub fn exists_with_key(conn: &mut DbConnection, key: &str) -> QueryResult<bool> {
         diesel::select(diesel::dsl::exists(credit_ledger::table.filter(credit_ledger::idempotency_key.eq(key))))
-            .get_result(conn)
+            .get_result_prepared(conn)
     }
 
     /// Every entry of the workspace, oldest first.
@@ -143,7 +136,7 @@ impl CreditEntry {
         credit_ledger::table
             .filter(credit_ledger::workspace_id.eq(workspace_id))
             .order(credit_ledger::id.asc())
-            .load(conn)
+            .load_prepared(conn)
     }
 
     pub fn recent(conn: &mut DbConnection, workspace_id: WorkspaceId, limit: i64) -> QueryResult<Vec<CreditEntry>> {
@@ -151,7 +144,7 @@ impl CreditEntry {
             .filter(credit_ledger::workspace_id.eq(workspace_id))
             .order(credit_ledger::id.desc())
             .limit_rows(limit)
-            .load(conn)
+            .load_prepared(conn)
     }
 
     /// The purchased-credit grant a payment bought: found by any of the references a refund
@@ -178,12 +171,12 @@ impl CreditEntry {
             .filter(credit_ledger::reference.eq(reference))
             .filter(credit_ledger::delta.lt(0))
             .select(sql::<BigInt>(SUM_DELTA))
-            .get_result(conn)?;
+            .get_result_prepared(conn)?;
         Ok(-taken)
     }
 
     /// Credits left across all workspaces (for capacity snapshots).
     pub fn outstanding(conn: &mut DbConnection) -> QueryResult<i64> {
-        credit_ledger::table.select(sql::<BigInt>(SUM_DELTA)).get_result(conn)
+        credit_ledger::table.select(sql::<BigInt>(SUM_DELTA)).get_result_prepared(conn)
     }
 }

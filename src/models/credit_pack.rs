@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
+use crate::db::Prepared;
 use crate::domain::catalog::{CreditPack, CreditPackFields};
 use crate::domain::ids::CreditPackId;
 use crate::schema::credit_packs;
@@ -82,14 +83,17 @@ fn rows(found: Vec<CreditPackRow>) -> Vec<CreditPack> {
 impl CreditPack {
     /// Every pack, archived ones too, in display order.
     pub fn all(conn: &mut DbConnection) -> QueryResult<Vec<CreditPack>> {
-        credit_packs::table.order((credit_packs::sort_order.asc(), credit_packs::id.asc())).load(conn).map(rows)
+        credit_packs::table
+            .order((credit_packs::sort_order.asc(), credit_packs::id.asc()))
+            .load_prepared(conn)
+            .map(rows)
     }
 
     pub fn active(conn: &mut DbConnection) -> QueryResult<Vec<CreditPack>> {
         credit_packs::table
             .filter(credit_packs::is_active.eq(true))
             .order((credit_packs::sort_order.asc(), credit_packs::id.asc()))
-            .load(conn)
+            .load_prepared(conn)
             .map(rows)
     }
 
@@ -109,6 +113,6 @@ impl CreditPack {
     pub fn update(conn: &mut DbConnection, id: CreditPackId, fields: &CreditPackFields) -> QueryResult<usize> {
         diesel::update(credit_packs::table.find(id))
             .set((CreditPackColumns::from(fields), credit_packs::updated_at.eq(super::now())))
-            .execute(conn)
+            .execute_prepared(conn)
     }
 }

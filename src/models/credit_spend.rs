@@ -7,8 +7,8 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text, Timestamp};
 
 use crate::db::DbConnection;
+use crate::db::{LimitRows, Prepared};
 use crate::domain::ids::WorkspaceId;
-use crate::models::limit_rows::LimitRows;
 use crate::schema::credit_spends;
 
 #[derive(Debug, Clone, Queryable)]
@@ -44,7 +44,7 @@ pub struct NewCreditSpend<'a> {
 
 impl NewCreditSpend<'_> {
     pub fn insert(&self, conn: &mut DbConnection) -> QueryResult<usize> {
-        diesel::insert_into(credit_spends::table).values(self).execute(conn)
+        diesel::insert_into(credit_spends::table).values(self).execute_prepared(conn)
     }
 }
 
@@ -101,7 +101,7 @@ impl CreditSpend {
             .filter(credit_spends::workspace_id.eq(workspace_id))
             .filter(credit_spends::status.eq(200))
             .select(credit_spends::amount)
-            .load(conn)?;
+            .load_prepared(conn)?;
         Ok((i64::try_from(rows.len()).unwrap_or(i64::MAX), rows.iter().sum()))
     }
 }

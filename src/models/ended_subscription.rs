@@ -6,6 +6,7 @@
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
+use crate::db::Prepared;
 use crate::domain::ids::WorkspaceId;
 use crate::schema::ended_subscriptions;
 
@@ -15,7 +16,7 @@ pub fn contains(conn: &mut DbConnection, workspace_id: WorkspaceId, subscription
             .filter(ended_subscriptions::workspace_id.eq(workspace_id))
             .filter(ended_subscriptions::subscription_id.eq(subscription_id)),
     ))
-    .get_result(conn)
+    .get_result_prepared(conn)
 }
 
 /// Records that `subscription_id` ended (a no-op when already recorded).
@@ -29,7 +30,7 @@ pub fn record(conn: &mut DbConnection, workspace_id: WorkspaceId, subscription_i
             ended_subscriptions::subscription_id.eq(subscription_id),
             ended_subscriptions::ended_at.eq(super::now()),
         ))
-        .execute(conn)
+        .execute_prepared(conn)
         .map(|_| ())
 }
 
@@ -40,5 +41,5 @@ pub fn forget(conn: &mut DbConnection, workspace_id: WorkspaceId, subscription_i
             .filter(ended_subscriptions::workspace_id.eq(workspace_id))
             .filter(ended_subscriptions::subscription_id.eq(subscription_id)),
     )
-    .execute(conn)
+    .execute_prepared(conn)
 }

@@ -4,11 +4,12 @@
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
+use crate::db::Prepared;
 use crate::domain::ids::UserId;
 use crate::schema::{instance_admins, users};
 
 pub fn is_admin(conn: &mut DbConnection, user_id: UserId) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(instance_admins::table.find(user_id))).get_result(conn)
+    diesel::select(diesel::dsl::exists(instance_admins::table.find(user_id))).get_result_prepared(conn)
 }
 
 /// Grants admin to `user_id`; false when it already had it.
@@ -18,13 +19,13 @@ pub fn grant(conn: &mut DbConnection, user_id: UserId) -> QueryResult<bool> {
     }
     diesel::insert_into(instance_admins::table)
         .values((instance_admins::user_id.eq(user_id), instance_admins::granted_at.eq(super::now())))
-        .execute(conn)
+        .execute_prepared(conn)
         .map(|n| n == 1)
 }
 
 /// Takes admin away from `user_id`; false when it had none.
 pub fn revoke(conn: &mut DbConnection, user_id: UserId) -> QueryResult<bool> {
-    diesel::delete(instance_admins::table.find(user_id)).execute(conn).map(|n| n == 1)
+    diesel::delete(instance_admins::table.find(user_id)).execute_prepared(conn).map(|n| n == 1)
 }
 
 /// The emails of everyone granted admin, oldest grant first.
@@ -33,5 +34,5 @@ pub fn emails(conn: &mut DbConnection) -> QueryResult<Vec<String>> {
         .inner_join(users::table)
         .order(instance_admins::granted_at.asc())
         .select(users::email)
-        .load(conn)
+        .load_prepared(conn)
 }

@@ -4,10 +4,11 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
+use crate::db::LimitRows;
+use crate::db::Prepared;
 use crate::domain::ids::WorkspaceId;
 use crate::domain::invoice_rows::{ReportedInvoice, supersedes};
 use crate::domain::normalized::Provider;
-use crate::models::limit_rows::LimitRows;
 use crate::schema::invoices;
 
 #[derive(Debug, Clone, Queryable, Identifiable)]
@@ -58,7 +59,7 @@ impl Invoice {
             .filter(invoices::workspace_id.eq(workspace_id))
             .order((invoices::issued_at.desc(), invoices::id.desc()))
             .limit_rows(limit)
-            .load(conn)
+            .load_prepared(conn)
     }
 
     /// Inserts the invoice, or updates the row the provider's id already names when this
@@ -79,12 +80,14 @@ impl Invoice {
                 if !supersedes(&recorded, &reported) {
                     return Ok(false);
                 }
-                diesel::update(invoices::table.find(id)).set((fields, invoices::updated_at.eq(now))).execute(conn)?;
+                diesel::update(invoices::table.find(id))
+                    .set((fields, invoices::updated_at.eq(now)))
+                    .execute_prepared(conn)?;
             }
             None => {
                 diesel::insert_into(invoices::table)
                     .values((fields, invoices::created_at.eq(now), invoices::updated_at.eq(now)))
-                    .execute(conn)?;
+                    .execute_prepared(conn)?;
             }
         }
         Ok(true)

@@ -4,7 +4,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
-use crate::models::limit_rows::LimitRows;
+use crate::db::LimitRows;
+use crate::db::Prepared;
 use crate::schema::job_runs;
 
 #[derive(Debug, Clone, Queryable)]
@@ -35,7 +36,7 @@ pub struct NewJobRun<'a> {
 
 impl NewJobRun<'_> {
     pub fn insert(&self, conn: &mut DbConnection) -> QueryResult<i64> {
-        diesel::insert_into(job_runs::table).values(self).returning(job_runs::id).get_result(conn)
+        diesel::insert_into(job_runs::table).values(self).returning(job_runs::id).get_result_prepared(conn)
     }
 }
 
@@ -55,7 +56,7 @@ impl JobRun {
                 job_runs::changes.eq(changes),
                 job_runs::message.eq(message),
             ))
-            .execute(conn)
+            .execute_prepared(conn)
     }
 
     /// A job's newest run.
@@ -65,11 +66,11 @@ impl JobRun {
 
     /// A job's runs, newest first.
     pub fn for_job(conn: &mut DbConnection, job: &str, limit: i64) -> QueryResult<Vec<JobRun>> {
-        job_runs::table.filter(job_runs::job.eq(job)).order(job_runs::id.desc()).limit_rows(limit).load(conn)
+        job_runs::table.filter(job_runs::job.eq(job)).order(job_runs::id.desc()).limit_rows(limit).load_prepared(conn)
     }
 }
 
 /// Deletes runs started before `before`; how many.
 pub fn prune(conn: &mut DbConnection, before: NaiveDateTime) -> QueryResult<usize> {
-    diesel::delete(job_runs::table.filter(job_runs::started_at.lt(before))).execute(conn)
+    diesel::delete(job_runs::table.filter(job_runs::started_at.lt(before))).execute_prepared(conn)
 }

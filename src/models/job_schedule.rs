@@ -4,6 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::db::Prepared;
 use crate::db::{DbConnection, is_unique_violation};
 use crate::schema::jobs;
 
@@ -22,7 +23,9 @@ impl JobSchedule {
     /// another instance creating it first leaves the caller's transaction usable.
     pub fn ensure(conn: &mut DbConnection, name: &str, due: NaiveDateTime) -> QueryResult<()> {
         let inserted = conn.transaction(|conn| {
-            diesel::insert_into(jobs::table).values((jobs::name.eq(name), jobs::next_run_at.eq(due))).execute(conn)
+            diesel::insert_into(jobs::table)
+                .values((jobs::name.eq(name), jobs::next_run_at.eq(due)))
+                .execute_prepared(conn)
         });
         match inserted {
             Ok(_) => Ok(()),
@@ -43,11 +46,11 @@ impl JobSchedule {
     ) -> QueryResult<bool> {
         let taken = diesel::update(jobs::table.filter(jobs::name.eq(name)).filter(jobs::next_run_at.le(now)))
             .set((jobs::next_run_at.eq(next), jobs::claimed_by.eq(holder), jobs::claimed_at.eq(now)))
-            .execute(conn)?;
+            .execute_prepared(conn)?;
         Ok(taken == 1)
     }
 
     pub fn all(conn: &mut DbConnection) -> QueryResult<Vec<JobSchedule>> {
-        jobs::table.order(jobs::name).load(conn)
+        jobs::table.order(jobs::name).load_prepared(conn)
     }
 }

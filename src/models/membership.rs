@@ -4,9 +4,10 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
+use crate::db::LimitRows;
+use crate::db::Prepared;
 use crate::domain::ids::{UserId, WorkspaceId};
 use crate::domain::members::Role;
-use crate::models::limit_rows::LimitRows;
 use crate::schema::{memberships, users, workspaces};
 
 #[derive(Debug, Clone, Queryable, Identifiable)]
@@ -54,7 +55,7 @@ impl Membership {
                 memberships::created_at.eq(super::now()),
             ))
             .returning(memberships::all_columns)
-            .get_result(conn)
+            .get_result_prepared(conn)
     }
 
     pub fn set_role(
@@ -69,7 +70,7 @@ impl Membership {
                 .filter(memberships::user_id.eq(user_id)),
         )
         .set(memberships::role.eq(role))
-        .execute(conn)
+        .execute_prepared(conn)
     }
 
     pub fn delete(conn: &mut DbConnection, workspace_id: WorkspaceId, user_id: UserId) -> QueryResult<usize> {
@@ -78,7 +79,7 @@ impl Membership {
                 .filter(memberships::workspace_id.eq(workspace_id))
                 .filter(memberships::user_id.eq(user_id)),
         )
-        .execute(conn)
+        .execute_prepared(conn)
     }
 
     pub fn count_owners(conn: &mut DbConnection, workspace_id: WorkspaceId) -> QueryResult<i64> {
@@ -86,11 +87,11 @@ impl Membership {
             .filter(memberships::workspace_id.eq(workspace_id))
             .filter(memberships::role.eq(Role::Owner))
             .count()
-            .get_result(conn)
+            .get_result_prepared(conn)
     }
 
     pub fn count_for_workspace(conn: &mut DbConnection, workspace_id: WorkspaceId) -> QueryResult<i64> {
-        memberships::table.filter(memberships::workspace_id.eq(workspace_id)).count().get_result(conn)
+        memberships::table.filter(memberships::workspace_id.eq(workspace_id)).count().get_result_prepared(conn)
     }
 
     /// Members with their emails, owners first.
@@ -103,7 +104,7 @@ impl Membership {
             .filter(memberships::workspace_id.eq(workspace_id))
             .select((memberships::all_columns, users::email))
             .order(memberships::created_at.asc())
-            .load(conn)?;
+            .load_prepared(conn)?;
         rows.sort_by_key(|(m, _)| std::cmp::Reverse(m.role));
         Ok(rows)
     }
@@ -115,6 +116,6 @@ impl Membership {
             .filter(memberships::user_id.eq(user_id))
             .select((workspaces::id, workspaces::name, memberships::role))
             .order(memberships::id.asc())
-            .load(conn)
+            .load_prepared(conn)
     }
 }

@@ -22,7 +22,6 @@ pub mod instance_admin;
 pub mod invoice;
 pub mod job_run;
 pub mod job_schedule;
-pub mod limit_rows;
 pub mod membership;
 pub mod plan;
 pub mod plan_change;

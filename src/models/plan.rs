@@ -5,9 +5,10 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
+use crate::db::LimitRows;
+use crate::db::Prepared;
 use crate::domain::catalog::{Plan, PlanFields};
 use crate::domain::ids::PlanId;
-use crate::models::limit_rows::LimitRows;
 use crate::schema::{plans, workspaces};
 
 #[derive(Queryable)]
@@ -134,14 +135,14 @@ impl Plan {
 
     /// Every plan, archived ones too, in display order.
     pub fn all(conn: &mut DbConnection) -> QueryResult<Vec<Plan>> {
-        plans::table.order((plans::sort_order.asc(), plans::id.asc())).load(conn).map(rows)
+        plans::table.order((plans::sort_order.asc(), plans::id.asc())).load_prepared(conn).map(rows)
     }
 
     pub fn active(conn: &mut DbConnection) -> QueryResult<Vec<Plan>> {
         plans::table
             .filter(plans::is_active.eq(true))
             .order((plans::sort_order.asc(), plans::id.asc()))
-            .load(conn)
+            .load_prepared(conn)
             .map(rows)
     }
 
@@ -166,7 +167,7 @@ impl Plan {
     pub fn update(conn: &mut DbConnection, id: PlanId, fields: &PlanFields) -> QueryResult<usize> {
         diesel::update(plans::table.find(id))
             .set((PlanColumns::from(fields), plans::updated_at.eq(super::now())))
-            .execute(conn)
+            .execute_prepared(conn)
     }
 
     /// How many workspaces are on the plan or scheduled to move to it.
@@ -174,6 +175,6 @@ impl Plan {
         workspaces::table
             .filter(workspaces::plan_id.eq(id).or(workspaces::scheduled_plan_id.eq(id)))
             .count()
-            .get_result(conn)
+            .get_result_prepared(conn)
     }
 }

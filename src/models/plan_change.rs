@@ -6,6 +6,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
+use crate::db::Prepared;
 use crate::domain::ids::{PlanId, WorkspaceId};
 use crate::domain::normalized::SubscriptionStatus;
 use crate::domain::plan_history::ChangeKind;
@@ -32,7 +33,7 @@ impl NewPlanChange {
                 plan_changes::kind.eq(self.kind.as_str()),
                 plan_changes::changed_at.eq(super::now()),
             ))
-            .execute(conn)
+            .execute_prepared(conn)
     }
 }
 
@@ -50,5 +51,5 @@ pub fn counts_since(conn: &mut DbConnection, since: NaiveDateTime) -> QueryResul
         .filter(plan_changes::changed_at.ge(since))
         .group_by((plan_changes::kind, plan_changes::from_status))
         .select((plan_changes::kind, plan_changes::from_status, diesel::dsl::count_star()))
-        .load(conn)
+        .load_prepared(conn)
 }

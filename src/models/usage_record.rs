@@ -7,8 +7,9 @@ use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
 use crate::db::DbConnection;
+use crate::db::LimitRows;
+use crate::db::Prepared;
 use crate::domain::ids::WorkspaceId;
-use crate::models::limit_rows::LimitRows;
 use crate::schema::usage_records;
 
 /// Whether a recorded row counts (200) or was refused (402, kept for its idempotency key).
@@ -46,7 +47,7 @@ const SUM_QUANTITY: &str = "CAST(COALESCE(SUM(quantity), 0) AS BIGINT)";
 
 impl NewUsageRecord<'_> {
     pub fn insert(&self, conn: &mut DbConnection) -> QueryResult<usize> {
-        diesel::insert_into(usage_records::table).values(self).execute(conn)
+        diesel::insert_into(usage_records::table).values(self).execute_prepared(conn)
     }
 }
 
@@ -71,7 +72,7 @@ impl UsageRecord {
             .filter(usage_records::status.eq(RECORDED))
             .group_by(usage_records::metric)
             .select((usage_records::metric, sql::<BigInt>(SUM_QUANTITY)))
-            .load(conn)
+            .load_prepared(conn)
     }
 
     /// What each metric used between two instants (for the "last period" chart).
@@ -88,6 +89,6 @@ impl UsageRecord {
             .filter(usage_records::status.eq(RECORDED))
             .group_by(usage_records::metric)
             .select((usage_records::metric, sql::<BigInt>(SUM_QUANTITY)))
-            .load(conn)
+            .load_prepared(conn)
     }
 }

@@ -4,8 +4,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
+use crate::db::LimitRows;
+use crate::db::Prepared;
 use crate::domain::ids::UserId;
-use crate::models::limit_rows::LimitRows;
 use crate::schema::users;
 
 #[derive(Debug, Clone, Queryable, Identifiable)]
@@ -29,7 +30,7 @@ pub struct NewUser<'a> {
 
 impl NewUser<'_> {
     pub fn insert(&self, conn: &mut DbConnection) -> QueryResult<User> {
-        diesel::insert_into(users::table).values(self).returning(users::all_columns).get_result(conn)
+        diesel::insert_into(users::table).values(self).returning(users::all_columns).get_result_prepared(conn)
     }
 }
 
@@ -43,6 +44,6 @@ impl User {
     }
 
     pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
-        users::table.count().get_result(conn)
+        users::table.count().get_result_prepared(conn)
     }
 }

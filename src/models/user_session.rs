@@ -5,8 +5,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
+use crate::db::LimitRows;
+use crate::db::Prepared;
 use crate::domain::ids::UserId;
-use crate::models::limit_rows::LimitRows;
 use crate::models::user::User;
 use crate::schema::{user_sessions, users};
 
@@ -24,7 +25,7 @@ pub fn insert(
             user_sessions::created_at.eq(now),
             user_sessions::expires_at.eq(expires_at),
         ))
-        .execute(conn)
+        .execute_prepared(conn)
 }
 
 /// The user of a live session, with the session's expiry: `None` when the session was
@@ -46,17 +47,19 @@ pub fn find_user(
 }
 
 pub fn set_expiry(conn: &mut DbConnection, token_hash: &str, expires_at: NaiveDateTime) -> QueryResult<usize> {
-    diesel::update(user_sessions::table.find(token_hash)).set(user_sessions::expires_at.eq(expires_at)).execute(conn)
+    diesel::update(user_sessions::table.find(token_hash))
+        .set(user_sessions::expires_at.eq(expires_at))
+        .execute_prepared(conn)
 }
 
 pub fn delete(conn: &mut DbConnection, token_hash: &str) -> QueryResult<usize> {
-    diesel::delete(user_sessions::table.find(token_hash)).execute(conn)
+    diesel::delete(user_sessions::table.find(token_hash)).execute_prepared(conn)
 }
 
 pub fn delete_for_user(conn: &mut DbConnection, user_id: UserId) -> QueryResult<usize> {
-    diesel::delete(user_sessions::table.filter(user_sessions::user_id.eq(user_id))).execute(conn)
+    diesel::delete(user_sessions::table.filter(user_sessions::user_id.eq(user_id))).execute_prepared(conn)
 }
 
 pub fn prune(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<usize> {
-    diesel::delete(user_sessions::table.filter(user_sessions::expires_at.le(now))).execute(conn)
+    diesel::delete(user_sessions::table.filter(user_sessions::expires_at.le(now))).execute_prepared(conn)
 }

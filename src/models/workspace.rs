@@ -4,11 +4,12 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
+use crate::db::LimitRows;
+use crate::db::Prepared;
 use crate::domain::ids::{PlanId, WorkspaceId};
 use crate::domain::money::Interval;
 use crate::domain::names::WorkspaceName;
 use crate::domain::normalized::{Provider, SubscriptionStatus};
-use crate::models::limit_rows::LimitRows;
 use crate::schema::{plans, workspaces};
 
 #[derive(Debug, Clone, Queryable, Identifiable)]
@@ -79,7 +80,7 @@ impl Workspace {
     }
 
     pub fn exists(conn: &mut DbConnection, id: WorkspaceId) -> QueryResult<bool> {
-        diesel::select(diesel::dsl::exists(workspaces::table.find(id))).get_result(conn)
+        diesel::select(diesel::dsl::exists(workspaces::table.find(id))).get_result_prepared(conn)
     }
 
     pub fn insert(conn: &mut DbConnection, name: &WorkspaceName, plan_id: PlanId) -> QueryResult<Workspace> {
@@ -92,7 +93,7 @@ impl Workspace {
                 workspaces::updated_at.eq(now),
             ))
             .returning(workspaces::all_columns)
-            .get_result(conn)
+            .get_result_prepared(conn)
     }
 
     /// Locks the workspace row for the rest of the transaction and returns it fresh.
@@ -102,13 +103,13 @@ impl Workspace {
         diesel::update(workspaces::table.find(id))
             .set(workspaces::updated_at.eq(super::now()))
             .returning(workspaces::all_columns)
-            .get_result(conn)
+            .get_result_prepared(conn)
     }
 
     pub fn rename(conn: &mut DbConnection, id: WorkspaceId, name: &WorkspaceName) -> QueryResult<usize> {
         diesel::update(workspaces::table.find(id))
             .set((workspaces::name.eq(name.as_str()), workspaces::updated_at.eq(super::now())))
-            .execute(conn)
+            .execute_prepared(conn)
     }
 
     pub fn apply_billing(
@@ -116,7 +117,9 @@ impl Workspace {
         id: WorkspaceId,
         changes: &WorkspaceBillingChanges,
     ) -> QueryResult<usize> {
-        diesel::update(workspaces::table.find(id)).set((changes, workspaces::updated_at.eq(super::now()))).execute(conn)
+        diesel::update(workspaces::table.find(id))
+            .set((changes, workspaces::updated_at.eq(super::now())))
+            .execute_prepared(conn)
     }
 
     /// Records the provider customer a first purchase created (the workspace had none).
@@ -128,7 +131,7 @@ impl Workspace {
     ) -> QueryResult<usize> {
         diesel::update(workspaces::table.find(id).filter(workspaces::provider_customer_id.is_null()))
             .set((workspaces::provider_customer_id.eq(customer_id), workspaces::billing_provider.eq(provider)))
-            .execute(conn)
+            .execute_prepared(conn)
     }
 
     /// Remembers a change the provider will apply at the period end (`None`: nothing scheduled).
@@ -142,7 +145,7 @@ impl Workspace {
                 workspaces::scheduled_plan_id.eq(scheduled.map(|(plan, _)| plan)),
                 workspaces::scheduled_interval.eq(scheduled.map(|(_, interval)| interval)),
             ))
-            .execute(conn)
+            .execute_prepared(conn)
     }
 
     pub fn find_by_customer(
@@ -176,11 +179,11 @@ impl Workspace {
             .filter(workspaces::billing_provider.eq(provider))
             .filter(workspaces::provider_customer_id.is_not_null())
             .select((workspaces::id, workspaces::provider_customer_id.assume_not_null()))
-            .load(conn)
+            .load_prepared(conn)
     }
 
     pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
-        workspaces::table.count().get_result(conn)
+        workspaces::table.count().get_result_prepared(conn)
     }
 
     /// Past-due workspaces whose grace period ended by `now`.
@@ -189,7 +192,7 @@ impl Workspace {
             .filter(workspaces::subscription_status.eq(SubscriptionStatus::PastDue))
             .filter(workspaces::grace_until.le(now))
             .select(workspaces::id)
-            .load(conn)
+            .load_prepared(conn)
     }
 
     /// Subscriptions set to cancel whose real end (`cancel_at`, else the period end) passed by `before`.
@@ -203,7 +206,7 @@ impl Workspace {
             )
             .filter(workspaces::provider_subscription_id.is_not_null())
             .select(workspaces::id)
-            .load(conn)
+            .load_prepared(conn)
     }
 
     /// Workspaces without a subscription whose plan grants monthly credits, with the amount.
@@ -213,7 +216,7 @@ impl Workspace {
             .filter(workspaces::provider_subscription_id.is_null())
             .filter(plans::monthly_credits.is_not_null())
             .select((workspaces::id, plans::monthly_credits.assume_not_null()))
-            .load(conn)
+            .load_prepared(conn)
     }
 
     /// Workspaces with a subscription whose plan grants monthly credits (whose cycle may move on).
@@ -223,7 +226,7 @@ impl Workspace {
             .filter(workspaces::provider_subscription_id.is_not_null())
             .filter(plans::monthly_credits.is_not_null())
             .select(workspaces::id)
-            .load(conn)
+            .load_prepared(conn)
     }
 
     /// Paying workspaces with their interval and their plan's monthly and yearly prices.
@@ -232,7 +235,7 @@ impl Workspace {
             .inner_join(plans::table)
             .filter(workspaces::subscription_status.eq_any(SubscriptionStatus::PAYING))
             .select((workspaces::billing_interval, plans::price_month_minor, plans::price_year_minor))
-            .load(conn)
+            .load_prepared(conn)
     }
 }
 
@@ -244,7 +247,7 @@ impl Workspace {
             .filter(workspaces::provider_subscription_id.is_not_null())
             .order(workspaces::id)
             .select(workspaces::id)
-            .load(conn)
+            .load_prepared(conn)
     }
 
     /// Trialing workspaces at `provider` (each one's own clock says whether its trial ended).
@@ -255,6 +258,6 @@ impl Workspace {
             .filter(workspaces::subscription_status.eq(SubscriptionStatus::Trialing))
             .order(workspaces::id)
             .select(workspaces::id)
-            .load(conn)
+            .load_prepared(conn)
     }
 }

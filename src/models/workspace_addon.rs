@@ -7,10 +7,11 @@ use diesel::prelude::*;
 
 use super::addon::AddonRow;
 use crate::db::DbConnection;
+use crate::db::LimitRows;
+use crate::db::Prepared;
 use crate::domain::addons::{AddonState, AddonStatus};
 use crate::domain::catalog::Addon;
 use crate::domain::ids::{AddonId, WorkspaceId};
-use crate::models::limit_rows::LimitRows;
 use crate::schema::{addons, workspace_addons};
 
 #[derive(Debug, Clone, Queryable, Identifiable)]
@@ -53,7 +54,7 @@ impl NewWorkspaceAddon<'_> {
         let now = super::now();
         diesel::insert_into(workspace_addons::table)
             .values((self, workspace_addons::created_at.eq(now), workspace_addons::updated_at.eq(now)))
-            .execute(conn)
+            .execute_prepared(conn)
     }
 }
 
@@ -102,7 +103,7 @@ impl WorkspaceAddon {
             .filter(workspace_addons::status.ne(AddonStatus::Canceled))
             .order(workspace_addons::id.asc())
             .select((workspace_addons::all_columns, addons::all_columns))
-            .load(conn)?;
+            .load_prepared(conn)?;
         Ok(rows
             .into_iter()
             .filter(|(owned, _)| owned.grants(now))
@@ -124,7 +125,7 @@ impl WorkspaceAddon {
             .filter(addons::code.eq(code))
             .order(workspace_addons::id.asc())
             .select((workspace_addons::all_columns, addons::name))
-            .load(conn)?;
+            .load_prepared(conn)?;
         Ok(rows.into_iter().find(|(owned, _)| owned.grants(now)))
     }
 
@@ -147,7 +148,7 @@ impl WorkspaceAddon {
                 .filter(workspace_addons::workspace_id.eq(workspace_id))
                 .filter(workspace_addons::provider_subscription_id.eq(subscription_id)),
         ))
-        .get_result(conn)
+        .get_result_prepared(conn)
     }
 
     /// The workspace's add-on rows billed by `subscription_id`, ended ones too.
@@ -160,7 +161,7 @@ impl WorkspaceAddon {
             .filter(workspace_addons::workspace_id.eq(workspace_id))
             .filter(workspace_addons::provider_subscription_id.eq(subscription_id))
             .order(workspace_addons::id.asc())
-            .load(conn)
+            .load_prepared(conn)
     }
 
     /// Writes what the provider now says about this row.
@@ -174,12 +175,12 @@ impl WorkspaceAddon {
         };
         diesel::update(workspace_addons::table.find(id))
             .set((changes, workspace_addons::updated_at.eq(super::now())))
-            .execute(conn)
+            .execute_prepared(conn)
     }
 
     pub fn mark_cancel_at_period_end(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
         diesel::update(workspace_addons::table.find(id))
             .set((workspace_addons::cancel_at_period_end.eq(true), workspace_addons::updated_at.eq(super::now())))
-            .execute(conn)
+            .execute_prepared(conn)
     }
 }
