@@ -98,18 +98,6 @@ pub(crate) fn rollback(conn: &mut DbConnection) -> diesel::QueryResult<()> {
     <DbConnection as Connection>::TransactionManager::rollback_transaction(conn)
 }
 
-/// Runs one statement so that its failure (a duplicate insert, say) leaves the caller's
-/// transaction usable: in a savepoint on PostgreSQL, which aborts the whole transaction on any
-/// failed statement; directly inside a SQLite transaction, which undoes only the failed
-/// statement — there a savepoint would only add two statements SQLite parses anew each time.
-pub fn isolate_failure<T, F>(conn: &mut DbConnection, statement: F) -> diesel::QueryResult<T>
-where
-    F: FnOnce(&mut DbConnection) -> diesel::QueryResult<T>,
-{
-    let sqlite = matches!(conn, DbConnection::Sqlite(_));
-    if sqlite && in_transaction(conn) { statement(conn) } else { conn.transaction(statement) }
-}
-
 /// Runs `f` atomically: in the caller's transaction when one is open, else in one of its own.
 pub fn atomically<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
 where

@@ -3,8 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::DbConnection;
-use crate::db::Prepared;
+use crate::db::{DbConnection, Prepared};
 use crate::domain::catalog::{Addon, AddonFields};
 use crate::domain::ids::AddonId;
 use crate::domain::money::Interval;

@@ -5,9 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::api_key::LAST_USED_GRANULARITY;
-use crate::db::DbConnection;
-use crate::db::LimitRows;
-use crate::db::Prepared;
+use crate::db::{DbConnection, LimitRows, Prepared};
 use crate::domain::ids::UserId;
 use crate::schema::admin_api_keys;
 

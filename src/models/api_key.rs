@@ -4,9 +4,7 @@
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 
-use crate::db::DbConnection;
-use crate::db::LimitRows;
-use crate::db::Prepared;
+use crate::db::{DbConnection, LimitRows, Prepared};
 use crate::domain::ids::{UserId, WorkspaceId};
 use crate::schema::api_keys;
 

@@ -3,9 +3,7 @@
 
 use diesel::prelude::*;
 
-use crate::db::LimitRows;
-use crate::db::Prepared;
-use crate::db::{DbConnection, is_unique_violation};
+use crate::db::{DbConnection, LimitRows, Prepared, is_unique_violation};
 use crate::schema::app_secrets;
 
 pub fn find(conn: &mut DbConnection, name: &str) -> QueryResult<Option<String>> {

@@ -4,8 +4,7 @@
 use diesel::prelude::*;
 
 use super::AuditEntry;
-use crate::db::DbConnection;
-use crate::db::LimitRows;
+use crate::db::{DbConnection, LimitRows};
 use crate::schema::audit_log;
 
 pub fn for_subject_types(conn: &mut DbConnection, kinds: &[&str], limit: i64) -> QueryResult<Vec<AuditEntry>> {

@@ -4,9 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::LimitRows;
-use crate::db::Prepared;
-use crate::db::{DbConnection, is_unique_violation, isolate_failure};
+use crate::db::{DbConnection, LimitRows, Prepared};
 use crate::domain::ids::WorkspaceId;
 use crate::domain::normalized::{NormalizedEvent, Provider};
 use crate::domain::sql::text_enum_sql;
@@ -115,33 +113,30 @@ impl BillingEvent {
             .optional()
     }
 
-    /// Records a received event as pending; losing the unique-key race leaves the caller's
-    /// transaction usable.
+    /// Records a received event as pending. Losing the unique-key race to another delivery is
+    /// `AlreadyThere` (`ON CONFLICT DO NOTHING`: no error, so the caller's transaction stays
+    /// usable without a savepoint).
     pub fn insert_received(
         conn: &mut DbConnection,
         event: &NormalizedEvent,
         payload: &str,
     ) -> QueryResult<InsertEvent> {
-        let inserted = isolate_failure(conn, |conn| {
-            diesel::insert_into(billing_events::table)
-                .values((
-                    billing_events::provider.eq(event.provider),
-                    billing_events::event_id.eq(&event.event_id),
-                    billing_events::event_type.eq(&event.event_type),
-                    billing_events::status.eq(EventStatus::Pending),
-                    billing_events::provider_created_at.eq(event.created_at.naive_utc()),
-                    billing_events::received_at.eq(super::now()),
-                    billing_events::attempts.eq(0),
-                    billing_events::payload.eq(payload),
-                ))
-                .returning(billing_events::id)
-                .get_result_prepared(conn)
-        });
-        match inserted {
-            Ok(id) => Ok(InsertEvent::Inserted(id)),
-            Err(e) if is_unique_violation(&e) => Ok(InsertEvent::AlreadyThere),
-            Err(e) => Err(e),
-        }
+        let inserted: Option<i64> = diesel::insert_into(billing_events::table)
+            .values((
+                billing_events::provider.eq(event.provider),
+                billing_events::event_id.eq(&event.event_id),
+                billing_events::event_type.eq(&event.event_type),
+                billing_events::status.eq(EventStatus::Pending),
+                billing_events::provider_created_at.eq(event.created_at.naive_utc()),
+                billing_events::received_at.eq(super::now()),
+                billing_events::attempts.eq(0),
+                billing_events::payload.eq(payload),
+            ))
+            .on_conflict_do_nothing()
+            .returning(billing_events::id)
+            .get_result_prepared(conn)
+            .optional()?;
+        Ok(inserted.map_or(InsertEvent::AlreadyThere, InsertEvent::Inserted))
     }
 
     pub fn record_outcome(conn: &mut DbConnection, id: i64, outcome: &EventOutcome) -> QueryResult<usize> {

@@ -5,14 +5,13 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::BillingEvent;
-use crate::db::DbConnection;
+use crate::db::{DbConnection, LimitRows};
 use crate::domain::admin_query::{EventFilter, PAGE_SIZE, Page};
 use crate::domain::ids::WorkspaceId;
 use crate::domain::normalized::Provider;
 use crate::schema::billing_events;
 
 use super::billing_event::EventStatus;
-use crate::db::LimitRows;
 
 /// One row of the event log.
 #[derive(Debug, Clone, Queryable)]

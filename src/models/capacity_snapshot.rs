@@ -7,8 +7,7 @@ use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
 use super::Workspace;
-use crate::db::DbConnection;
-use crate::db::LimitRows;
+use crate::db::{DbConnection, LimitRows};
 use crate::domain::normalized::SubscriptionStatus;
 use crate::schema::{capacity_snapshots, credit_ledger, credit_spends, plans, workspaces};
 

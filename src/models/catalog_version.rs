@@ -5,8 +5,7 @@
 
 use diesel::prelude::*;
 
-use crate::db::DbConnection;
-use crate::db::LimitRows;
+use crate::db::{DbConnection, LimitRows};
 use crate::schema::catalog_versions;
 
 const ROW: i64 = 1;

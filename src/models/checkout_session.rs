@@ -7,9 +7,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::DbConnection;
-use crate::db::LimitRows;
-use crate::db::Prepared;
+use crate::db::{DbConnection, LimitRows, Prepared};
 use crate::domain::ids::WorkspaceId;
 use crate::domain::money::Interval;
 use crate::domain::normalized::Provider;

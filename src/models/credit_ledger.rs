@@ -10,9 +10,7 @@ use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
-use crate::db::LimitRows;
-use crate::db::Prepared;
-use crate::db::{DbConnection, atomically, is_unique_violation, isolate_failure};
+use crate::db::{DbConnection, LimitRows, Prepared, atomically};
 use crate::domain::credits::{CreditBalance, CreditBucket};
 use crate::domain::ids::WorkspaceId;
 use crate::schema::{credit_balances, credit_ledger};
@@ -46,20 +44,18 @@ const SUM_DELTA: &str = "CAST(COALESCE(SUM(delta), 0) AS BIGINT)";
 
 impl NewCreditEntry<'_> {
     /// Appends the entry and moves the balance, atomically. Returns `false`, changing nothing,
-    /// when an entry with the same idempotency key exists; a duplicate leaves the caller's
-    /// transaction usable. Any other failure is returned for the transaction to roll back.
+    /// when an entry with the same idempotency key exists (`ON CONFLICT DO NOTHING`: no error,
+    /// so the caller's transaction stays usable without a savepoint). Any other failure is
+    /// returned for the transaction to roll back.
     pub fn insert(&self, conn: &mut DbConnection) -> QueryResult<bool> {
         atomically(conn, |conn| {
             let now = super::now();
-            let inserted = isolate_failure(conn, |conn| {
-                diesel::insert_into(credit_ledger::table)
-                    .values((self, credit_ledger::created_at.eq(now)))
-                    .execute_prepared(conn)
-            });
-            match inserted {
-                Ok(_) => {}
-                Err(e) if is_unique_violation(&e) => return Ok(false),
-                Err(e) => return Err(e),
+            let inserted = diesel::insert_into(credit_ledger::table)
+                .values((self, credit_ledger::created_at.eq(now)))
+                .on_conflict_do_nothing()
+                .execute_prepared(conn)?;
+            if inserted == 0 {
+                return Ok(false);
             }
             add_to_balance(conn, self.workspace_id, self.bucket, self.delta, now)?;
             Ok(true)

@@ -3,8 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::DbConnection;
-use crate::db::Prepared;
+use crate::db::{DbConnection, Prepared};
 use crate::domain::catalog::{CreditPack, CreditPackFields};
 use crate::domain::ids::CreditPackId;
 use crate::schema::credit_packs;

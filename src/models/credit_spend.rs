@@ -6,8 +6,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text, Timestamp};
 
-use crate::db::DbConnection;
-use crate::db::{LimitRows, Prepared};
+use crate::db::{DbConnection, LimitRows, Prepared};
 use crate::domain::ids::WorkspaceId;
 use crate::schema::credit_spends;
 

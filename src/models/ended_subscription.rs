@@ -5,8 +5,7 @@
 
 use diesel::prelude::*;
 
-use crate::db::DbConnection;
-use crate::db::Prepared;
+use crate::db::{DbConnection, Prepared};
 use crate::domain::ids::WorkspaceId;
 use crate::schema::ended_subscriptions;
 

@@ -3,8 +3,7 @@
 
 use diesel::prelude::*;
 
-use crate::db::DbConnection;
-use crate::db::Prepared;
+use crate::db::{DbConnection, Prepared};
 use crate::domain::ids::UserId;
 use crate::schema::{instance_admins, users};
 

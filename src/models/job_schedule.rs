@@ -4,8 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::Prepared;
-use crate::db::{DbConnection, is_unique_violation};
+use crate::db::{DbConnection, Prepared, is_unique_violation};
 use crate::schema::jobs;
 
 #[derive(Debug, Clone, Queryable)]

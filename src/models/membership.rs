@@ -3,9 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::DbConnection;
-use crate::db::LimitRows;
-use crate::db::Prepared;
+use crate::db::{DbConnection, LimitRows, Prepared};
 use crate::domain::ids::{UserId, WorkspaceId};
 use crate::domain::members::Role;
 use crate::schema::{memberships, users, workspaces};

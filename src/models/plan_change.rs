@@ -5,8 +5,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::DbConnection;
-use crate::db::Prepared;
+use crate::db::{DbConnection, Prepared};
 use crate::domain::ids::{PlanId, WorkspaceId};
 use crate::domain::normalized::SubscriptionStatus;
 use crate::domain::plan_history::ChangeKind;

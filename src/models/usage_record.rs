@@ -6,9 +6,7 @@ use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
-use crate::db::DbConnection;
-use crate::db::LimitRows;
-use crate::db::Prepared;
+use crate::db::{DbConnection, LimitRows, Prepared};
 use crate::domain::ids::WorkspaceId;
 use crate::schema::usage_records;
 

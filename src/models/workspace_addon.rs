@@ -6,9 +6,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use super::addon::AddonRow;
-use crate::db::DbConnection;
-use crate::db::LimitRows;
-use crate::db::Prepared;
+use crate::db::{DbConnection, LimitRows, Prepared};
 use crate::domain::addons::{AddonState, AddonStatus};
 use crate::domain::catalog::Addon;
 use crate::domain::ids::{AddonId, WorkspaceId};
