@@ -8,7 +8,7 @@ mod statements;
 pub mod writer;
 
 pub use pool::{Db, DbPool, DbUnavailable, build_pool};
-pub use statements::{LimitRows, Limited, Prepared};
+pub use statements::{LimitRows, Prepared};
 pub use writer::{WriteError, Writer};
 
 use diesel::connection::{AnsiTransactionManager, TransactionManager};

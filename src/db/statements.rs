@@ -60,7 +60,6 @@ pub trait LimitRows: Sized {
     /// connection (see [`Prepared`]).
     fn first_row<'query, U>(self, conn: &mut DbConnection) -> QueryResult<U>
     where
-        Limited<Self>: Prepared,
         Reused<Limited<Self>>: LoadQuery<'query, SqliteConnection, U> + LoadQuery<'query, PgConnection, U>,
     {
         Prepared::get_result_prepared(self.limit_rows(1), conn)
@@ -155,6 +154,25 @@ impl<DB: Backend, Q: QueryFragment<DB>> QueryFragment<DB> for Counted<Q> {
         Ok(())
     }
 }
+
+/// A fixed statement that diesel's statement cache keeps prepared (keyed by its text), unlike
+/// `sql_query` and `batch_execute`, which prepare theirs on every run.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct StaticSql(pub(crate) &'static str);
+
+impl QueryId for StaticSql {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<DB: Backend> QueryFragment<DB> for StaticSql {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> diesel::QueryResult<()> {
+        out.push_sql(self.0);
+        Ok(())
+    }
+}
+
+impl<Conn> RunQueryDsl<Conn> for StaticSql {}
 
 #[cfg(test)]
 mod tests {

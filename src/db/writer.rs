@@ -18,11 +18,10 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use diesel::backend::Backend;
-use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::{Connection, RunQueryDsl};
 use tokio::sync::{mpsc, oneshot};
 
+use super::statements::StaticSql;
 use super::{DbConnection, DbPool, begin_write, commit, rollback};
 
 /// Why queued work got no answer of its own.
@@ -104,25 +103,6 @@ where
     }
     result
 }
-
-/// A fixed statement that diesel's statement cache keeps prepared (keyed by its text), unlike
-/// `sql_query` and `batch_execute`, which prepare theirs on every run.
-#[derive(Debug, Clone, Copy)]
-struct StaticSql(&'static str);
-
-impl QueryId for StaticSql {
-    type QueryId = ();
-    const HAS_STATIC_QUERY_ID: bool = false;
-}
-
-impl<DB: Backend> QueryFragment<DB> for StaticSql {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> diesel::QueryResult<()> {
-        out.push_sql(self.0);
-        Ok(())
-    }
-}
-
-impl<Conn> RunQueryDsl<Conn> for StaticSql {}
 
 /// The handle the app submits writes through. Cloning shares one writer.
 #[derive(Clone)]
