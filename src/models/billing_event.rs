@@ -139,6 +139,37 @@ impl BillingEvent {
         Ok(inserted.map_or(InsertEvent::AlreadyThere, InsertEvent::Inserted))
     }
 
+    /// Records a new event together with the outcome of its first attempt: one row written
+    /// once. Losing the unique-key race to another delivery is `AlreadyThere`, as in
+    /// [`BillingEvent::insert_received`].
+    pub fn insert_with_outcome(
+        conn: &mut DbConnection,
+        event: &NormalizedEvent,
+        payload: &str,
+        outcome: &EventOutcome,
+    ) -> QueryResult<InsertEvent> {
+        let inserted: Option<i64> = diesel::insert_into(billing_events::table)
+            .values((
+                billing_events::provider.eq(event.provider),
+                billing_events::event_id.eq(&event.event_id),
+                billing_events::event_type.eq(&event.event_type),
+                billing_events::status.eq(outcome.status),
+                billing_events::workspace_id.eq(outcome.workspace_id),
+                billing_events::provider_created_at.eq(event.created_at.naive_utc()),
+                billing_events::received_at.eq(super::now()),
+                billing_events::processed_at.eq(outcome.processed_at),
+                billing_events::next_attempt_at.eq(outcome.next_attempt_at),
+                billing_events::error.eq(outcome.error.as_deref()),
+                billing_events::attempts.eq(outcome.attempts),
+                billing_events::payload.eq(payload),
+            ))
+            .on_conflict_do_nothing()
+            .returning(billing_events::id)
+            .get_result_prepared(conn)
+            .optional()?;
+        Ok(inserted.map_or(InsertEvent::AlreadyThere, InsertEvent::Inserted))
+    }
+
     pub fn record_outcome(conn: &mut DbConnection, id: i64, outcome: &EventOutcome) -> QueryResult<usize> {
         diesel::update(billing_events::table.find(id)).set(outcome).execute_prepared(conn)
     }
@@ -147,16 +178,11 @@ impl BillingEvent {
         diesel::update(billing_events::table.find(id)).set(failure).execute_prepared(conn)
     }
 
-    /// Pending events of a workspace other than `except`, oldest first by the provider's clock.
-    pub fn waiting_for(
-        conn: &mut DbConnection,
-        workspace_id: WorkspaceId,
-        except: i64,
-    ) -> QueryResult<Vec<BillingEvent>> {
+    /// Pending events of a workspace, oldest first by the provider's clock.
+    pub fn waiting_for(conn: &mut DbConnection, workspace_id: WorkspaceId) -> QueryResult<Vec<BillingEvent>> {
         billing_events::table
             .filter(billing_events::workspace_id.eq(workspace_id))
             .filter(billing_events::status.eq(EventStatus::Pending))
-            .filter(billing_events::id.ne(except))
             .order((billing_events::provider_created_at.asc(), billing_events::id.asc()))
             .load_prepared(conn)
     }

@@ -48,35 +48,50 @@ impl NewCreditEntry<'_> {
     /// so the caller's transaction stays usable without a savepoint). Any other failure is
     /// returned for the transaction to roll back.
     pub fn insert(&self, conn: &mut DbConnection) -> QueryResult<bool> {
+        Ok(NewCreditEntry::insert_all(conn, std::slice::from_ref(self))? == 1)
+    }
+
+    /// Appends the entries as [`NewCreditEntry::insert`] does each, moving each workspace's
+    /// balance once by what was appended. Returns how many were appended.
+    pub fn insert_all(conn: &mut DbConnection, entries: &[NewCreditEntry<'_>]) -> QueryResult<usize> {
         atomically(conn, |conn| {
             let now = super::now();
-            let inserted = diesel::insert_into(credit_ledger::table)
-                .values((self, credit_ledger::created_at.eq(now)))
-                .on_conflict_do_nothing()
-                .execute_prepared(conn)?;
-            if inserted == 0 {
-                return Ok(false);
+            let mut moved: Vec<(WorkspaceId, i64, i64)> = Vec::new();
+            let mut appended = 0;
+            for entry in entries {
+                let inserted = diesel::insert_into(credit_ledger::table)
+                    .values((entry, credit_ledger::created_at.eq(now)))
+                    .on_conflict_do_nothing()
+                    .execute_prepared(conn)?;
+                if inserted == 0 {
+                    continue;
+                }
+                appended += 1;
+                let (monthly, purchased) = match entry.bucket {
+                    CreditBucket::Monthly => (entry.delta, 0),
+                    CreditBucket::Purchased => (0, entry.delta),
+                };
+                match moved.iter_mut().find(|(ws, ..)| *ws == entry.workspace_id) {
+                    Some((_, m, p)) => (*m, *p) = (*m + monthly, *p + purchased),
+                    None => moved.push((entry.workspace_id, monthly, purchased)),
+                }
             }
-            add_to_balance(conn, self.workspace_id, self.bucket, self.delta, now)?;
-            Ok(true)
+            for &(workspace_id, monthly, purchased) in &moved {
+                add_to_balance(conn, workspace_id, monthly, purchased, now)?;
+            }
+            Ok(appended)
         })
     }
 }
 
-/// Moves the running balance by `delta` (creating the row on a workspace's first entry).
+/// Moves the running balances by the deltas (creating the row on a workspace's first entry).
 fn add_to_balance(
     conn: &mut DbConnection,
     workspace_id: WorkspaceId,
-    bucket: CreditBucket,
-    delta: i64,
+    monthly: i64,
+    purchased: i64,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
-    let (monthly, purchased) = match bucket {
-        CreditBucket::Monthly => (delta, 0),
-        CreditBucket::Purchased => (0, delta),
-    };
-    // Upserts are not part of diesel's MultiBackend: a prepared statement runs on the
-    // concrete connection.
     diesel::insert_into(credit_balances::table)
         .values((
             credit_balances::workspace_id.eq(workspace_id),
@@ -120,6 +135,14 @@ impl CreditEntry {
             }
         }
         Ok(balance)
+    }
+
+    /// Which of `keys` entries have been written with (one query for a cycle's marks).
+    pub fn existing_keys(conn: &mut DbConnection, keys: [&str; 2]) -> QueryResult<Vec<String>> {
+        credit_ledger::table
+            .filter(credit_ledger::idempotency_key.eq_any(keys))
+            .select(credit_ledger::idempotency_key.assume_not_null())
+            .load_prepared(conn)
     }
 
     pub fn exists_with_key(conn: &mut DbConnection, key: &str) -> QueryResult<bool> {

@@ -104,20 +104,65 @@ impl Workspace {
             .get_result_prepared(conn)
     }
 
+    /// [`Workspace::lock`], for an id that may name no workspace.
+    pub fn lock_if_exists(conn: &mut DbConnection, id: WorkspaceId) -> QueryResult<Option<Workspace>> {
+        Workspace::lock(conn, id).optional()
+    }
+
+    /// Finds and locks (see [`Workspace::lock`]) in one statement the oldest workspace whose
+    /// current subscription at `provider` is `subscription_id`.
+    pub fn lock_by_subscription(
+        conn: &mut DbConnection,
+        provider: Provider,
+        subscription_id: &str,
+    ) -> QueryResult<Option<Workspace>> {
+        let other = diesel::alias!(workspaces as other);
+        let oldest = other
+            .filter(other.field(workspaces::billing_provider).eq(provider))
+            .filter(other.field(workspaces::provider_subscription_id).eq(subscription_id))
+            .select(diesel::dsl::min(other.field(workspaces::id)));
+        diesel::update(workspaces::table.filter(workspaces::id.nullable().eq_any(oldest)))
+            .set(workspaces::updated_at.eq(super::now()))
+            .returning(workspaces::all_columns)
+            .get_result_prepared(conn)
+            .optional()
+    }
+
+    /// Finds and locks in one statement the oldest workspace whose customer at `provider` is
+    /// `customer_id`.
+    pub fn lock_by_customer(
+        conn: &mut DbConnection,
+        provider: Provider,
+        customer_id: &str,
+    ) -> QueryResult<Option<Workspace>> {
+        let other = diesel::alias!(workspaces as other);
+        let oldest = other
+            .filter(other.field(workspaces::billing_provider).eq(provider))
+            .filter(other.field(workspaces::provider_customer_id).eq(customer_id))
+            .select(diesel::dsl::min(other.field(workspaces::id)));
+        diesel::update(workspaces::table.filter(workspaces::id.nullable().eq_any(oldest)))
+            .set(workspaces::updated_at.eq(super::now()))
+            .returning(workspaces::all_columns)
+            .get_result_prepared(conn)
+            .optional()
+    }
+
     pub fn rename(conn: &mut DbConnection, id: WorkspaceId, name: &WorkspaceName) -> QueryResult<usize> {
         diesel::update(workspaces::table.find(id))
             .set((workspaces::name.eq(name.as_str()), workspaces::updated_at.eq(super::now())))
             .execute_prepared(conn)
     }
 
+    /// Writes the billing columns; returns the row as it now stands.
     pub fn apply_billing(
         conn: &mut DbConnection,
         id: WorkspaceId,
         changes: &WorkspaceBillingChanges,
-    ) -> QueryResult<usize> {
+    ) -> QueryResult<Workspace> {
         diesel::update(workspaces::table.find(id))
             .set((changes, workspaces::updated_at.eq(super::now())))
-            .execute_prepared(conn)
+            .returning(workspaces::all_columns)
+            .get_result_prepared(conn)
     }
 
     /// Records the provider customer a first purchase created (the workspace had none).
@@ -144,31 +189,6 @@ impl Workspace {
                 workspaces::scheduled_interval.eq(scheduled.map(|(_, interval)| interval)),
             ))
             .execute_prepared(conn)
-    }
-
-    pub fn find_by_customer(
-        conn: &mut DbConnection,
-        provider: Provider,
-        customer_id: &str,
-    ) -> QueryResult<Option<Workspace>> {
-        workspaces::table
-            .filter(workspaces::billing_provider.eq(provider))
-            .filter(workspaces::provider_customer_id.eq(customer_id))
-            .order(workspaces::id.asc())
-            .first_row(conn)
-            .optional()
-    }
-
-    pub fn find_by_subscription(
-        conn: &mut DbConnection,
-        provider: Provider,
-        subscription_id: &str,
-    ) -> QueryResult<Option<Workspace>> {
-        workspaces::table
-            .filter(workspaces::billing_provider.eq(provider))
-            .filter(workspaces::provider_subscription_id.eq(subscription_id))
-            .first_row(conn)
-            .optional()
     }
 
     /// Workspaces with a customer at `provider`, and that customer.

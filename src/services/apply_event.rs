@@ -47,17 +47,20 @@ fn subscription_id(event: &NormalizedEvent) -> Option<&str> {
         .or_else(|| event.checkout.as_ref().and_then(|c| c.subscription_id.as_deref()))
 }
 
-/// How an event's workspace was found: what decides whether it may change the plan.
+/// How an event's workspace was found (it comes locked for the rest of the transaction): what
+/// decides whether the event may change the plan.
 enum Found {
     /// Through the workspace's current or ended subscription, or an add-on's.
-    Known(WorkspaceId),
+    Known(Workspace),
     /// Through the checkout Tollgate recorded for this subscription (Chargebee's pre-assigned
     /// id): the event may complete that purchase.
-    Checkout(WorkspaceId, Box<CheckoutSession>),
+    Checkout(Workspace, Box<CheckoutSession>),
     /// Only through the customer (or, for money events, the event's own workspace reference).
-    Customer(WorkspaceId),
+    Customer(Workspace),
 }
 
+/// Finds the event's workspace and locks it; each lookup that finds it locks it in the same
+/// statement.
 fn find_workspace(conn: &mut DbConnection, event: &NormalizedEvent) -> diesel::QueryResult<Option<Found>> {
     let provider = event.provider;
     // Metadata never ties a live subscription to a workspace; for invoices, refunds and
@@ -65,26 +68,26 @@ fn find_workspace(conn: &mut DbConnection, event: &NormalizedEvent) -> diesel::Q
     let plan_event = event.kind == EventKind::SubscriptionUpdated;
     if !plan_event
         && let Some(id) = event.workspace_ref.as_deref().and_then(|r| r.parse::<WorkspaceId>().ok())
-        && Workspace::exists(conn, id)?
+        && let Some(ws) = Workspace::lock_if_exists(conn, id)?
     {
-        return Ok(Some(Found::Customer(id)));
+        return Ok(Some(Found::Customer(ws)));
     }
     if let Some(sub) = subscription_id(event) {
-        if let Some(ws) = Workspace::find_by_subscription(conn, provider, sub)? {
-            return Ok(Some(Found::Known(ws.id)));
+        if let Some(ws) = Workspace::lock_by_subscription(conn, provider, sub)? {
+            return Ok(Some(Found::Known(ws)));
         }
         if let Some(owner) = WorkspaceAddon::owner_of_subscription(conn, sub)? {
-            return Ok(Some(Found::Known(owner)));
+            return Ok(Some(Found::Known(Workspace::lock(conn, owner)?)));
         }
         if let Some(record) = CheckoutSession::for_subscription(conn, provider, sub)? {
-            return Ok(Some(Found::Checkout(record.workspace_id, Box::new(record))));
+            return Ok(Some(Found::Checkout(Workspace::lock(conn, record.workspace_id)?, Box::new(record))));
         }
     }
     let Some(customer) = event.customer_id.as_deref() else { return Ok(None) };
-    let Some(ws) = Workspace::find_by_customer(conn, provider, customer)? else { return Ok(None) };
+    let Some(ws) = Workspace::lock_by_customer(conn, provider, customer)? else { return Ok(None) };
     match subscription_id(event) {
-        Some(sub) if plan_event && ended_subscription::contains(conn, ws.id, sub)? => Ok(Some(Found::Known(ws.id))),
-        _ => Ok(Some(Found::Customer(ws.id))),
+        Some(sub) if plan_event && ended_subscription::contains(conn, ws.id, sub)? => Ok(Some(Found::Known(ws))),
+        _ => Ok(Some(Found::Customer(ws))),
     }
 }
 
@@ -109,12 +112,11 @@ pub fn apply_event(
     let Some(found) = find_workspace(conn, event)? else {
         return Ok(EventResult::Pending(None, "no workspace knows this customer or subscription yet".into()));
     };
-    let (workspace_id, record, by_customer) = match found {
-        Found::Known(id) => (id, None, false),
-        Found::Checkout(id, record) => (id, Some(record), false),
-        Found::Customer(id) => (id, None, true),
+    let (ws, record, by_customer) = match found {
+        Found::Known(ws) => (ws, None, false),
+        Found::Checkout(ws, record) => (ws, Some(record), false),
+        Found::Customer(ws) => (ws, None, true),
     };
-    let ws = Workspace::lock(conn, workspace_id)?;
     // A subscription no recorded checkout created never moves the plan: it waits for the
     // checkout's own completion (Stripe sends that after the subscription's first events),
     // which links it and applies it again.

@@ -113,7 +113,7 @@ pub fn apply_decision(
 ) -> Result<Applied, AppError> {
     match decision {
         Decision::Apply(Transition { next, effects }) => {
-            Workspace::apply_billing(conn, ws.id, &changes(&next, book, ws)?)?;
+            let updated = Workspace::apply_billing(conn, ws.id, &changes(&next, book, ws)?)?;
             record_plan_change(conn, ws.id, book, prev, &next)?;
             for ended in next.ended_subscription_ids.iter().filter(|id| !prev.ended_subscription_ids.contains(id)) {
                 ended_subscription::record(conn, ws.id, ended)?;
@@ -125,7 +125,7 @@ pub fn apply_decision(
             for effect in effects {
                 carry_out(conn, ws.id, &effect)?;
             }
-            settle_credits(conn, ws.id, book, prev, &next)?;
+            settle_credits(conn, &updated, book, prev, &next)?;
             Ok(Applied::Changed)
         }
         Decision::Stale => Ok(Applied::Stale),
@@ -185,14 +185,14 @@ fn carry_out(_conn: &mut DbConnection, workspace_id: WorkspaceId, effect: &Effec
 /// grant is due; the cycle keys make it happen once whichever event arrives first.
 fn settle_credits(
     conn: &mut DbConnection,
-    workspace_id: WorkspaceId,
+    ws: &Workspace,
     book: &PlanBook,
     prev: &BillingState,
     next: &BillingState,
 ) -> Result<(), AppError> {
-    let ws = Workspace::find(conn, workspace_id)?;
     let previous = book.by_code(&prev.plan_code).filter(|_| prev.plan_code != next.plan_code);
-    super::credits::settle_monthly(conn, &ws, previous.map(|p| &p.terms), Utc::now())?;
+    let plans = super::credits::PlanSource::Loaded(book);
+    super::credits::settle_monthly(conn, plans, ws, previous.map(|p| &p.terms), Utc::now())?;
     Ok(())
 }
 

@@ -208,6 +208,7 @@ pub fn record_and_apply_on(
 /// Records the event and applies it, inside the caller's transaction (a savepoint of the
 /// writer's batch). A duplicate of an event already done changes nothing. `clock` is the
 /// customer's test-clock time for the rules (see `apply_event`); `None` means real time.
+/// A new event's row is written once, with its outcome, after it was applied.
 fn apply_once(
     conn: &mut DbConnection,
     event: &NormalizedEvent,
@@ -216,11 +217,10 @@ fn apply_once(
     grace_days: i64,
     clock: Option<DateTime<Utc>>,
 ) -> Result<WebhookOutcome, TxError> {
-    let existing = BillingEvent::find(conn, event.provider, &event.event_id)?;
-    let (row_id, attempts) = match existing {
+    let stored = match BillingEvent::find(conn, event.provider, &event.event_id)? {
         Some(row) if row.status.is_final() => return Ok(WebhookOutcome::Duplicate),
-        Some(row) => (row.id, row.attempts),
-        None => (insert_event(conn, event, payload)?, 0),
+        Some(row) => Some((row.id, row.attempts)),
+        None => None,
     };
     let at = Utc::now();
     let now = clock.unwrap_or(at);
@@ -230,32 +230,44 @@ fn apply_once(
         EventResult::Ignored(ws, why) => (EventStatus::Ignored, ws, Some(why.clone()), WebhookOutcome::Ignored(why)),
         EventResult::Pending(ws, why) => (EventStatus::Pending, ws, Some(why.clone()), WebhookOutcome::Pending(why)),
     };
-    mark(conn, row_id, status, workspace, note, attempts, at)?;
+    let attempts = stored.map_or(0, |(_, attempts)| attempts);
+    let result = attempt_outcome(status, workspace, note, attempts, at);
+    match stored {
+        Some((row_id, _)) => {
+            BillingEvent::record_outcome(conn, row_id, &result)?;
+        }
+        // Another instance stored the same event meanwhile: this savepoint rolls back and
+        // the caller looks again.
+        None => {
+            if let InsertEvent::AlreadyThere = BillingEvent::insert_with_outcome(conn, event, payload, &result)? {
+                return Err(TxError::Race);
+            }
+        }
+    }
     if let (EventStatus::Processed, Some(ws)) = (status, workspace) {
-        apply_waiting_events(conn, ws, row_id, grace_days, at, now)?;
+        apply_waiting_events(conn, ws, grace_days, at, now)?;
     }
     Ok(outcome)
 }
 
-fn mark(
-    conn: &mut DbConnection,
-    row_id: i64,
+/// What one processing attempt leaves on the event's row: pending events get their next
+/// attempt time, the others are done.
+fn attempt_outcome(
     status: EventStatus,
     workspace: Option<WorkspaceId>,
     note: Option<String>,
     attempts: i32,
     at: DateTime<Utc>,
-) -> diesel::QueryResult<usize> {
+) -> EventOutcome {
     let done = status != EventStatus::Pending;
-    let outcome = EventOutcome {
+    EventOutcome {
         status,
         workspace_id: workspace,
         error: note,
         attempts: attempts + 1,
         processed_at: done.then(now),
         next_attempt_at: if done { None } else { next_attempt(attempts, at) },
-    };
-    BillingEvent::record_outcome(conn, row_id, &outcome)
+    }
 }
 
 /// Events that arrived before the subscription they concern was linked wait as pending on
@@ -264,12 +276,11 @@ fn mark(
 fn apply_waiting_events(
     conn: &mut DbConnection,
     ws: WorkspaceId,
-    just_applied: i64,
     grace_days: i64,
     at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<(), TxError> {
-    for row in BillingEvent::waiting_for(conn, ws, just_applied)? {
+    for row in BillingEvent::waiting_for(conn, ws)? {
         let Ok(event) = parse(row.provider, row.payload.as_bytes()) else { continue };
         let (status, workspace, note) = match apply_event(conn, &event, None, grace_days, at, now)? {
             EventResult::Processed(w) => (EventStatus::Processed, Some(w), None),
@@ -277,7 +288,7 @@ fn apply_waiting_events(
             // Still waiting (or needs the provider): the retry job takes it from here.
             EventResult::Pending(..) | EventResult::NeedsFetch(_) => continue,
         };
-        mark(conn, row.id, status, workspace, note, row.attempts, at)?;
+        BillingEvent::record_outcome(conn, row.id, &attempt_outcome(status, workspace, note, row.attempts, at))?;
     }
     Ok(())
 }

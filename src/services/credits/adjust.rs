@@ -3,7 +3,7 @@
 
 use chrono::Utc;
 
-use super::settle::settle_monthly;
+use super::settle::{PlanSource, settle_monthly};
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::credits::{CreditBalance, CreditBucket};
 use crate::domain::ids::WorkspaceId;
@@ -57,7 +57,7 @@ pub fn adjust_locked(
     }
     let ws = Workspace::lock(conn, workspace_id)?;
     // A grant into a cycle that has just ended must not be wiped by its settling.
-    settle_monthly(conn, &ws, None, Utc::now())?;
+    settle_monthly(conn, PlanSource::Stored, &ws, None, Utc::now())?;
     let before = CreditEntry::balance(conn, workspace_id)?;
     let held = match adjustment.bucket {
         CreditBucket::Monthly => before.monthly,

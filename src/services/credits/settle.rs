@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::billing_state::BillingState;
-use crate::domain::catalog::{Plan, PlanFields};
+use crate::domain::catalog::{Plan, PlanBook, PlanFields};
 use crate::domain::credits::{
     CreditBucket, Cycle, CycleSource, MonthlyContext, MonthlyMove, credit_cycle, monthly_moves,
 };
@@ -33,6 +33,39 @@ pub fn billing_facts(ws: &Workspace) -> BillingState {
     }
 }
 
+/// Where settling finds the plan whose terms apply: the catalog the caller has already
+/// loaded, or the plan rows themselves.
+#[derive(Clone, Copy)]
+pub enum PlanSource<'a> {
+    Stored,
+    Loaded(&'a PlanBook),
+}
+
+impl PlanSource<'_> {
+    /// The plan whose terms apply to `ws` now: its own, or the default once its paid
+    /// subscription lapsed (from the stored rows: one query, two when it lapsed).
+    fn applying_plan(self, conn: &mut DbConnection, ws: &Workspace, now: DateTime<Utc>) -> Result<Plan, AppError> {
+        let facts = billing_facts(ws);
+        let plan = match self {
+            PlanSource::Stored => Plan::find(conn, ws.plan_id)?,
+            PlanSource::Loaded(book) => book
+                .by_id(ws.plan_id)
+                .cloned()
+                .ok_or_else(|| AppError::internal(format!("workspace {} is on an unknown plan", ws.id)))?,
+        };
+        if plan.is_free() || facts.subscription_id.is_none() || facts.grants_plan(now) {
+            return Ok(plan);
+        }
+        let default = match self {
+            PlanSource::Stored => Plan::default_plan(conn)?,
+            PlanSource::Loaded(book) => {
+                book.default_plan().cloned().ok_or_else(|| AppError::internal("no default plan"))?
+            }
+        };
+        Ok(effective_plan(&facts, &plan, &default, now).clone())
+    }
+}
+
 /// The plan whose monthly credits apply to `ws` now; `None` = unlimited.
 pub fn effective_grant(conn: &mut DbConnection, ws: &Workspace, now: DateTime<Utc>) -> Result<Option<i64>, AppError> {
     Ok(applying_plan(conn, ws, now)?.monthly_credits)
@@ -40,36 +73,33 @@ pub fn effective_grant(conn: &mut DbConnection, ws: &Workspace, now: DateTime<Ut
 
 /// The plan whose terms apply to `ws` now (one query, two when its subscription lapsed).
 pub fn applying_plan(conn: &mut DbConnection, ws: &Workspace, now: DateTime<Utc>) -> Result<Plan, AppError> {
-    let plan = Plan::find(conn, ws.plan_id)?;
-    let facts = billing_facts(ws);
-    if plan.is_free() || facts.subscription_id.is_none() || facts.grants_plan(now) {
-        return Ok(plan);
-    }
-    let default = Plan::default_plan(conn)?;
-    Ok(effective_plan(&facts, &plan, &default, now).clone())
+    PlanSource::Stored.applying_plan(conn, ws, now)
 }
 
-/// Whether the cycle `ws` is in has been granted and is still running: then, with no plan
-/// change to apply, there is nothing to settle (one indexed lookup on the hot path).
-fn is_settled(conn: &mut DbConnection, ws: &Workspace, cycle: &Cycle, now: DateTime<Utc>) -> Result<bool, AppError> {
-    Ok(now < cycle.end && CreditEntry::exists_with_key(conn, &cycle.grant_key(ws.id))?)
-}
-
-/// What settling `ws` would write, read without writing.
+/// What settling `ws` would write, read without writing; `None` when the cycle it is in has
+/// been granted and is still running and no plan change is being carried out (then only the
+/// cycle's ledger keys are read).
 fn planned_moves(
     conn: &mut DbConnection,
+    plans: PlanSource<'_>,
     ws: &Workspace,
     previous: Option<&PlanFields>,
     now: DateTime<Utc>,
-) -> Result<(Cycle, Plan, Vec<MonthlyMove>), AppError> {
+) -> Result<Option<(Cycle, Plan, Vec<MonthlyMove>)>, AppError> {
     let facts = billing_facts(ws);
     let cycle = credit_cycle(&facts, now);
-    let plan = applying_plan(conn, ws, now)?;
+    let (grant_key, expiry_key) = (cycle.grant_key(ws.id), cycle.expiry_key(ws.id));
+    let written = CreditEntry::existing_keys(conn, [grant_key.as_str(), expiry_key.as_str()])?;
+    let cycle_granted = written.contains(&grant_key);
+    if previous.is_none() && now < cycle.end && cycle_granted {
+        return Ok(None);
+    }
+    let plan = plans.applying_plan(conn, ws, now)?;
     let grant = plan.monthly_credits;
     let ctx = MonthlyContext {
         cycle: &cycle,
-        cycle_granted: CreditEntry::exists_with_key(conn, &cycle.grant_key(ws.id))?,
-        cycle_expired: CreditEntry::exists_with_key(conn, &cycle.expiry_key(ws.id))?,
+        cycle_granted,
+        cycle_expired: written.contains(&expiry_key),
         grant,
         previous_grant: previous.map_or(grant, |p| p.monthly_credits),
         may_open: facts.status != Some(SubscriptionStatus::PastDue),
@@ -77,7 +107,7 @@ fn planned_moves(
         now,
     };
     let moves = monthly_moves(&ctx);
-    Ok((cycle, plan, moves))
+    Ok(Some((cycle, plan, moves)))
 }
 
 /// Brings the monthly bucket in line with `ws`'s cycle and plan. The caller holds the
@@ -86,30 +116,25 @@ fn planned_moves(
 /// how many ledger rows it wrote.
 pub fn settle_monthly(
     conn: &mut DbConnection,
+    plans: PlanSource<'_>,
     ws: &Workspace,
     previous: Option<&PlanFields>,
     now: DateTime<Utc>,
 ) -> Result<usize, AppError> {
-    if previous.is_none() && is_settled(conn, ws, &credit_cycle(&billing_facts(ws), now), now)? {
-        return Ok(0);
-    }
-    let (cycle, plan, moves) = planned_moves(conn, ws, previous, now)?;
-    let mut written = 0;
-    for step in moves {
-        let (delta, key, reason) = describe(step, ws.id, &cycle, previous, &plan);
-        let entry = NewCreditEntry {
+    let Some((cycle, plan, moves)) = planned_moves(conn, plans, ws, previous, now)? else { return Ok(0) };
+    let lines: Vec<_> = moves.into_iter().map(|step| describe(step, ws.id, &cycle, previous, &plan)).collect();
+    let entries: Vec<NewCreditEntry<'_>> = lines
+        .iter()
+        .map(|(delta, key, reason)| NewCreditEntry {
             workspace_id: ws.id,
             bucket: CreditBucket::Monthly,
-            delta,
-            reason: &reason,
+            delta: *delta,
+            reason,
             idempotency_key: key.as_deref(),
             reference: Some(&cycle.key),
-        };
-        if entry.insert(conn)? {
-            written += 1;
-        }
-    }
-    Ok(written)
+        })
+        .collect();
+    Ok(NewCreditEntry::insert_all(conn, &entries)?)
 }
 
 /// The ledger row for one move: its delta, idempotency key and reason.
@@ -151,13 +176,11 @@ fn describe(
 /// transaction: pages, the entitlements answer.
 pub fn settle_now(conn: &mut DbConnection, workspace_id: WorkspaceId, now: DateTime<Utc>) -> Result<(), AppError> {
     let ws = Workspace::find(conn, workspace_id)?;
-    if is_settled(conn, &ws, &credit_cycle(&billing_facts(&ws), now), now)?
-        || planned_moves(conn, &ws, None, now)?.2.is_empty()
-    {
+    if planned_moves(conn, PlanSource::Stored, &ws, None, now)?.is_none_or(|(_, _, moves)| moves.is_empty()) {
         return Ok(());
     }
     write_transaction(conn, |conn| {
         let ws = Workspace::lock(conn, workspace_id)?;
-        settle_monthly(conn, &ws, None, now).map(|_| ())
+        settle_monthly(conn, PlanSource::Stored, &ws, None, now).map(|_| ())
     })
 }

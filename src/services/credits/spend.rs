@@ -8,7 +8,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::settle::{effective_grant, settle_monthly};
+use super::settle::{PlanSource, effective_grant, settle_monthly};
 use crate::db::DbConnection;
 use crate::domain::credits::{CreditBalance, CreditBucket, SpendError, plan_spend};
 use crate::domain::ids::WorkspaceId;
@@ -90,7 +90,7 @@ pub fn spend_in_transaction(
         let status = u16::try_from(first.status).unwrap_or(500);
         return Ok(SpendAnswer { status, body: first.answer, replayed: true });
     }
-    settle_monthly(conn, ws, None, now)?;
+    settle_monthly(conn, PlanSource::Stored, ws, None, now)?;
     let balance = crate::models::CreditEntry::balance(conn, ws.id)?;
     let unlimited = effective_grant(conn, ws, now)?.is_none();
     let planned = if unlimited {

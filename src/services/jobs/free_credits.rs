@@ -12,7 +12,7 @@ use crate::domain::credits::credit_cycle;
 use crate::domain::ids::WorkspaceId;
 use crate::error::AppError;
 use crate::models::{CreditEntry, Workspace};
-use crate::services::credits::{billing_facts, settle_monthly};
+use crate::services::credits::{PlanSource, billing_facts, settle_monthly};
 
 pub fn reset_free_monthly_credits(conn: &mut DbConnection) -> Result<usize, AppError> {
     reset_free_monthly_credits_at(conn, &Clocks::real(Utc::now()))
@@ -51,7 +51,7 @@ fn settle_each(conn: &mut DbConnection, ids: Vec<WorkspaceId>, clocks: &Clocks) 
         }
         let written = write_transaction(conn, |conn| {
             let ws = Workspace::lock(conn, id)?;
-            settle_monthly(conn, &ws, None, now)
+            settle_monthly(conn, PlanSource::Stored, &ws, None, now)
         })?;
         if written > 0 {
             changed += 1;
