@@ -57,14 +57,39 @@ pub trait LimitRows: Sized {
     }
 
     /// The first row, or `NotFound`, as diesel's `.first(conn)` answers; prepared once per
-    /// connection (see [`Prepared`]).
+    /// connection and found again by the query's type (see [`Fixed`]): a `SELECT`'s text is
+    /// decided by its type whenever that type has a static id.
     fn first_row<'query, U>(self, conn: &mut DbConnection) -> QueryResult<U>
     where
-        Reused<Limited<Self>>: LoadQuery<'query, SqliteConnection, U> + LoadQuery<'query, PgConnection, U>,
+        Fixed<One<Self>>: LoadQuery<'query, SqliteConnection, U> + LoadQuery<'query, PgConnection, U>,
     {
-        Prepared::get_result_prepared(self.limit_rows(1), conn)
+        Fixed(One(self)).get_result_prepared(conn)
     }
 }
+
+/// A query with ` LIMIT 1` appended (the query must have no limit of its own).
+#[derive(Debug, Clone, Copy)]
+pub struct One<Q>(Q);
+
+/// The appended text is constant, so the query's id stands for it too.
+impl<Q: QueryId> QueryId for One<Q> {
+    type QueryId = One<Q::QueryId>;
+    const HAS_STATIC_QUERY_ID: bool = Q::HAS_STATIC_QUERY_ID;
+}
+
+impl<Q: Query> Query for One<Q> {
+    type SqlType = Q::SqlType;
+}
+
+impl<DB: Backend, Q: QueryFragment<DB>> QueryFragment<DB> for One<Q> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        self.0.walk_ast(out.reborrow())?;
+        out.push_sql(" LIMIT 1");
+        Ok(())
+    }
+}
+
+impl<Q, Conn> RunQueryDsl<Conn> for One<Q> {}
 
 impl<Q: Query> LimitRows for Q {}
 
@@ -97,7 +122,7 @@ impl<DB: Backend, Q: QueryFragment<DB>> QueryFragment<DB> for Reused<Q> {
 impl<Q, Conn> RunQueryDsl<Conn> for Reused<Q> {}
 
 /// Running a statement prepared once per connection, on the backend's own connection.
-pub trait Prepared: Sized {
+pub trait Prepared: Sized + QueryId {
     /// Runs a write (`INSERT`, `UPDATE`, `DELETE`) and answers how many rows it changed. It is
     /// sent with ` RETURNING 1` appended and the returned rows are counted: diesel hands the
     /// statement cache a reference to a statement it executes, and through a reference it asks
@@ -130,17 +155,86 @@ pub trait Prepared: Sized {
             DbConnection::Postgres(c) => Reused(self).load(c),
         }
     }
+
+    /// This statement, vouched for as one whose text its type decides (see [`Fixed`]).
+    fn fixed(self) -> Fixed<Self>;
 }
 
-impl<Q: QueryId> Prepared for Q {}
+impl<Q: QueryId> Prepared for Q {
+    fn fixed(self) -> Fixed<Self> {
+        Fixed(self)
+    }
+}
+
+/// A statement whose SQL text its type alone decides, as the caller vouches: no `None` left
+/// out of a changeset or written as `DEFAULT`, no list whose length varies. Its prepared form
+/// is found again by the type's id, a hash lookup, instead of by its text, which would be
+/// written out again on every run to look it up. Where the type has no static id it is found
+/// by its text after all.
+#[derive(Debug, Clone, Copy)]
+pub struct Fixed<Q>(Q);
+
+impl<Q: QueryId> QueryId for Fixed<Q> {
+    type QueryId = Fixed<Q::QueryId>;
+    const HAS_STATIC_QUERY_ID: bool = Q::HAS_STATIC_QUERY_ID;
+}
+
+impl<Q: Query> Query for Fixed<Q> {
+    type SqlType = Q::SqlType;
+}
+
+impl<DB: Backend, Q: QueryFragment<DB>> QueryFragment<DB> for Fixed<Q> {
+    fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        self.0.walk_ast(out)
+    }
+
+    fn is_safe_to_cache_prepared(&self, _backend: &DB) -> QueryResult<bool> {
+        Ok(true)
+    }
+}
+
+impl<Q, Conn> RunQueryDsl<Conn> for Fixed<Q> {}
+
+/// The [`Prepared`] runs, for a statement found again by its type.
+impl<Q> Fixed<Q> {
+    /// See [`Prepared::execute_prepared`].
+    pub fn execute_prepared<'query>(self, conn: &mut DbConnection) -> QueryResult<usize>
+    where
+        Fixed<Counted<Q>>: LoadQuery<'query, SqliteConnection, i32> + LoadQuery<'query, PgConnection, i32>,
+    {
+        let rows: Vec<i32> = Fixed(Counted(self.0)).load_prepared(conn)?;
+        Ok(rows.len())
+    }
+
+    pub fn get_result_prepared<'query, U>(self, conn: &mut DbConnection) -> QueryResult<U>
+    where
+        Self: LoadQuery<'query, SqliteConnection, U> + LoadQuery<'query, PgConnection, U>,
+    {
+        match conn {
+            DbConnection::Sqlite(c) => self.get_result(c),
+            DbConnection::Postgres(c) => self.get_result(c),
+        }
+    }
+
+    pub fn load_prepared<'query, U>(self, conn: &mut DbConnection) -> QueryResult<Vec<U>>
+    where
+        Self: LoadQuery<'query, SqliteConnection, U> + LoadQuery<'query, PgConnection, U>,
+    {
+        match conn {
+            DbConnection::Sqlite(c) => self.load(c),
+            DbConnection::Postgres(c) => self.load(c),
+        }
+    }
+}
 
 /// A write with ` RETURNING 1`: one row per row it changed (see [`Prepared::execute_prepared`]).
 #[derive(Debug, Clone, Copy)]
 pub struct Counted<Q>(Q);
 
-impl<Q> QueryId for Counted<Q> {
-    type QueryId = ();
-    const HAS_STATIC_QUERY_ID: bool = false;
+/// The appended text is constant, so the statement's id stands for it too.
+impl<Q: QueryId> QueryId for Counted<Q> {
+    type QueryId = Counted<Q::QueryId>;
+    const HAS_STATIC_QUERY_ID: bool = Q::HAS_STATIC_QUERY_ID;
 }
 
 impl<Q> Query for Counted<Q> {
@@ -265,5 +359,25 @@ mod tests {
             items::table.find(1).select((items::name, items::note)).first_row(&mut conn).unwrap();
         assert_eq!(row, (Some("p".to_owned()), Some("m".to_owned())), "each text ran as written");
         assert_eq!(seen.lock().unwrap().cached, 3);
+    }
+
+    #[test]
+    fn a_fixed_statement_is_prepared_once_and_found_again_by_its_type() {
+        let (mut conn, seen) = scratch();
+        for (id, name, note) in [(1, "x", None), (2, "y", Some("n")), (1, "z", Some("m"))] {
+            // `eq` with an `Option` binds NULL: the text is the same whatever the value.
+            let changed = diesel::update(items::table.find(id))
+                .set((items::name.eq(name), items::note.eq(note)))
+                .fixed()
+                .execute_prepared(&mut conn);
+            assert_eq!(changed, Ok(1));
+            let read: (Option<String>, Option<String>) =
+                items::table.find(id).select((items::name, items::note)).first_row(&mut conn).unwrap();
+            assert_eq!(read, (Some(name.to_owned()), note.map(str::to_owned)));
+        }
+        let other: Option<String> = items::table.find(2).select(items::note).first_row(&mut conn).unwrap();
+        assert_eq!(other, Some("n".to_owned()), "a query of another shape has its own entry");
+        let seen = seen.lock().unwrap();
+        assert_eq!((seen.started, seen.cached), (7, 3), "one preparation per statement shape");
     }
 }

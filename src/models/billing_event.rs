@@ -134,6 +134,7 @@ impl BillingEvent {
             ))
             .on_conflict_do_nothing()
             .returning(billing_events::id)
+            .fixed()
             .get_result_prepared(conn)
             .optional()?;
         Ok(inserted.map_or(InsertEvent::AlreadyThere, InsertEvent::Inserted))
@@ -165,13 +166,14 @@ impl BillingEvent {
             ))
             .on_conflict_do_nothing()
             .returning(billing_events::id)
+            .fixed()
             .get_result_prepared(conn)
             .optional()?;
         Ok(inserted.map_or(InsertEvent::AlreadyThere, InsertEvent::Inserted))
     }
 
     pub fn record_outcome(conn: &mut DbConnection, id: i64, outcome: &EventOutcome) -> QueryResult<usize> {
-        diesel::update(billing_events::table.find(id)).set(outcome).execute_prepared(conn)
+        diesel::update(billing_events::table.find(id)).set(outcome).fixed().execute_prepared(conn)
     }
 
     pub fn record_failure(conn: &mut DbConnection, id: i64, failure: &EventFailure<'_>) -> QueryResult<usize> {
@@ -184,6 +186,7 @@ impl BillingEvent {
             .filter(billing_events::workspace_id.eq(workspace_id))
             .filter(billing_events::status.eq(EventStatus::Pending))
             .order((billing_events::provider_created_at.asc(), billing_events::id.asc()))
+            .fixed()
             .load_prepared(conn)
     }
 

@@ -59,9 +59,20 @@ impl NewCreditEntry<'_> {
             let mut moved: Vec<(WorkspaceId, i64, i64)> = Vec::new();
             let mut appended = 0;
             for entry in entries {
+                // Each column written explicitly: a `None` key is bound as NULL, so the
+                // statement's text never changes.
                 let inserted = diesel::insert_into(credit_ledger::table)
-                    .values((entry, credit_ledger::created_at.eq(now)))
+                    .values((
+                        credit_ledger::workspace_id.eq(entry.workspace_id),
+                        credit_ledger::bucket.eq(entry.bucket),
+                        credit_ledger::delta.eq(entry.delta),
+                        credit_ledger::reason.eq(entry.reason),
+                        credit_ledger::idempotency_key.eq(entry.idempotency_key),
+                        credit_ledger::reference.eq(entry.reference),
+                        credit_ledger::created_at.eq(now),
+                    ))
                     .on_conflict_do_nothing()
+                    .fixed()
                     .execute_prepared(conn)?;
                 if inserted == 0 {
                     continue;
@@ -106,6 +117,7 @@ fn add_to_balance(
             credit_balances::purchased.eq(credit_balances::purchased + purchased),
             credit_balances::updated_at.eq(now),
         ))
+        .fixed()
         .execute_prepared(conn)
 }
 
@@ -139,9 +151,11 @@ impl CreditEntry {
 
     /// Which of `keys` entries have been written with (one query for a cycle's marks).
     pub fn existing_keys(conn: &mut DbConnection, keys: [&str; 2]) -> QueryResult<Vec<String>> {
+        let [first, second] = keys;
         credit_ledger::table
-            .filter(credit_ledger::idempotency_key.eq_any(keys))
+            .filter(credit_ledger::idempotency_key.eq(first).or(credit_ledger::idempotency_key.eq(second)))
             .select(credit_ledger::idempotency_key.assume_not_null())
+            .fixed()
             .load_prepared(conn)
     }
 

@@ -15,6 +15,7 @@ pub fn contains(conn: &mut DbConnection, workspace_id: WorkspaceId, subscription
             .filter(ended_subscriptions::workspace_id.eq(workspace_id))
             .filter(ended_subscriptions::subscription_id.eq(subscription_id)),
     ))
+    .fixed()
     .get_result_prepared(conn)
 }
 
@@ -29,6 +30,7 @@ pub fn record(conn: &mut DbConnection, workspace_id: WorkspaceId, subscription_i
             ended_subscriptions::subscription_id.eq(subscription_id),
             ended_subscriptions::ended_at.eq(super::now()),
         ))
+        .fixed()
         .execute_prepared(conn)
         .map(|_| ())
 }

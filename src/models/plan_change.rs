@@ -32,6 +32,7 @@ impl NewPlanChange {
                 plan_changes::kind.eq(self.kind.as_str()),
                 plan_changes::changed_at.eq(super::now()),
             ))
+            .fixed()
             .execute_prepared(conn)
     }
 }

@@ -101,6 +101,7 @@ impl Workspace {
         diesel::update(workspaces::table.find(id))
             .set(workspaces::updated_at.eq(super::now()))
             .returning(workspaces::all_columns)
+            .fixed()
             .get_result_prepared(conn)
     }
 
@@ -124,6 +125,7 @@ impl Workspace {
         diesel::update(workspaces::table.filter(workspaces::id.nullable().eq_any(oldest)))
             .set(workspaces::updated_at.eq(super::now()))
             .returning(workspaces::all_columns)
+            .fixed()
             .get_result_prepared(conn)
             .optional()
     }
@@ -143,6 +145,7 @@ impl Workspace {
         diesel::update(workspaces::table.filter(workspaces::id.nullable().eq_any(oldest)))
             .set(workspaces::updated_at.eq(super::now()))
             .returning(workspaces::all_columns)
+            .fixed()
             .get_result_prepared(conn)
             .optional()
     }
@@ -162,6 +165,7 @@ impl Workspace {
         diesel::update(workspaces::table.find(id))
             .set((changes, workspaces::updated_at.eq(super::now())))
             .returning(workspaces::all_columns)
+            .fixed()
             .get_result_prepared(conn)
     }
 
