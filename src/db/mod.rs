@@ -2,6 +2,7 @@
 //! chosen at run time by the `DATABASE_URL` scheme, an r2d2 pool, embedded migrations, and
 //! `write_transaction`, the one way domain code opens a transaction that writes.
 
+mod checkpoint;
 mod pool;
 mod sqlite_file;
 mod statements;

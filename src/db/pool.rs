@@ -34,9 +34,12 @@ pub enum ConnectError {
 /// commit waits for its fsync (the group-commit writer makes one fsync serve many writes).
 /// `temp_store = MEMORY` keeps the statement journal of each queued write's savepoint in
 /// memory (it is emptied when the savepoint is released); on disk it was a temporary file
-/// written page by page, an eighth of the writer's time.
+/// written page by page, an eighth of the writer's time. WAL checkpoints run on a thread of
+/// their own (`checkpoint.rs`); a connection checkpoints by itself only once the WAL holds
+/// 10,000 pages (about 40 MB), should that thread fall behind.
 const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
-     PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY;";
+     PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY; \
+     PRAGMA wal_autocheckpoint = 10000;";
 
 /// PostgreSQL's default, enforced per session so a server configured with
 /// `synchronous_commit = off` cannot make an acknowledged write vanish on a crash.
@@ -108,6 +111,8 @@ pub struct Db {
     pool: DbPool,
     backend: Backend,
     writer: Writer,
+    /// SQLite's WAL checkpoints, while any clone of this lives.
+    _checkpointer: Option<std::sync::Arc<super::checkpoint::Checkpointer>>,
 }
 
 /// How many writes may wait for the writer before callers wait for room.
@@ -125,7 +130,13 @@ impl Db {
                 .map_err(|e| format!("cannot start the database writer: {e}"))?,
             Backend::Postgres => Writer::direct(pool.clone()),
         };
-        Ok(Db { pool, backend, writer })
+        let checkpointer = match backend {
+            Backend::Sqlite if !sqlite_path(url).contains(":memory:") => Some(std::sync::Arc::new(
+                super::checkpoint::start(pool.clone()).map_err(|e| format!("cannot start the WAL checkpoints: {e}"))?,
+            )),
+            _ => None,
+        };
+        Ok(Db { pool, backend, writer, _checkpointer: checkpointer })
     }
 
     /// The group-commit writer: writes that must be durable before they are acknowledged.

@@ -49,3 +49,47 @@ async fn every_commit_waits_for_the_disk() {
         }
     });
 }
+
+#[derive(QueryableByName)]
+struct Backstop {
+    #[diesel(sql_type = BigInt)]
+    wal_autocheckpoint: i64,
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// Committed pages reach the database file without the writer stopping to copy them: a thread
+/// of its own checkpoints the WAL. Checked by reading the file alone (`immutable=1` makes
+/// SQLite ignore the WAL), with the connections' own automatic checkpoint far away.
+#[actix_web::test]
+async fn committed_writes_reach_the_database_file_in_the_background() {
+    let app = spawn_app().await;
+    let backstop = app.with_db(|conn| match conn {
+        DbConnection::Sqlite(c) => {
+            Some(diesel::sql_query("PRAGMA wal_autocheckpoint").get_result::<Backstop>(c).unwrap().wal_autocheckpoint)
+        }
+        DbConnection::Postgres(_) => None,
+    });
+    let Some(backstop) = backstop else { return };
+    assert_eq!(backstop, 10_000, "connections checkpoint by themselves only as a backstop");
+    app.signup("checkpointed@example.com").await;
+    let file = format!("file:{}?immutable=1", app.state.config.database_url);
+    let in_file = || {
+        let mut conn = diesel::SqliteConnection::establish(&file).ok()?;
+        diesel::sql_query("SELECT COUNT(*) AS n FROM users WHERE email = 'checkpointed@example.com'")
+            .get_result::<Count>(&mut conn)
+            .ok()
+            .map(|c| c.n)
+    };
+    for _ in 0..100 {
+        if in_file() == Some(1) {
+            return;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the new account never reached the database file");
+}
