@@ -113,36 +113,9 @@ impl BillingEvent {
             .optional()
     }
 
-    /// Records a received event as pending. Losing the unique-key race to another delivery is
-    /// `AlreadyThere` (`ON CONFLICT DO NOTHING`: no error, so the caller's transaction stays
-    /// usable without a savepoint).
-    pub fn insert_received(
-        conn: &mut DbConnection,
-        event: &NormalizedEvent,
-        payload: &str,
-    ) -> QueryResult<InsertEvent> {
-        let inserted: Option<i64> = diesel::insert_into(billing_events::table)
-            .values((
-                billing_events::provider.eq(event.provider),
-                billing_events::event_id.eq(&event.event_id),
-                billing_events::event_type.eq(&event.event_type),
-                billing_events::status.eq(EventStatus::Pending),
-                billing_events::provider_created_at.eq(event.created_at.naive_utc()),
-                billing_events::received_at.eq(super::now()),
-                billing_events::attempts.eq(0),
-                billing_events::payload.eq(payload),
-            ))
-            .on_conflict_do_nothing()
-            .returning(billing_events::id)
-            .fixed()
-            .get_result_prepared(conn)
-            .optional()?;
-        Ok(inserted.map_or(InsertEvent::AlreadyThere, InsertEvent::Inserted))
-    }
-
     /// Records a new event together with the outcome of its first attempt: one row written
-    /// once. Losing the unique-key race to another delivery is `AlreadyThere`, as in
-    /// [`BillingEvent::insert_received`].
+    /// once. Losing the unique-key race to another delivery is `AlreadyThere` (`ON CONFLICT DO
+    /// NOTHING`: no error, so the caller's transaction stays usable without a savepoint).
     pub fn insert_with_outcome(
         conn: &mut DbConnection,
         event: &NormalizedEvent,

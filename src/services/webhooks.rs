@@ -293,13 +293,6 @@ fn apply_waiting_events(
     Ok(())
 }
 
-fn insert_event(conn: &mut DbConnection, event: &NormalizedEvent, payload: &str) -> Result<i64, TxError> {
-    match BillingEvent::insert_received(conn, event, payload)? {
-        InsertEvent::Inserted(id) => Ok(id),
-        InsertEvent::AlreadyThere => Err(TxError::Race),
-    }
-}
-
 /// Stores a failure that happened outside the writer's batch (the provider could not be
 /// asked, or the batch did not commit): the event and its payload stay, marked failed, with
 /// the error and one more attempt counted, for a redelivery or the retry job to process.
@@ -334,16 +327,26 @@ fn record_failed(
 }
 
 fn mark_failed(conn: &mut DbConnection, event: &NormalizedEvent, payload: &str, error: &str) -> Result<(), TxError> {
-    let (id, attempts) = match BillingEvent::find(conn, event.provider, &event.event_id)? {
-        Some(row) => (row.id, row.attempts),
-        None => (insert_event(conn, event, payload)?, 0),
+    let Some(row) = BillingEvent::find(conn, event.provider, &event.event_id)? else {
+        let failed = EventOutcome {
+            status: EventStatus::Failed,
+            workspace_id: None,
+            error: Some(error.to_owned()),
+            attempts: 1,
+            processed_at: None,
+            next_attempt_at: next_attempt(0, Utc::now()),
+        };
+        return match BillingEvent::insert_with_outcome(conn, event, payload, &failed)? {
+            InsertEvent::Inserted(_) => Ok(()),
+            InsertEvent::AlreadyThere => Err(TxError::Race),
+        };
     };
     let failure = EventFailure {
         status: EventStatus::Failed,
         error,
-        attempts: attempts + 1,
-        next_attempt_at: next_attempt(attempts, Utc::now()),
+        attempts: row.attempts + 1,
+        next_attempt_at: next_attempt(row.attempts, Utc::now()),
     };
-    BillingEvent::record_failure(conn, id, &failure)?;
+    BillingEvent::record_failure(conn, row.id, &failure)?;
     Ok(())
 }
