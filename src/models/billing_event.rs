@@ -139,18 +139,23 @@ impl BillingEvent {
             ))
             .on_conflict_do_nothing()
             .returning(billing_events::id)
-            .fixed()
+            .fixed_here(|| ())
             .get_result_prepared(conn)
             .optional()?;
         Ok(inserted.map_or(InsertEvent::AlreadyThere, InsertEvent::Inserted))
     }
 
     pub fn record_outcome(conn: &mut DbConnection, id: i64, outcome: &EventOutcome) -> QueryResult<usize> {
-        diesel::update(billing_events::table.find(id)).set(outcome).fixed().execute_prepared(conn)
+        diesel::update(billing_events::table.find(id)).set(outcome).fixed_here(|| ()).execute_prepared(conn)
     }
 
+    /// Marks the event failed unless it is done with: a concurrent delivery of the same event
+    /// that failed after another one applied it must not undo that (answers 0 then).
     pub fn record_failure(conn: &mut DbConnection, id: i64, failure: &EventFailure<'_>) -> QueryResult<usize> {
-        diesel::update(billing_events::table.find(id)).set(failure).execute_prepared(conn)
+        let done = [EventStatus::Processed, EventStatus::Ignored, EventStatus::Dismissed];
+        diesel::update(billing_events::table.find(id).filter(billing_events::status.ne_all(done)))
+            .set(failure)
+            .execute_prepared(conn)
     }
 
     /// Pending events of a workspace, oldest first by the provider's clock.

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use serde_json::json;
 use tollgate::domain::catalog::Plan;
 use tollgate::domain::ids::WorkspaceId;
-use tollgate::models::{BillingEvent, CreditEntry, Workspace};
+use tollgate::models::{BillingEvent, CreditEntry, EventStatus, Workspace};
 use tollgate::schema::{billing_events, credit_ledger, invoices};
 
 use crate::common::*;
@@ -151,6 +151,27 @@ async fn a_subscription_update_grants_the_plan_and_is_logged() {
     assert_eq!(e.attempts, 1);
     assert_eq!(e.workspace_id, Some(WorkspaceId(ws)));
     assert_eq!(e.payload, body, "the payload is kept verbatim");
+}
+
+/// A delivery that failed after a concurrent delivery of the same event applied it (two
+/// instances, PostgreSQL) records its failure against the stored row; a row that is done with
+/// keeps its outcome, so the retry job never applies the event a second time.
+#[actix_web::test]
+async fn a_failure_recorded_late_does_not_undo_an_applied_event() {
+    use tollgate::models::billing_event::EventFailure;
+    let app = spawn_app().await;
+    let ws = app.signup("late-failure@example.com").await;
+    app.record_plan_checkout(ws, "sub_late", "pro");
+    let body =
+        event("evt_late", "customer.subscription.updated", now(), subscription(&pro_sub(ws, "sub_late", "active")));
+    assert_eq!(app.post_stripe(&body).await.status().as_u16(), 200);
+    let stored = app.events().into_iter().find(|e| e.event_id == "evt_late").unwrap();
+    assert_eq!(stored.status.as_str(), "processed");
+    let failure = EventFailure { status: EventStatus::Failed, error: "late", attempts: 2, next_attempt_at: None };
+    let changed = app.with_db(|conn| BillingEvent::record_failure(conn, stored.id, &failure).unwrap());
+    assert_eq!(changed, 0);
+    let after = app.events().into_iter().find(|e| e.event_id == "evt_late").unwrap();
+    assert_eq!((after.status.as_str(), after.attempts, after.error), ("processed", 1, None));
 }
 
 #[actix_web::test]
