@@ -158,6 +158,13 @@ pub trait Prepared: Sized + QueryId {
 
     /// This statement, vouched for as one whose text its type decides (see [`Fixed`]).
     fn fixed(self) -> Fixed<Self>;
+
+    /// Like [`Prepared::fixed`], for the statements diesel gives no static id (every
+    /// `UPDATE`, every upsert): keyed instead by `site`, a closure written at the call site
+    /// (`|| ()`), whose type is unique to that place in the code.
+    fn fixed_here<K: Fn() + 'static>(self, site: K) -> Fixed<Sited<Self, K>> {
+        Fixed(Sited(self, site))
+    }
 }
 
 impl<Q: QueryId> Prepared for Q {
@@ -194,6 +201,26 @@ impl<DB: Backend, Q: QueryFragment<DB>> QueryFragment<DB> for Fixed<Q> {
 }
 
 impl<Q, Conn> RunQueryDsl<Conn> for Fixed<Q> {}
+
+/// A statement keyed in the statement cache by the type of `K`, a closure unique to the
+/// statement's place in the code (see [`Prepared::fixed_here`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Sited<Q, K>(Q, K);
+
+impl<Q, K: 'static> QueryId for Sited<Q, K> {
+    type QueryId = K;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl<Q: Query, K> Query for Sited<Q, K> {
+    type SqlType = Q::SqlType;
+}
+
+impl<DB: Backend, Q: QueryFragment<DB>, K> QueryFragment<DB> for Sited<Q, K> {
+    fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        self.0.walk_ast(out)
+    }
+}
 
 /// The [`Prepared`] runs, for a statement found again by its type.
 impl<Q> Fixed<Q> {
@@ -368,7 +395,7 @@ mod tests {
             // `eq` with an `Option` binds NULL: the text is the same whatever the value.
             let changed = diesel::update(items::table.find(id))
                 .set((items::name.eq(name), items::note.eq(note)))
-                .fixed()
+                .fixed_here(|| ())
                 .execute_prepared(&mut conn);
             assert_eq!(changed, Ok(1));
             let read: (Option<String>, Option<String>) =

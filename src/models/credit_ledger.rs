@@ -72,7 +72,7 @@ impl NewCreditEntry<'_> {
                         credit_ledger::created_at.eq(now),
                     ))
                     .on_conflict_do_nothing()
-                    .fixed()
+                    .fixed_here(|| ())
                     .execute_prepared(conn)?;
                 if inserted == 0 {
                     continue;
@@ -117,7 +117,7 @@ fn add_to_balance(
             credit_balances::purchased.eq(credit_balances::purchased + purchased),
             credit_balances::updated_at.eq(now),
         ))
-        .fixed()
+        .fixed_here(|| ())
         .execute_prepared(conn)
 }
 

@@ -101,7 +101,7 @@ impl Workspace {
         diesel::update(workspaces::table.find(id))
             .set(workspaces::updated_at.eq(super::now()))
             .returning(workspaces::all_columns)
-            .fixed()
+            .fixed_here(|| ())
             .get_result_prepared(conn)
     }
 
@@ -125,7 +125,7 @@ impl Workspace {
         diesel::update(workspaces::table.filter(workspaces::id.nullable().eq_any(oldest)))
             .set(workspaces::updated_at.eq(super::now()))
             .returning(workspaces::all_columns)
-            .fixed()
+            .fixed_here(|| ())
             .get_result_prepared(conn)
             .optional()
     }
@@ -145,7 +145,7 @@ impl Workspace {
         diesel::update(workspaces::table.filter(workspaces::id.nullable().eq_any(oldest)))
             .set(workspaces::updated_at.eq(super::now()))
             .returning(workspaces::all_columns)
-            .fixed()
+            .fixed_here(|| ())
             .get_result_prepared(conn)
             .optional()
     }
@@ -165,7 +165,7 @@ impl Workspace {
         diesel::update(workspaces::table.find(id))
             .set((changes, workspaces::updated_at.eq(super::now())))
             .returning(workspaces::all_columns)
-            .fixed()
+            .fixed_here(|| ())
             .get_result_prepared(conn)
     }
 
