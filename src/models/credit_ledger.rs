@@ -28,8 +28,8 @@ pub struct CreditEntry {
     pub created_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = credit_ledger)]
+/// A ledger row to append (see [`NewCreditEntry::insert_all`], which writes its columns).
+#[derive(Debug, Clone)]
 pub struct NewCreditEntry<'a> {
     pub workspace_id: WorkspaceId,
     pub bucket: CreditBucket,
