@@ -14,14 +14,15 @@
 //! to one workspace — also across instances, where batches holding many workspaces' locks
 //! would wait on each other's.
 
+mod job;
+
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use diesel::{Connection, RunQueryDsl};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Semaphore, mpsc, oneshot};
 
-use super::statements::StaticSql;
+use self::job::{Answer, Job, Work};
 use super::{DbConnection, DbPool, begin_write, commit, rollback};
 
 /// Why queued work got no answer of its own.
@@ -33,75 +34,6 @@ pub enum WriteError {
     /// The writer has stopped (the app is shutting down).
     #[error("the database writer has stopped")]
     Stopped,
-}
-
-/// Called after the batch's commit with its outcome, to answer the waiter.
-type Answer = Box<dyn FnOnce(Result<(), WriteError>) + Send>;
-
-/// One piece of queued work, type-erased so one queue carries every kind.
-trait Job: Send {
-    fn run(self: Box<Self>, conn: &mut DbConnection) -> Answer;
-    /// Answers without running (the batch could not begin).
-    fn refuse(self: Box<Self>, why: WriteError);
-}
-
-struct Work<T, E, F, R> {
-    work: F,
-    /// Runs, in a savepoint of its own, after `work` failed and was rolled back: records the
-    /// failure in the same commit (a webhook stored as failed).
-    recover: Option<R>,
-    reply: oneshot::Sender<Result<Result<T, E>, WriteError>>,
-}
-
-impl<T, E, F, R> Job for Work<T, E, F, R>
-where
-    T: Send + 'static,
-    E: From<diesel::result::Error> + Send + 'static,
-    F: FnOnce(&mut DbConnection) -> Result<T, E> + Send,
-    R: FnOnce(&mut DbConnection, &E) -> diesel::QueryResult<()> + Send,
-{
-    fn run(self: Box<Self>, conn: &mut DbConnection) -> Answer {
-        let Work { work, recover, reply } = *self;
-        // In a savepoint of its own: a failed piece of work leaves no trace.
-        let result = in_savepoint(conn, work);
-        if let (Err(e), Some(recover)) = (&result, recover)
-            && let Err(failed) = conn.transaction(|conn| recover(conn, e))
-        {
-            log::error!("recording a failed write did not work either: {failed}");
-        }
-        Box::new(move |committed| {
-            // The waiter may have gone away (a client disconnected); the work stands anyway.
-            let _ = reply.send(committed.map(|()| result));
-        })
-    }
-
-    fn refuse(self: Box<Self>, why: WriteError) {
-        let _ = self.reply.send(Err(why));
-    }
-}
-
-/// Runs `work` in a savepoint of the batch's transaction, so its failure rolls back alone.
-/// On SQLite the savepoint statements are prepared once per connection and reused: diesel's
-/// nested `transaction` sends them as text that SQLite parses anew every time, which was an
-/// eighth of the writer's time under load. PostgreSQL keeps diesel's own savepoints.
-fn in_savepoint<T, E, F>(conn: &mut DbConnection, work: F) -> Result<T, E>
-where
-    E: From<diesel::result::Error>,
-    F: FnOnce(&mut DbConnection) -> Result<T, E>,
-{
-    if !matches!(conn, DbConnection::Sqlite(_)) {
-        return conn.transaction(work);
-    }
-    StaticSql("SAVEPOINT queued_write").execute(conn)?;
-    let result = work(conn).and_then(|value| match StaticSql("RELEASE queued_write").execute(conn) {
-        Ok(_) => Ok(value),
-        Err(e) => Err(e.into()),
-    });
-    if result.is_err() {
-        StaticSql("ROLLBACK TO queued_write").execute(conn)?;
-        StaticSql("RELEASE queued_write").execute(conn)?;
-    }
-    result
 }
 
 /// The handle the app submits writes through. Cloning shares one writer.
@@ -119,7 +51,7 @@ enum Route {
     /// its WAL flush already serves every commit waiting at that moment, and one transaction
     /// per write never holds one workspace's lock while waiting for another's, so instances
     /// sharing the database cannot deadlock each other).
-    Direct(DbPool),
+    Direct(DbPool, Arc<Semaphore>),
 }
 
 #[derive(Default)]
@@ -149,7 +81,10 @@ impl Writer {
 
     /// A writer that commits each write on its own, concurrently, on the blocking pool.
     pub fn direct(pool: DbPool) -> Writer {
-        Writer { route: Route::Direct(pool), counters: Arc::default() }
+        // Writers wait for a connection in arrival order: the pool's own wait wakes an
+        // arbitrary waiter, which under load left a few writes waiting far longer than the rest.
+        let admission = Arc::new(Semaphore::new(pool.max_size() as usize));
+        Writer { route: Route::Direct(pool, admission), counters: Arc::default() }
     }
 
     pub fn stats(&self) -> WriterStats {
@@ -192,11 +127,15 @@ impl Writer {
         let job: Box<dyn Job> = Box::new(Work { work, recover, reply });
         match &self.route {
             Route::Batched(jobs) => jobs.send(job).await.map_err(|_| WriteError::Stopped)?,
-            Route::Direct(pool) => {
+            Route::Direct(pool, admission) => {
+                let turn = admission.clone().acquire_owned().await.map_err(|_| WriteError::Stopped)?;
                 let (pool, counters) = (pool.clone(), self.counters.clone());
-                tokio::task::spawn_blocking(move || commit_and_answer(&pool, vec![job], &counters))
-                    .await
-                    .map_err(|_| WriteError::Stopped)?;
+                tokio::task::spawn_blocking(move || {
+                    let _turn = turn;
+                    commit_alone(&pool, job, &counters);
+                })
+                .await
+                .map_err(|_| WriteError::Stopped)?;
             }
         }
         answer.await.map_err(|_| WriteError::Stopped)?
@@ -214,6 +153,15 @@ fn run(pool: DbPool, mut queued: mpsc::Receiver<Box<dyn Job>>, batch: usize, cou
             }
         }
         commit_and_answer(&pool, jobs, counters);
+    }
+}
+
+fn commit_alone(pool: &DbPool, job: Box<dyn Job>, counters: &Counters) {
+    counters.writes.fetch_add(1, Ordering::Relaxed);
+    counters.batches.fetch_add(1, Ordering::Relaxed);
+    match pool.get() {
+        Ok(mut conn) => job.run_alone(&mut conn),
+        Err(e) => job.refuse(WriteError::NotCommitted(format!("no database connection: {e}"))),
     }
 }
 
@@ -381,5 +329,64 @@ mod tests {
         // The writer goes on with the next batch.
         assert!(writer.write(insert("after".to_owned())).await.unwrap().is_ok());
         assert_eq!(count(&pool, "items"), 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_direct_write_commits_alone_and_a_failure_is_rolled_back_and_recorded() {
+        let (_dir, pool) = scratch();
+        diesel::sql_query("INSERT INTO items (name) VALUES ('dup')").execute(&mut pool.get().unwrap()).unwrap();
+        let writer = Writer::direct(pool.clone());
+        assert_eq!(writer.write(insert("first".to_owned())).await.unwrap().unwrap(), 1);
+        // The work writes a row, then fails: the row goes with it, and the failure is stored.
+        let failing = writer
+            .write_or_record(
+                |conn| {
+                    insert("half".to_owned())(conn)?;
+                    insert("dup".to_owned())(conn)
+                },
+                |conn, _e| diesel::sql_query("INSERT INTO failures (name) VALUES ('dup')").execute(conn).map(drop),
+            )
+            .await
+            .unwrap();
+        assert!(failing.is_err(), "the duplicate fails");
+        assert_eq!(count(&pool, "items"), 2, "'dup' and 'first'; 'half' was rolled back");
+        assert_eq!(count(&pool, "failures"), 1, "the failure was recorded");
+        // A panic is answered, rolls back, and leaves the connection usable.
+        let panicked = writer
+            .write(|conn| -> diesel::QueryResult<()> {
+                insert("doomed".to_owned())(conn)?;
+                panic!("a bug in the work")
+            })
+            .await;
+        assert!(matches!(panicked, Err(WriteError::NotCommitted(_))), "{panicked:?}");
+        assert_eq!(writer.write(insert("after".to_owned())).await.unwrap().unwrap(), 1);
+        assert_eq!(count(&pool, "items"), 3, "'doomed' was rolled back");
+        assert_eq!(writer.stats().writes, 4);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_direct_write_that_cannot_commit_is_answered_with_the_reason_and_not_recorded_as_failed() {
+        let (_dir, pool) = scratch();
+        pool.get()
+            .unwrap()
+            .batch_execute(
+                "CREATE TABLE parents (id INTEGER PRIMARY KEY); \
+                 CREATE TABLE children (id INTEGER PRIMARY KEY, parent_id INTEGER \
+                 REFERENCES parents (id) DEFERRABLE INITIALLY DEFERRED);",
+            )
+            .unwrap();
+        let writer = Writer::direct(pool.clone());
+        let orphan = writer
+            .write_or_record(
+                |conn| diesel::sql_query("INSERT INTO children (parent_id) VALUES (99)").execute(conn).map(drop),
+                |conn, _e| diesel::sql_query("INSERT INTO failures (name) VALUES ('orphan')").execute(conn).map(drop),
+            )
+            .await;
+        match orphan {
+            Err(WriteError::NotCommitted(reason)) => assert!(reason.contains("FOREIGN KEY"), "{reason}"),
+            other => panic!("expected a refused commit, got {other:?}"),
+        }
+        assert_eq!(count(&pool, "children"), 0);
+        assert_eq!(count(&pool, "failures"), 0, "a refused commit is the caller's to record");
     }
 }
