@@ -97,9 +97,12 @@ pub struct EventFailure<'a> {
     pub next_attempt_at: Option<NaiveDateTime>,
 }
 
-/// Why a new event could not be inserted.
+/// Whether a new event was inserted.
 pub enum InsertEvent {
-    Inserted(i64),
+    Inserted {
+        /// Other events of the same workspace are pending (read in the same statement).
+        others_waiting: bool,
+    },
     /// A concurrent delivery of the same event inserted it first.
     AlreadyThere,
 }
@@ -115,14 +118,22 @@ impl BillingEvent {
 
     /// Records a new event together with the outcome of its first attempt: one row written
     /// once. Losing the unique-key race to another delivery is `AlreadyThere` (`ON CONFLICT DO
-    /// NOTHING`: no error, so the caller's transaction stays usable without a savepoint).
+    /// NOTHING`: no error, so the caller's transaction stays usable without a savepoint). The
+    /// same statement tells whether other events of the outcome's workspace are pending, which
+    /// is almost never, so that the caller only then reads them ([`BillingEvent::waiting_for`]).
     pub fn insert_with_outcome(
         conn: &mut DbConnection,
         event: &NormalizedEvent,
         payload: &str,
         outcome: &EventOutcome,
     ) -> QueryResult<InsertEvent> {
-        let inserted: Option<i64> = diesel::insert_into(billing_events::table)
+        let other = diesel::alias!(billing_events as other);
+        let waiting = diesel::dsl::exists(
+            other
+                .filter(other.field(billing_events::workspace_id).eq(outcome.workspace_id))
+                .filter(other.field(billing_events::status).eq(EventStatus::Pending)),
+        );
+        let inserted: Option<bool> = diesel::insert_into(billing_events::table)
             .values((
                 billing_events::provider.eq(event.provider),
                 billing_events::event_id.eq(&event.event_id),
@@ -138,11 +149,11 @@ impl BillingEvent {
                 billing_events::payload.eq(payload),
             ))
             .on_conflict_do_nothing()
-            .returning(billing_events::id)
+            .returning(waiting)
             .fixed_here(|| ())
             .get_result_prepared(conn)
             .optional()?;
-        Ok(inserted.map_or(InsertEvent::AlreadyThere, InsertEvent::Inserted))
+        Ok(inserted.map_or(InsertEvent::AlreadyThere, |others_waiting| InsertEvent::Inserted { others_waiting }))
     }
 
     pub fn record_outcome(conn: &mut DbConnection, id: i64, outcome: &EventOutcome) -> QueryResult<usize> {

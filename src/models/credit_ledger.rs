@@ -121,6 +121,16 @@ fn add_to_balance(
         .execute_prepared(conn)
 }
 
+/// A credit cycle's marks in the ledger, and the monthly balance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CycleMarks {
+    /// The cycle's grant was written.
+    pub granted: bool,
+    /// The cycle's expiry was written.
+    pub expired: bool,
+    pub monthly: i64,
+}
+
 impl CreditEntry {
     /// The workspace's balances, from the running totals.
     pub fn balance(conn: &mut DbConnection, workspace_id: WorkspaceId) -> QueryResult<CreditBalance> {
@@ -149,14 +159,19 @@ impl CreditEntry {
         Ok(balance)
     }
 
-    /// Which of `keys` entries have been written with (one query for a cycle's marks).
-    pub fn existing_keys(conn: &mut DbConnection, keys: [&str; 2]) -> QueryResult<Vec<String>> {
-        let [first, second] = keys;
-        credit_ledger::table
-            .filter(credit_ledger::idempotency_key.eq(first).or(credit_ledger::idempotency_key.eq(second)))
-            .select(credit_ledger::idempotency_key.assume_not_null())
-            .fixed()
-            .load_prepared(conn)
+    /// Whether a cycle's grant and expiry marks are written, and the monthly balance beside
+    /// them: what settling a cycle reads, in one statement.
+    pub fn cycle_marks(
+        conn: &mut DbConnection,
+        workspace_id: WorkspaceId,
+        grant_key: &str,
+        expiry_key: &str,
+    ) -> QueryResult<CycleMarks> {
+        let marked = |key| diesel::dsl::exists(credit_ledger::table.filter(credit_ledger::idempotency_key.eq(key)));
+        let monthly = credit_balances::table.find(workspace_id).select(credit_balances::monthly).single_value();
+        let (granted, expired, monthly): (bool, bool, Option<i64>) =
+            diesel::select((marked(grant_key), marked(expiry_key), monthly)).fixed().get_result_prepared(conn)?;
+        Ok(CycleMarks { granted, expired, monthly: monthly.unwrap_or(0) })
     }
 
     pub fn exists_with_key(conn: &mut DbConnection, key: &str) -> QueryResult<bool> {

@@ -232,19 +232,19 @@ fn apply_once(
     };
     let attempts = stored.map_or(0, |(_, attempts)| attempts);
     let result = attempt_outcome(status, workspace, note, attempts, at);
-    match stored {
+    let others_waiting = match stored {
         Some((row_id, _)) => {
             BillingEvent::record_outcome(conn, row_id, &result)?;
+            true
         }
-        // Another instance stored the same event meanwhile: this savepoint rolls back and
-        // the caller looks again.
-        None => {
-            if let InsertEvent::AlreadyThere = BillingEvent::insert_with_outcome(conn, event, payload, &result)? {
-                return Err(TxError::Race);
-            }
-        }
-    }
-    if let (EventStatus::Processed, Some(ws)) = (status, workspace) {
+        None => match BillingEvent::insert_with_outcome(conn, event, payload, &result)? {
+            InsertEvent::Inserted { others_waiting } => others_waiting,
+            // Another instance stored the same event meanwhile: this savepoint rolls back and
+            // the caller looks again.
+            InsertEvent::AlreadyThere => return Err(TxError::Race),
+        },
+    };
+    if let (EventStatus::Processed, Some(ws), true) = (status, workspace, others_waiting) {
         apply_waiting_events(conn, ws, grace_days, at, now)?;
     }
     Ok(outcome)
@@ -337,7 +337,7 @@ fn mark_failed(conn: &mut DbConnection, event: &NormalizedEvent, payload: &str, 
             next_attempt_at: next_attempt(0, Utc::now()),
         };
         return match BillingEvent::insert_with_outcome(conn, event, payload, &failed)? {
-            InsertEvent::Inserted(_) => Ok(()),
+            InsertEvent::Inserted { .. } => Ok(()),
             InsertEvent::AlreadyThere => Err(TxError::Race),
         };
     };

@@ -89,21 +89,20 @@ fn planned_moves(
     let facts = billing_facts(ws);
     let cycle = credit_cycle(&facts, now);
     let (grant_key, expiry_key) = (cycle.grant_key(ws.id), cycle.expiry_key(ws.id));
-    let written = CreditEntry::existing_keys(conn, [grant_key.as_str(), expiry_key.as_str()])?;
-    let cycle_granted = written.contains(&grant_key);
-    if previous.is_none() && now < cycle.end && cycle_granted {
+    let marks = CreditEntry::cycle_marks(conn, ws.id, &grant_key, &expiry_key)?;
+    if previous.is_none() && now < cycle.end && marks.granted {
         return Ok(None);
     }
     let plan = plans.applying_plan(conn, ws, now)?;
     let grant = plan.monthly_credits;
     let ctx = MonthlyContext {
         cycle: &cycle,
-        cycle_granted,
-        cycle_expired: written.contains(&expiry_key),
+        cycle_granted: marks.granted,
+        cycle_expired: marks.expired,
         grant,
         previous_grant: previous.map_or(grant, |p| p.monthly_credits),
         may_open: facts.status != Some(SubscriptionStatus::PastDue),
-        monthly: CreditEntry::balance(conn, ws.id)?.monthly,
+        monthly: marks.monthly,
         now,
     };
     let moves = monthly_moves(&ctx);
