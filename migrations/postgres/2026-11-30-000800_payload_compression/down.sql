@@ -1,0 +1,1 @@
+ALTER TABLE billing_events ALTER COLUMN payload SET COMPRESSION default;
