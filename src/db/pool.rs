@@ -182,6 +182,19 @@ impl Db {
         .map_err(|e| DbUnavailable(format!("blocking task failed: {e}")))?
     }
 
+    /// Like [`Db::run`], for reads that belong together (a page's data): on SQLite they share
+    /// one read transaction, so they see one snapshot and take the database's shared locks
+    /// once instead of once per statement (each a few `fcntl` calls, a twentieth of a page's
+    /// CPU). PostgreSQL runs them as they are: a transaction would cost it two round trips.
+    pub async fn read<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let sqlite = self.backend == Backend::Sqlite;
+        self.run(move |conn| if sqlite { conn.transaction(f) } else { f(conn) }).await
+    }
+
     pub async fn run<T, F>(&self, f: F) -> Result<T, AppError>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
@@ -194,5 +207,47 @@ impl Db {
         })
         .await
         .map_err(|e| AppError::internal(format!("blocking task failed: {e}")))?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::connection::SimpleConnection;
+    use diesel::sql_types::BigInt;
+
+    use super::*;
+
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+
+    fn count(conn: &mut DbConnection) -> Result<i64, AppError> {
+        Ok(diesel::sql_query("SELECT COUNT(*) AS n FROM items").get_result::<Count>(conn)?.n)
+    }
+
+    /// The reads of one `Db::read` see one snapshot: a write committed between them by another
+    /// connection shows in the next read, not in this one.
+    #[actix_web::test]
+    async fn reads_that_belong_together_see_one_snapshot_on_sqlite() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = dir.path().join("r.db").to_string_lossy().into_owned();
+        let pool = build_pool(&url, 4).unwrap();
+        pool.get()
+            .unwrap()
+            .batch_execute("CREATE TABLE items (id INTEGER PRIMARY KEY); INSERT INTO items DEFAULT VALUES;")
+            .unwrap();
+        let db = Db::new(pool.clone(), &url).unwrap();
+        let (before, after) = db
+            .read(move |conn| {
+                let before = count(conn)?;
+                pool.get().unwrap().batch_execute("INSERT INTO items DEFAULT VALUES;").unwrap();
+                Ok((before, count(conn)?))
+            })
+            .await
+            .unwrap();
+        assert_eq!((before, after), (1, 1), "the second read saw the first one's snapshot");
+        assert_eq!(db.read(count).await.unwrap(), 2, "the next read sees the write");
     }
 }

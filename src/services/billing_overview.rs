@@ -1,6 +1,7 @@
-//! What the billing page shows, read on one pooled connection: the billing state, balances,
-//! seats, the plans on offer, the workspace's add-ons and invoices — and the workspace's "now"
-//! (`clock`), which the page's wording (grace deadline, whether it is still subscribed) uses.
+//! What the billing page shows, read on one pooled connection in one read transaction: the
+//! billing state, balances, seats, the plans on offer, the workspace's add-ons and invoices —
+//! and the workspace's "now" (`clock`), which the page's wording (grace deadline, whether it is
+//! still subscribed) uses.
 
 use chrono::{DateTime, Utc};
 
@@ -46,7 +47,7 @@ pub async fn billing_overview(state: &AppState, ws: &Workspace) -> AppResult<Bil
     let ws = ws.clone();
     state
         .db
-        .run(move |conn| {
+        .read(move |conn| {
             let book = plan_book(conn, provider)?;
             Ok(BillingOverview {
                 billing: state_of(&ws, &book),
