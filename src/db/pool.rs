@@ -182,19 +182,6 @@ impl Db {
         .map_err(|e| DbUnavailable(format!("blocking task failed: {e}")))?
     }
 
-    /// Like [`Db::run`], for reads that belong together (a page's data): on SQLite they share
-    /// one read transaction, so they see one snapshot and take the database's shared locks
-    /// once instead of once per statement (each a few `fcntl` calls, a twentieth of a page's
-    /// CPU). PostgreSQL runs them as they are: a transaction would cost it two round trips.
-    pub async fn read<T, F>(&self, f: F) -> Result<T, AppError>
-    where
-        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
-        T: Send + 'static,
-    {
-        let sqlite = self.backend == Backend::Sqlite;
-        self.run(move |conn| if sqlite { conn.transaction(f) } else { f(conn) }).await
-    }
-
     pub async fn run<T, F>(&self, f: F) -> Result<T, AppError>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
@@ -227,8 +214,8 @@ mod tests {
         Ok(diesel::sql_query("SELECT COUNT(*) AS n FROM items").get_result::<Count>(conn)?.n)
     }
 
-    /// The reads of one `Db::read` see one snapshot: a write committed between them by another
-    /// connection shows in the next read, not in this one.
+    /// Reads run together see one snapshot on SQLite: a write committed between them by
+    /// another connection shows in the next read, not in this one.
     #[actix_web::test]
     async fn reads_that_belong_together_see_one_snapshot_on_sqlite() {
         let dir = tempfile::tempdir().unwrap();
@@ -240,14 +227,16 @@ mod tests {
             .unwrap();
         let db = Db::new(pool.clone(), &url).unwrap();
         let (before, after) = db
-            .read(move |conn| {
-                let before = count(conn)?;
-                pool.get().unwrap().batch_execute("INSERT INTO items DEFAULT VALUES;").unwrap();
-                Ok((before, count(conn)?))
+            .run(move |conn| {
+                super::super::reading_together(conn, |conn| {
+                    let before = count(conn)?;
+                    pool.get().unwrap().batch_execute("INSERT INTO items DEFAULT VALUES;").unwrap();
+                    Ok((before, count(conn)?))
+                })
             })
             .await
             .unwrap();
         assert_eq!((before, after), (1, 1), "the second read saw the first one's snapshot");
-        assert_eq!(db.read(count).await.unwrap(), 2, "the next read sees the write");
+        assert_eq!(db.run(count).await.unwrap(), 2, "the next read sees the write");
     }
 }

@@ -4,18 +4,19 @@
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
+use crate::db::DbConnection;
 use crate::domain::billing_state::{PlanNames, summary};
-use crate::domain::catalog::Addon;
+use crate::domain::catalog::{Addon, PlanBook};
 use crate::domain::entitlements::{Standing, Unlock, upgrade_notice};
 use crate::domain::ids::WorkspaceId;
 use crate::domain::money::{Interval, format_count, format_money, format_price};
 use crate::domain::pricing::{Cta, ViewerPlan, cta_for};
 use crate::error::AppResult;
-use crate::models::WorkspaceAddon;
+use crate::models::{Workspace, WorkspaceAddon};
 use crate::routes::pricing::{PlanCard, plan_card};
-use crate::services::billing_overview::billing_overview;
+use crate::services::billing_overview::{BillingOverview, read_overview, workspace_clock};
 use crate::state::AppState;
-use crate::web::{Layout, WorkspaceAccess, format_date, page};
+use crate::web::{Layout, WorkspaceLoad, WorkspacePage, format_date, page};
 
 /// A usage bar: `used` of `limit`, or unlimited.
 pub struct Meter {
@@ -103,15 +104,23 @@ pub struct UpgradeQuery {
     upgrade: Option<String>,
 }
 
+/// The billing page's data is read together with the access check.
+impl WorkspaceLoad for BillingOverview {
+    fn load(conn: &mut DbConnection, ws: &Workspace, book: &PlanBook) -> AppResult<BillingOverview> {
+        read_overview(conn, ws, book)
+    }
+}
+
 pub async fn show(
     state: web::Data<AppState>,
-    access: WorkspaceAccess,
+    page_access: WorkspacePage<BillingOverview>,
     query: web::Query<UpgradeQuery>,
 ) -> AppResult<HttpResponse> {
+    let WorkspacePage { access, data } = page_access;
     let ws = &access.workspace;
-    let data = billing_overview(&state, ws).await?;
+    let clock = workspace_clock(&state, ws).await;
     let (plan, billing) = (&access.plan, &data.billing);
-    let now = data.now;
+    let now = clock.now;
     // A change of interval names it: "Pro (monthly billing)".
     let scheduled_name = data.scheduled.as_ref().map(|next| match billing.scheduled_interval {
         Some(to) if Some(to) != billing.interval => format!("{} ({} billing)", next.name, to.adjective()),
@@ -142,7 +151,7 @@ pub async fn show(
         upgrade,
         paid: !plan.is_free() && standing != Standing::Lapsed,
         subscribed,
-        has_test_clock: data.has_test_clock,
+        has_test_clock: clock.has_test_clock,
         cancel_at_period_end: ws.cancel_at_period_end,
         interval: interval.as_str(),
         trial_used: ws.had_trial,
