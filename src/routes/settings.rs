@@ -6,14 +6,19 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use crate::db::DbConnection;
+use crate::domain::catalog::PlanBook;
 use crate::domain::ids::{UserId, WorkspaceId};
 use crate::domain::members::Role;
 use crate::domain::names::WorkspaceName;
 use crate::error::{AppError, AppResult};
+use crate::models::Workspace;
 use crate::services::entitlements::{entitlements_now, seat_limit_reached};
 use crate::services::team::{self, TeamError};
 use crate::state::AppState;
-use crate::web::{CsrfForm, FlashKind, Layout, WorkspaceAccess, page, redirect, set_flash};
+use crate::web::{
+    CsrfForm, FlashKind, Layout, WorkspaceAccess, WorkspaceLoad, WorkspacePage, page, redirect, set_flash,
+};
 
 pub struct MemberRow {
     pub user_id: UserId,
@@ -36,9 +41,16 @@ struct SettingsPage {
     api_keys: super::api_keys::ApiKeysSection,
 }
 
-pub async fn show(state: web::Data<AppState>, access: WorkspaceAccess) -> AppResult<HttpResponse> {
+/// The settings page's lists are read together with the access check.
+impl WorkspaceLoad for team::TeamAndKeys {
+    fn load(conn: &mut DbConnection, ws: &Workspace, _: &PlanBook) -> AppResult<team::TeamAndKeys> {
+        team::read_members_and_keys(conn, ws.id)
+    }
+}
+
+pub async fn show(page_access: WorkspacePage<team::TeamAndKeys>) -> AppResult<HttpResponse> {
+    let WorkspacePage { access, data: team::TeamAndKeys { members, keys } } = page_access;
     let workspace_id = access.workspace.id;
-    let team::TeamAndKeys { members, keys } = team::members_and_keys(&state, workspace_id).await?;
     let seats = match access.plan.seat_limit {
         Some(limit) => format!("{} of {limit} seats used", members.len()),
         None => format!("{} seats used (unlimited)", members.len()),

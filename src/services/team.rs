@@ -3,7 +3,7 @@
 
 use chrono::Utc;
 
-use crate::db::{DbConnection, write_transaction};
+use crate::db::{DbConnection, reading_together, write_transaction};
 use crate::domain::catalog::Plan;
 use crate::domain::entitlements::effective_plan;
 use crate::domain::ids::{UserId, WorkspaceId};
@@ -33,24 +33,21 @@ pub enum TeamError {
 /// A team change either happened, or was refused by a rule (with nothing written).
 pub type TeamResult<T> = AppResult<Result<T, TeamError>>;
 
-/// The workspace's members with their emails, owners first.
-/// What the settings page lists: the members with their emails, and the active API keys.
+/// What the settings page lists: the members with their emails (owners first), and the
+/// active API keys.
 pub struct TeamAndKeys {
     pub members: Vec<(Membership, String)>,
     pub keys: Vec<ApiKey>,
 }
 
-/// Both lists in one hand-off to the database pool.
-pub async fn members_and_keys(state: &AppState, workspace_id: WorkspaceId) -> AppResult<TeamAndKeys> {
-    state
-        .db
-        .run(move |conn| {
-            Ok(TeamAndKeys {
-                members: Membership::list_with_emails(conn, workspace_id)?,
-                keys: ApiKey::active_for(conn, workspace_id)?,
-            })
+/// Both lists, on a connection the caller holds, in one read transaction on SQLite.
+pub fn read_members_and_keys(conn: &mut DbConnection, workspace_id: WorkspaceId) -> AppResult<TeamAndKeys> {
+    reading_together(conn, |conn| {
+        Ok(TeamAndKeys {
+            members: Membership::list_with_emails(conn, workspace_id)?,
+            keys: ApiKey::active_for(conn, workspace_id)?,
         })
-        .await
+    })
 }
 
 /// Renames the workspace to a name already parsed (and so checked) at the boundary.
