@@ -7,13 +7,15 @@ use serde::Deserialize;
 
 use chrono::Utc;
 
-use crate::domain::catalog::Plan;
+use crate::db::DbConnection;
+use crate::domain::catalog::{Plan, PlanBook};
+use crate::domain::ids::WorkspaceId;
 use crate::domain::money::{Interval, format_count, format_price};
 use crate::domain::pricing::{Cta, ViewerPlan, cta_for};
 use crate::error::AppResult;
-use crate::services::pricing::pricing;
+use crate::services::pricing::{PricingView, read_pricing};
 use crate::state::AppState;
-use crate::web::{Layout, Viewer, page};
+use crate::web::{Layout, ViewerLoad, ViewerPage, page};
 
 #[derive(Deserialize)]
 pub struct PricingQuery {
@@ -89,15 +91,21 @@ pub fn plan_card(plan: &Plan, interval: Interval, cta: Cta) -> PlanCard {
     }
 }
 
+/// The plans and the visitor's workspace are read together with who the visitor is.
+impl ViewerLoad for PricingView {
+    fn load(conn: &mut DbConnection, workspace: Option<WorkspaceId>, book: &PlanBook) -> AppResult<PricingView> {
+        read_pricing(conn, workspace, book)
+    }
+}
+
 pub async fn show(
     state: web::Data<AppState>,
-    viewer: Viewer,
+    page_access: ViewerPage<PricingView>,
     query: web::Query<PricingQuery>,
 ) -> AppResult<HttpResponse> {
+    let ViewerPage { viewer, data: PricingView { plans, workspace } } = page_access;
     let interval = query.interval.as_deref().and_then(Interval::parse).unwrap_or(Interval::Month);
-    let workspace_id = viewer.current_workspace_id().filter(|_| viewer.user.is_some());
-    let role = workspace_id.and_then(|id| viewer.nav.iter().find(|w| w.id == id)).map(|w| w.role);
-    let (plans, workspace) = pricing(&state, workspace_id).await?;
+    let role = workspace.as_ref().and_then(|w| viewer.nav.iter().find(|n| n.id == w.workspace.id)).map(|n| n.role);
     let viewer_plan = workspace.as_ref().map(|w| ViewerPlan {
         workspace_id: w.workspace.id,
         current: &w.plan,

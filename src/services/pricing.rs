@@ -2,14 +2,12 @@
 //! current workspace's plan and billing state.
 
 use super::billing_state::state_of;
-use super::catalog::plan_book;
-use crate::billing::BillingProvider;
+use crate::db::DbConnection;
 use crate::domain::billing_state::BillingState;
-use crate::domain::catalog::Plan;
+use crate::domain::catalog::{Plan, PlanBook};
 use crate::domain::ids::WorkspaceId;
 use crate::error::AppResult;
 use crate::models::Workspace;
-use crate::state::AppState;
 
 /// The visitor's current workspace as pricing sees it.
 pub struct ViewerWorkspace {
@@ -18,29 +16,28 @@ pub struct ViewerWorkspace {
     pub billing: BillingState,
 }
 
-pub async fn pricing(
-    state: &AppState,
+/// The plans on offer and, for a signed-in visitor, their current workspace.
+pub struct PricingView {
+    /// Active plans, in display order.
+    pub plans: Vec<Plan>,
+    pub workspace: Option<ViewerWorkspace>,
+}
+
+/// Reads the pricing page's data on a connection the caller holds, with the catalog it loaded.
+pub fn read_pricing(
+    conn: &mut DbConnection,
     workspace: Option<WorkspaceId>,
-) -> AppResult<(Vec<Plan>, Option<ViewerWorkspace>)> {
-    let provider = state.billing.provider();
-    state
-        .db
-        .run(move |conn| {
-            let book = plan_book(conn, provider)?;
-            let viewer = match workspace {
-                Some(id) => {
-                    let workspace = Workspace::find(conn, id)?;
-                    let plan = book
-                        .by_id(workspace.plan_id)
-                        .cloned()
-                        .map_or_else(|| Plan::find(conn, workspace.plan_id), Ok)?;
-                    let billing = state_of(&workspace, &book);
-                    Some(ViewerWorkspace { workspace, plan, billing })
-                }
-                None => None,
-            };
-            let active = book.plans.iter().filter(|p| p.is_active).cloned().collect();
-            Ok((active, viewer))
-        })
-        .await
+    book: &PlanBook,
+) -> AppResult<PricingView> {
+    let workspace = match workspace {
+        Some(id) => {
+            let workspace = Workspace::find(conn, id)?;
+            let plan =
+                book.by_id(workspace.plan_id).cloned().map_or_else(|| Plan::find(conn, workspace.plan_id), Ok)?;
+            let billing = state_of(&workspace, book);
+            Some(ViewerWorkspace { workspace, plan, billing })
+        }
+        None => None,
+    };
+    Ok(PricingView { plans: book.plans.iter().filter(|p| p.is_active).cloned().collect(), workspace })
 }

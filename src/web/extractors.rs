@@ -1,6 +1,6 @@
 //! Who is asking: `Viewer` (maybe anonymous), `SignedIn` (must be signed in),
-//! `WorkspaceAccess` (must be a member of the `{workspace_id}` in the path) and
-//! `WorkspacePage` (a member, with the page's own data read alongside). Each loads what it
+//! `WorkspaceAccess` (must be a member of the `{workspace_id}` in the path), and
+//! `ViewerPage` and `WorkspacePage`, which also read the page's own data alongside. Each loads what it
 //! needs in one database round trip. A cookie counts only while the server still has its
 //! session (`services::sessions`), so a cookie copied before sign-out is anonymous. A
 //! non-member gets 404, never 403, so workspace ids reveal nothing.
@@ -93,8 +93,74 @@ impl Viewer {
     /// The workspace pages act on when the URL names none: the one last visited if the
     /// user still belongs to it, else their first.
     pub fn current_workspace_id(&self) -> Option<WorkspaceId> {
-        let remembered = self.session.get::<i64>(keys::WORKSPACE).ok().flatten().map(WorkspaceId);
-        remembered.filter(|id| self.nav.iter().any(|w| w.id == *id)).or_else(|| self.nav.first().map(|w| w.id))
+        current_workspace(remembered_workspace(&self.session), &self.nav)
+    }
+}
+
+fn remembered_workspace(session: &Session) -> Option<WorkspaceId> {
+    session.get::<i64>(keys::WORKSPACE).ok().flatten().map(WorkspaceId)
+}
+
+fn current_workspace(remembered: Option<WorkspaceId>, nav: &[NavWorkspace]) -> Option<WorkspaceId> {
+    remembered.filter(|id| nav.iter().any(|w| w.id == *id)).or_else(|| nav.first().map(|w| w.id))
+}
+
+/// What a page open to everyone reads beside who the visitor is, in the same trip to the
+/// database (see [`ViewerPage`]).
+pub trait ViewerLoad: Sized + Send + 'static {
+    /// Reads the page's data; `workspace` is a signed-in visitor's current workspace.
+    fn load(conn: &mut DbConnection, workspace: Option<WorkspaceId>, book: &PlanBook) -> Result<Self, AppError>;
+}
+
+/// [`Viewer`] and the page's own data `T`, read in one hand-off to the blocking pool (see
+/// [`WorkspacePage`]).
+pub struct ViewerPage<T> {
+    pub viewer: Viewer,
+    pub data: T,
+}
+
+impl<T: ViewerLoad> FromRequest for ViewerPage<T> {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let session = req.get_session();
+        let state = state(req);
+        Box::pin(async move {
+            let state = state?;
+            let demo = state.config.public_demo();
+            let claim = session_claim(&session);
+            if claim.is_none() && session.get::<i64>(keys::USER_ID).ok().flatten().is_some() {
+                // A cookie from before sessions were kept on the server: sign in again.
+                session.clear();
+            }
+            let claimed = claim.is_some();
+            let remembered = remembered_workspace(&session);
+            let provider = state.billing.provider();
+            let (user, data) = state
+                .db
+                .run(move |conn| {
+                    let user = match claim {
+                        Some((user_id, token)) => load_user(conn, user_id, &token)?,
+                        None => None,
+                    };
+                    let current = user.as_ref().and_then(|(_, nav)| current_workspace(remembered, nav));
+                    let book = plan_book(conn, provider)?;
+                    Ok((user, T::load(conn, current, &book)?))
+                })
+                .await?;
+            let viewer = match user {
+                Some((user, nav)) => Viewer { user: Some(user), nav, session, demo },
+                None => {
+                    if claimed {
+                        // Cleared, not purged (see `Viewer`).
+                        session.clear();
+                    }
+                    Viewer { user: None, nav: Vec::new(), session, demo }
+                }
+            };
+            Ok(ViewerPage { viewer, data })
+        })
     }
 }
 

@@ -24,7 +24,7 @@ pub use api_auth::{ApiCaller, Credential};
 pub use api_json::{JsonFields, json_answer};
 pub use client_ip::client_ip;
 pub use csrf::{CsrfForm, FORM_LIMIT, csrf_token};
-pub use extractors::{SignedIn, Viewer, WorkspaceAccess, WorkspaceLoad, WorkspacePage};
+pub use extractors::{SignedIn, Viewer, ViewerLoad, ViewerPage, WorkspaceAccess, WorkspaceLoad, WorkspacePage};
 pub use flash::{Flash, FlashKind, set_flash, take_flash};
 pub use gates::{Analytics, ApiAccess, Feature, GateSubject, RequireFeature, RequirePaidPlan};
 pub use layout::Layout;
