@@ -31,11 +31,19 @@ fn state(req: &HttpRequest) -> Result<web::Data<AppState>, AppError> {
     req.app_data::<web::Data<AppState>>().cloned().ok_or_else(|| AppError::internal("AppState missing from app data"))
 }
 
-/// The user id and session token the cookie carries (both, or it is anonymous).
+/// The user id and session token the cookie carries (both, or it is anonymous). A cookie from
+/// before sessions were kept on the server (a user id alone) is cleared: sign in again.
 fn session_claim(session: &Session) -> Option<(UserId, String)> {
-    let user_id = session.get::<i64>(keys::USER_ID).ok().flatten().map(UserId)?;
-    let token = session.get::<String>(keys::SESSION).ok().flatten()?;
-    Some((user_id, token))
+    let user_id = session.get::<i64>(keys::USER_ID).ok().flatten().map(UserId);
+    let token = session.get::<String>(keys::SESSION).ok().flatten();
+    match (user_id, token) {
+        (Some(user_id), Some(token)) => Some((user_id, token)),
+        (Some(_), None) => {
+            session.clear();
+            None
+        }
+        _ => None,
+    }
 }
 
 /// Loads the user of a live session and their workspaces; a session that was ended, has
@@ -69,10 +77,6 @@ impl FromRequest for Viewer {
             let state = state?;
             let demo = state.config.public_demo();
             let Some((user_id, token)) = session_claim(&session) else {
-                if session.get::<i64>(keys::USER_ID).ok().flatten().is_some() {
-                    // A cookie from before sessions were kept on the server: sign in again.
-                    session.clear();
-                }
                 return Ok(Viewer { user: None, nav: Vec::new(), session, demo });
             };
             let loaded = state.db.run(move |conn| load_user(conn, user_id, &token)).await?;
@@ -130,10 +134,6 @@ impl<T: ViewerLoad> FromRequest for ViewerPage<T> {
             let state = state?;
             let demo = state.config.public_demo();
             let claim = session_claim(&session);
-            if claim.is_none() && session.get::<i64>(keys::USER_ID).ok().flatten().is_some() {
-                // A cookie from before sessions were kept on the server: sign in again.
-                session.clear();
-            }
             let claimed = claim.is_some();
             let remembered = remembered_workspace(&session);
             let provider = state.billing.provider();
@@ -259,10 +259,6 @@ where
         let state = state?;
         let demo = state.config.public_demo();
         let Some((user_id, token)) = session_claim(&session) else {
-            if session.get::<i64>(keys::USER_ID).ok().flatten().is_some() {
-                // A cookie from before sessions were kept on the server: sign in again.
-                session.clear();
-            }
             return Err(AppError::Unauthenticated { next });
         };
         let provider = state.billing.provider();

@@ -247,6 +247,18 @@ mod tests {
         (dir, pool)
     }
 
+    /// A table whose foreign key is checked at commit: an orphan makes the commit fail.
+    fn with_deferred_children(pool: &DbPool) {
+        pool.get()
+            .unwrap()
+            .batch_execute(
+                "CREATE TABLE parents (id INTEGER PRIMARY KEY); \
+                 CREATE TABLE children (id INTEGER PRIMARY KEY, parent_id INTEGER \
+                 REFERENCES parents (id) DEFERRABLE INITIALLY DEFERRED);",
+            )
+            .unwrap();
+    }
+
     fn count(pool: &DbPool, table: &str) -> i64 {
         let mut conn = pool.get().unwrap();
         diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}")).get_result::<Count>(&mut conn).unwrap().n
@@ -311,14 +323,7 @@ mod tests {
         let (_dir, pool) = scratch();
         let writer = Writer::start(pool.clone(), 8, 8).unwrap();
         // Deferred foreign keys are checked at commit: the whole batch is refused there.
-        pool.get()
-            .unwrap()
-            .batch_execute(
-                "CREATE TABLE parents (id INTEGER PRIMARY KEY); \
-                 CREATE TABLE children (id INTEGER PRIMARY KEY, parent_id INTEGER \
-                 REFERENCES parents (id) DEFERRABLE INITIALLY DEFERRED);",
-            )
-            .unwrap();
+        with_deferred_children(&pool);
         let orphan = writer
             .write(|conn| diesel::sql_query("INSERT INTO children (parent_id) VALUES (99)").execute(conn).map(drop));
         match orphan.await {
@@ -367,14 +372,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_direct_write_that_cannot_commit_is_answered_with_the_reason_and_not_recorded_as_failed() {
         let (_dir, pool) = scratch();
-        pool.get()
-            .unwrap()
-            .batch_execute(
-                "CREATE TABLE parents (id INTEGER PRIMARY KEY); \
-                 CREATE TABLE children (id INTEGER PRIMARY KEY, parent_id INTEGER \
-                 REFERENCES parents (id) DEFERRABLE INITIALLY DEFERRED);",
-            )
-            .unwrap();
+        with_deferred_children(&pool);
         let writer = Writer::direct(pool.clone());
         let orphan = writer
             .write_or_record(
