@@ -4,7 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::{DbConnection, Prepared, is_unique_violation};
+use crate::db::{DbConnection, Prepared};
 use crate::schema::jobs;
 
 #[derive(Debug, Clone, Queryable)]
@@ -18,19 +18,15 @@ pub struct JobSchedule {
 }
 
 impl JobSchedule {
-    /// Creates the job's row, due at `due`, unless it exists. Runs in a savepoint so that
-    /// another instance creating it first leaves the caller's transaction usable.
+    /// Creates the job's row, due at `due`, unless it exists. `ON CONFLICT DO NOTHING`: an
+    /// instance starting beside another that created it first gets no error (which PostgreSQL
+    /// would log as one, for every job, at every start) and needs no savepoint.
     pub fn ensure(conn: &mut DbConnection, name: &str, due: NaiveDateTime) -> QueryResult<()> {
-        let inserted = conn.transaction(|conn| {
-            diesel::insert_into(jobs::table)
-                .values((jobs::name.eq(name), jobs::next_run_at.eq(due)))
-                .execute_prepared(conn)
-        });
-        match inserted {
-            Ok(_) => Ok(()),
-            Err(e) if is_unique_violation(&e) => Ok(()),
-            Err(e) => Err(e),
-        }
+        diesel::insert_into(jobs::table)
+            .values((jobs::name.eq(name), jobs::next_run_at.eq(due)))
+            .on_conflict_do_nothing()
+            .execute_prepared(conn)
+            .map(drop)
     }
 
     /// Takes the run due at or before `now` for `holder`, moving the job's next run to `next`.
