@@ -24,8 +24,9 @@ pub(super) trait Job: Send {
 
 pub(super) struct Work<T, E, F, R> {
     pub(super) work: F,
-    /// Runs, in a savepoint of its own, after `work` failed and was rolled back: records the
-    /// failure in the same commit (a webhook stored as failed).
+    /// Runs after `work` failed and was rolled back, to record the failure (a webhook stored
+    /// as failed): in a savepoint of its own inside the batch, or, on the direct route, in a
+    /// transaction of its own before the answer.
     pub(super) recover: Option<R>,
     pub(super) reply: oneshot::Sender<Result<Result<T, E>, WriteError>>,
 }

@@ -104,8 +104,8 @@ impl Writer {
         self.submit(work, None::<fn(&mut DbConnection, &E) -> diesel::QueryResult<()>>).await
     }
 
-    /// Like [`Writer::write`]; when `work` fails, `recover` records the failure in the same
-    /// commit.
+    /// Like [`Writer::write`]; when `work` fails, `recover` records the failure before the
+    /// answer: in the batch's commit, or (direct route) in a transaction of its own.
     pub async fn write_or_record<T, E, F, R>(&self, work: F, recover: R) -> Result<Result<T, E>, WriteError>
     where
         T: Send + 'static,
