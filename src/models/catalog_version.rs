@@ -8,9 +8,13 @@ use diesel::prelude::*;
 use crate::db::{DbConnection, LimitRows};
 use crate::schema::catalog_versions;
 
-const ROW: i64 = 1;
+/// The id of the one version row.
+pub const ROW: i64 = 1;
 
-/// (epoch, version) of the catalog as committed now.
-pub fn current(conn: &mut DbConnection) -> QueryResult<(String, i64)> {
+/// (epoch, version): which database, and how many catalog writes it has seen.
+pub type CatalogStamp = (String, i64);
+
+/// The catalog's stamp as committed now.
+pub fn current(conn: &mut DbConnection) -> QueryResult<CatalogStamp> {
     catalog_versions::table.find(ROW).select((catalog_versions::epoch, catalog_versions::version)).first_row(conn)
 }

@@ -5,22 +5,23 @@
 
 use chrono::{DateTime, Utc};
 
-use super::billing_state::{Applied, apply_decision, state_for};
-use super::catalog::plan_book;
+use super::billing_state::{Applied, apply_decision, state_for, state_of};
+use super::catalog::{plan_book, plan_book_at};
 use super::fulfil_checkout::{fulfil_checkout, mismatch, plan_mismatch};
 use crate::billing::ConfirmedCheckout;
 use crate::db::DbConnection;
 use crate::domain::billing_state::{
-    Decision, PlanRef, on_fetched_subscription_at, on_subscription_deleted, on_subscription_snapshot,
+    BillingState, Decision, PlanRef, on_fetched_subscription_at, on_subscription_deleted, on_subscription_snapshot,
 };
 use crate::domain::catalog::PlanBook;
 use crate::domain::ids::WorkspaceId;
 use crate::domain::normalized::{EventKind, NormalizedEvent, SubscriptionData};
 use crate::domain::plan_changes::hold_downgrade;
 use crate::error::AppError;
+use crate::models::Workspace;
 use crate::models::checkout_session::CheckoutSession;
+use crate::models::workspace::LockedForEvent;
 use crate::models::workspace_addon::WorkspaceAddon;
-use crate::models::{Workspace, ended_subscription};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EventResult {
@@ -51,44 +52,47 @@ fn subscription_id(event: &NormalizedEvent) -> Option<&str> {
 /// decides whether the event may change the plan.
 enum Found {
     /// Through the workspace's current or ended subscription, or an add-on's.
-    Known(Workspace),
+    Known(LockedForEvent),
     /// Through the checkout Tollgate recorded for this subscription (Chargebee's pre-assigned
     /// id): the event may complete that purchase.
-    Checkout(Workspace, Box<CheckoutSession>),
+    Checkout(LockedForEvent, Box<CheckoutSession>),
     /// Only through the customer (or, for money events, the event's own workspace reference).
-    Customer(Workspace),
+    Customer(LockedForEvent),
 }
 
 /// Finds the event's workspace and locks it; each lookup that finds it locks it in the same
-/// statement.
+/// statement, which also answers whether the event's subscription ended there.
 fn find_workspace(conn: &mut DbConnection, event: &NormalizedEvent) -> diesel::QueryResult<Option<Found>> {
     let provider = event.provider;
+    let sub = subscription_id(event);
     // Metadata never ties a live subscription to a workspace; for invoices, refunds and
     // deletions (which can only end things) it only says where to record them.
     let plan_event = event.kind == EventKind::SubscriptionUpdated;
     if !plan_event
         && let Some(id) = event.workspace_ref.as_deref().and_then(|r| r.parse::<WorkspaceId>().ok())
-        && let Some(ws) = Workspace::lock_if_exists(conn, id)?
+        && let Some(locked) = Workspace::lock_for_event(conn, id, sub)?
     {
-        return Ok(Some(Found::Customer(ws)));
+        return Ok(Some(Found::Customer(locked)));
     }
-    if let Some(sub) = subscription_id(event) {
-        if let Some(ws) = Workspace::lock_by_subscription(conn, provider, sub)? {
-            return Ok(Some(Found::Known(ws)));
+    if let Some(sub) = sub {
+        if let Some(locked) = Workspace::lock_by_subscription(conn, provider, sub)? {
+            return Ok(Some(Found::Known(locked)));
         }
         if let Some(owner) = WorkspaceAddon::owner_of_subscription(conn, sub)? {
-            return Ok(Some(Found::Known(Workspace::lock(conn, owner)?)));
+            return Ok(Some(Found::Known(lock_existing(conn, owner, sub)?)));
         }
         if let Some(record) = CheckoutSession::for_subscription(conn, provider, sub)? {
-            return Ok(Some(Found::Checkout(Workspace::lock(conn, record.workspace_id)?, Box::new(record))));
+            return Ok(Some(Found::Checkout(lock_existing(conn, record.workspace_id, sub)?, Box::new(record))));
         }
     }
     let Some(customer) = event.customer_id.as_deref() else { return Ok(None) };
-    let Some(ws) = Workspace::lock_by_customer(conn, provider, customer)? else { return Ok(None) };
-    match subscription_id(event) {
-        Some(sub) if plan_event && ended_subscription::contains(conn, ws.id, sub)? => Ok(Some(Found::Known(ws))),
-        _ => Ok(Some(Found::Customer(ws))),
-    }
+    let Some(locked) = Workspace::lock_by_customer(conn, provider, customer, sub)? else { return Ok(None) };
+    Ok(Some(if plan_event && locked.subscription_ended { Found::Known(locked) } else { Found::Customer(locked) }))
+}
+
+/// Locks a workspace another row names (it must exist: a foreign key says so).
+fn lock_existing(conn: &mut DbConnection, id: WorkspaceId, sub: &str) -> diesel::QueryResult<LockedForEvent> {
+    Workspace::lock_for_event(conn, id, Some(sub))?.ok_or(diesel::result::Error::NotFound)
 }
 
 /// Applies `event`. `fetched` is the subscription as the provider reports it now, when the
@@ -112,11 +116,12 @@ pub fn apply_event(
     let Some(found) = find_workspace(conn, event)? else {
         return Ok(EventResult::Pending(None, "no workspace knows this customer or subscription yet".into()));
     };
-    let (ws, record, by_customer) = match found {
-        Found::Known(ws) => (ws, None, false),
-        Found::Checkout(ws, record) => (ws, Some(record), false),
-        Found::Customer(ws) => (ws, None, true),
+    let (locked, record, by_customer) = match found {
+        Found::Known(locked) => (locked, None, false),
+        Found::Checkout(locked, record) => (locked, Some(record), false),
+        Found::Customer(locked) => (locked, None, true),
     };
+    let LockedForEvent { workspace: ws, catalog, subscription_ended } = locked;
     // A subscription no recorded checkout created never moves the plan: it waits for the
     // checkout's own completion (Stripe sends that after the subscription's first events),
     // which links it and applies it again.
@@ -127,9 +132,10 @@ pub fn apply_event(
     {
         return Ok(EventResult::Pending(Some(ws.id), "waits for the checkout that created it".into()));
     }
-    let book = plan_book(conn, event.provider)?;
+    let book = plan_book_at(conn, event.provider, catalog)?;
     let default = book.default_plan().map(PlanBook::plan_ref).ok_or_else(|| AppError::internal("no default plan"))?;
-    let ctx = Ctx { ws: &ws, book: &book, default: &default, grace_days, at, now };
+    let ended = EndedKnown { subscription_id: subscription_id(event), ended: subscription_ended };
+    let ctx = Ctx { ws: &ws, book: &book, default: &default, grace_days, at, now, ended };
 
     let outcome = match event.kind {
         EventKind::CheckoutCompleted => Applied::Unchanged("checkout handled above".into()),
@@ -240,6 +246,36 @@ pub(super) struct Ctx<'a> {
     pub(super) at: DateTime<Utc>,
     /// The customer's time, for the rules (see [`apply_event`]).
     pub(super) now: DateTime<Utc>,
+    /// What the lock already answered about the event's subscription.
+    pub(super) ended: EndedKnown<'a>,
+}
+
+/// Whether a subscription ended on the locked workspace, as its lock answered.
+#[derive(Clone, Copy)]
+pub(super) struct EndedKnown<'a> {
+    pub(super) subscription_id: Option<&'a str>,
+    pub(super) ended: bool,
+}
+
+impl Ctx<'_> {
+    /// The state for a decision about `subscription_id` (see [`state_for`]), without asking
+    /// the database again when the lock already answered for that subscription.
+    pub(super) fn state(
+        &self,
+        conn: &mut DbConnection,
+        subscription_id: Option<&str>,
+    ) -> Result<BillingState, AppError> {
+        match (subscription_id, self.ended.subscription_id) {
+            (Some(asked), Some(known)) if asked == known => {
+                let mut state = state_of(self.ws, self.book);
+                if self.ended.ended {
+                    state.ended_subscription_ids.push(asked.to_owned());
+                }
+                Ok(state)
+            }
+            _ => Ok(state_for(conn, self.ws, self.book, subscription_id)?),
+        }
+    }
 }
 
 impl Ctx<'_> {
@@ -254,7 +290,7 @@ impl Ctx<'_> {
         event_time: DateTime<Utc>,
     ) -> Result<Option<Applied>, AppError> {
         let (book, default, at, now) = (self.book, self.default, self.at, self.now);
-        let state = state_for(conn, self.ws, book, Some(&sub.id))?;
+        let state = self.state(conn, Some(&sub.id))?;
         let resolve = |price: &str| book.resolve(price);
         // The rules run on the customer's time (`now`); a fetched state is ordered by `at`.
         let decision = if fetched {

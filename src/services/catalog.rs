@@ -12,7 +12,7 @@ use crate::domain::catalog::{
     missing_price_ids,
 };
 use crate::domain::normalized::Provider;
-use crate::models::catalog_version;
+use crate::models::catalog_version::{self, CatalogStamp};
 
 /// The catalog's Stripe prices as the database holds them (after any `catalog sync`), for
 /// registering with the sandbox.
@@ -37,7 +37,17 @@ static CACHE: LazyLock<Mutex<HashMap<String, Cached>>> = LazyLock::new(|| Mutex:
 /// the catalog's version moves (triggers bump it with every catalog write, by any instance or
 /// by hand), so a request pays one primary-key read instead of three table scans.
 pub fn plan_book(conn: &mut DbConnection, provider: Provider) -> diesel::QueryResult<PlanBook> {
-    let (epoch, version) = catalog_version::current(conn)?;
+    let stamp = catalog_version::current(conn)?;
+    plan_book_at(conn, provider, stamp)
+}
+
+/// [`plan_book`] for a catalog stamp the caller already read (in the statement that locked
+/// its workspace): the rows are read only when that version is not cached.
+pub fn plan_book_at(
+    conn: &mut DbConnection,
+    provider: Provider,
+    (epoch, version): CatalogStamp,
+) -> diesel::QueryResult<PlanBook> {
     let cached = CACHE.lock().ok().and_then(|cache| {
         cache.get(&epoch).filter(|c| c.version == version).map(|c| (c.plans.clone(), c.addons.clone(), c.packs.clone()))
     });

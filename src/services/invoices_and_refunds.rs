@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use super::apply_event::{Ctx, InvoiceFor};
-use super::billing_state::{Applied, apply_decision, state_for};
+use super::billing_state::{Applied, apply_decision};
 use crate::db::DbConnection;
 use crate::domain::billing_state::{on_invoice_paid, on_payment_failed};
 use crate::domain::credits::CreditBucket;
@@ -73,7 +73,7 @@ impl Ctx<'_> {
         event: &NormalizedEvent,
         invoice: &InvoiceData,
     ) -> Result<Applied, AppError> {
-        let state = state_for(conn, self.ws, self.book, invoice.subscription_id.as_deref())?;
+        let state = self.state(conn, invoice.subscription_id.as_deref())?;
         let resolve = |price: &str| self.book.resolve(price);
         let decision = match event.kind {
             EventKind::InvoicePaid => {
