@@ -8,7 +8,7 @@
 use chrono::NaiveDateTime;
 use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::BigInt;
+use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
 
 use crate::db::{DbConnection, LimitRows, Prepared, atomically};
 use crate::domain::credits::{CreditBalance, CreditBucket};
@@ -56,6 +56,13 @@ impl NewCreditEntry<'_> {
     pub fn insert_all(conn: &mut DbConnection, entries: &[NewCreditEntry<'_>]) -> QueryResult<usize> {
         atomically(conn, |conn| {
             let now = super::now();
+            if let DbConnection::Postgres(pg) = conn {
+                let mut appended = 0;
+                for entry in entries {
+                    appended += entry.append_and_move_balance(pg, now)?;
+                }
+                return Ok(appended);
+            }
             let mut moved: Vec<(WorkspaceId, i64, i64)> = Vec::new();
             let mut appended = 0;
             for entry in entries {
@@ -78,10 +85,7 @@ impl NewCreditEntry<'_> {
                     continue;
                 }
                 appended += 1;
-                let (monthly, purchased) = match entry.bucket {
-                    CreditBucket::Monthly => (entry.delta, 0),
-                    CreditBucket::Purchased => (0, entry.delta),
-                };
+                let (monthly, purchased) = entry.balance_move();
                 match moved.iter_mut().find(|(ws, ..)| *ws == entry.workspace_id) {
                     Some((_, m, p)) => (*m, *p) = (*m + monthly, *p + purchased),
                     None => moved.push((entry.workspace_id, monthly, purchased)),
@@ -92,6 +96,50 @@ impl NewCreditEntry<'_> {
             }
             Ok(appended)
         })
+    }
+}
+
+/// PostgreSQL appends a ledger row and moves its balance in one statement (a data-modifying
+/// `WITH`, which SQLite lacks): the balance moves only when the row was appended, so a replayed
+/// key changes nothing, and an entry costs one round trip instead of two.
+const APPEND_AND_MOVE_BALANCE: &str = "\
+    WITH appended AS ( \
+        INSERT INTO credit_ledger (workspace_id, bucket, delta, reason, idempotency_key, reference, created_at) \
+        VALUES ($1, $2, $3, $4, $5, $6, $7) \
+        ON CONFLICT DO NOTHING \
+        RETURNING workspace_id \
+    ) \
+    INSERT INTO credit_balances (workspace_id, monthly, purchased, updated_at) \
+    SELECT workspace_id, $8, $9, $7 FROM appended \
+    ON CONFLICT (workspace_id) DO UPDATE SET \
+        monthly = credit_balances.monthly + EXCLUDED.monthly, \
+        purchased = credit_balances.purchased + EXCLUDED.purchased, \
+        updated_at = EXCLUDED.updated_at";
+
+impl NewCreditEntry<'_> {
+    /// How the entry moves the (monthly, purchased) balances.
+    fn balance_move(&self) -> (i64, i64) {
+        match self.bucket {
+            CreditBucket::Monthly => (self.delta, 0),
+            CreditBucket::Purchased => (0, self.delta),
+        }
+    }
+
+    /// Appends the entry and moves its workspace's balance (see [`APPEND_AND_MOVE_BALANCE`]);
+    /// answers 1 when appended, 0 when its key was already there.
+    fn append_and_move_balance(&self, conn: &mut diesel::PgConnection, now: NaiveDateTime) -> QueryResult<usize> {
+        let (monthly, purchased) = self.balance_move();
+        diesel::sql_query(APPEND_AND_MOVE_BALANCE)
+            .bind::<BigInt, _>(self.workspace_id)
+            .bind::<Text, _>(self.bucket)
+            .bind::<BigInt, _>(self.delta)
+            .bind::<Text, _>(self.reason)
+            .bind::<Nullable<Text>, _>(self.idempotency_key)
+            .bind::<Nullable<Text>, _>(self.reference)
+            .bind::<Timestamp, _>(now)
+            .bind::<BigInt, _>(monthly)
+            .bind::<BigInt, _>(purchased)
+            .execute(conn)
     }
 }
 
