@@ -67,6 +67,9 @@ pub struct Config {
     /// `TOLLGATE_ENV=development` relaxes checks meant for production (explicitly opted in).
     pub development: bool,
     pub db_pool_size: u32,
+    /// On PostgreSQL, how many writes one instance runs at once (at most the pool's size); the
+    /// rest wait their turn in arrival order.
+    pub db_write_concurrency: u32,
     /// Where "Contact sales" buttons point (a mailto: or https: address).
     pub sales_contact_url: String,
     /// Whether this instance runs the job scheduler (each due run is claimed by one instance);
@@ -157,14 +160,16 @@ impl Config {
                 .ok_or_else(|| invalid("GRACE_PERIOD_DAYS", "a whole number of days from 0 to 90"))?,
             None => 7,
         };
-        let db_pool_size = match get("DATABASE_POOL_SIZE") {
+        let connections = |var: &str, default: u32| match get(var) {
             Some(n) => n
                 .parse::<u32>()
                 .ok()
                 .filter(|n| (1..=200).contains(n))
-                .ok_or_else(|| invalid("DATABASE_POOL_SIZE", "a number of connections from 1 to 200"))?,
-            None => 10,
+                .ok_or_else(|| invalid(var, "a number from 1 to 200")),
+            None => Ok(default),
         };
+        let db_pool_size = connections("DATABASE_POOL_SIZE", 10)?;
+        let db_write_concurrency = connections("DATABASE_WRITE_CONCURRENCY", 4)?;
         let development = match get("TOLLGATE_ENV").as_deref() {
             None | Some("production") => false,
             Some("development") => true,
@@ -251,6 +256,7 @@ impl Config {
             catalog_path_explicit: get("CATALOG_PATH").is_some(),
             development,
             db_pool_size,
+            db_write_concurrency,
             sales_contact_url: get("SALES_CONTACT_URL").unwrap_or_else(|| "mailto:sales@example.com".to_owned()),
             run_jobs,
             admin_emails,
@@ -290,6 +296,7 @@ mod tests {
         assert_eq!(config.database_url, "tollgate.db");
         assert_eq!(config.provider, ProviderKind::Sandbox);
         assert_eq!(config.grace_period_days, 7);
+        assert_eq!((config.db_pool_size, config.db_write_concurrency), (10, 4));
     }
 
     #[test]
@@ -301,6 +308,8 @@ mod tests {
             ("BASE_URL", "example.com"),
             ("GRACE_PERIOD_DAYS", "-1"),
             ("SANDBOX_PUBLIC", "yes please"),
+            ("DATABASE_POOL_SIZE", "0"),
+            ("DATABASE_WRITE_CONCURRENCY", "many"),
         ] {
             let err = Config::from_vars(&vars(&[(var, value)])).unwrap_err();
             assert!(err.0.starts_with(var), "{err}");

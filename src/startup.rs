@@ -59,7 +59,7 @@ impl Application {
         }
 
         let pool = build_pool(&config.database_url, config.db_pool_size).map_err(StartupError)?;
-        let db = Db::new(pool, &config.database_url).map_err(StartupError)?;
+        let db = Db::new(pool, &config.database_url, config.db_write_concurrency as usize).map_err(StartupError)?;
         let mut conn = db.get().map_err(|e| StartupError(e.to_string()))?;
         let applied = run_migrations(&mut conn).map_err(StartupError)?;
         if applied > 0 {

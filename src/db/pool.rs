@@ -123,12 +123,13 @@ const WRITE_BATCH: usize = 256;
 impl Db {
     /// Wraps the pool and starts its writer: group commit on SQLite, concurrent single
     /// commits on PostgreSQL (see [`Writer`]).
-    pub fn new(pool: DbPool, url: &str) -> Result<Db, String> {
+    /// `write_concurrency` bounds the writes run at once on PostgreSQL (see [`Writer::direct`]).
+    pub fn new(pool: DbPool, url: &str, write_concurrency: usize) -> Result<Db, String> {
         let backend = Backend::of_url(url);
         let writer = match backend {
             Backend::Sqlite => Writer::start(pool.clone(), WRITE_QUEUE, WRITE_BATCH)
                 .map_err(|e| format!("cannot start the database writer: {e}"))?,
-            Backend::Postgres => Writer::direct(pool.clone()),
+            Backend::Postgres => Writer::direct(pool.clone(), write_concurrency),
         };
         let checkpointer = match backend {
             Backend::Sqlite if !sqlite_path(url).contains(":memory:") => Some(std::sync::Arc::new(
@@ -225,7 +226,7 @@ mod tests {
             .unwrap()
             .batch_execute("CREATE TABLE items (id INTEGER PRIMARY KEY); INSERT INTO items DEFAULT VALUES;")
             .unwrap();
-        let db = Db::new(pool.clone(), &url).unwrap();
+        let db = Db::new(pool.clone(), &url, 4).unwrap();
         let (before, after) = db
             .run(move |conn| {
                 super::super::reading_together(conn, |conn| {
