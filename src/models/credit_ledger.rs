@@ -7,7 +7,9 @@
 
 use chrono::NaiveDateTime;
 use diesel::dsl::sql;
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
 
 use crate::db::{DbConnection, LimitRows, Prepared, atomically};
@@ -101,20 +103,60 @@ impl NewCreditEntry<'_> {
 
 /// PostgreSQL appends a ledger row and moves its balance in one statement (a data-modifying
 /// `WITH`, which SQLite lacks): the balance moves only when the row was appended, so a replayed
-/// key changes nothing, and an entry costs one round trip instead of two.
-const APPEND_AND_MOVE_BALANCE: &str = "\
-    WITH appended AS ( \
-        INSERT INTO credit_ledger (workspace_id, bucket, delta, reason, idempotency_key, reference, created_at) \
-        VALUES ($1, $2, $3, $4, $5, $6, $7) \
-        ON CONFLICT DO NOTHING \
-        RETURNING workspace_id \
-    ) \
-    INSERT INTO credit_balances (workspace_id, monthly, purchased, updated_at) \
-    SELECT workspace_id, $8, $9, $7 FROM appended \
-    ON CONFLICT (workspace_id) DO UPDATE SET \
-        monthly = credit_balances.monthly + EXCLUDED.monthly, \
-        purchased = credit_balances.purchased + EXCLUDED.purchased, \
-        updated_at = EXCLUDED.updated_at";
+/// key changes nothing, and an entry costs one round trip instead of two. Written as a
+/// statement type of its own, not `sql_query`, so that it is prepared once per connection.
+struct AppendAndMoveBalance<'a> {
+    entry: &'a NewCreditEntry<'a>,
+    monthly: i64,
+    purchased: i64,
+    now: NaiveDateTime,
+}
+
+impl QueryId for AppendAndMoveBalance<'_> {
+    type QueryId = AppendAndMoveBalance<'static>;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl QueryFragment<Pg> for AppendAndMoveBalance<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        let entry = self.entry;
+        out.push_sql(
+            "WITH appended AS (INSERT INTO credit_ledger \
+             (workspace_id, bucket, delta, reason, idempotency_key, reference, created_at) VALUES (",
+        );
+        out.push_bind_param::<BigInt, _>(&entry.workspace_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(&entry.bucket)?;
+        out.push_sql(", ");
+        out.push_bind_param::<BigInt, _>(&entry.delta)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(entry.reason)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<Text>, _>(&entry.idempotency_key)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<Text>, _>(&entry.reference)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Timestamp, _>(&self.now)?;
+        out.push_sql(
+            ") ON CONFLICT DO NOTHING RETURNING workspace_id) \
+             INSERT INTO credit_balances (workspace_id, monthly, purchased, updated_at) SELECT workspace_id, ",
+        );
+        out.push_bind_param::<BigInt, _>(&self.monthly)?;
+        out.push_sql(", ");
+        out.push_bind_param::<BigInt, _>(&self.purchased)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Timestamp, _>(&self.now)?;
+        out.push_sql(
+            " FROM appended ON CONFLICT (workspace_id) DO UPDATE SET \
+             monthly = credit_balances.monthly + EXCLUDED.monthly, \
+             purchased = credit_balances.purchased + EXCLUDED.purchased, \
+             updated_at = EXCLUDED.updated_at",
+        );
+        Ok(())
+    }
+}
+
+impl RunQueryDsl<diesel::PgConnection> for AppendAndMoveBalance<'_> {}
 
 impl NewCreditEntry<'_> {
     /// How the entry moves the (monthly, purchased) balances.
@@ -125,21 +167,11 @@ impl NewCreditEntry<'_> {
         }
     }
 
-    /// Appends the entry and moves its workspace's balance (see [`APPEND_AND_MOVE_BALANCE`]);
+    /// Appends the entry and moves its workspace's balance (see [`AppendAndMoveBalance`]);
     /// answers 1 when appended, 0 when its key was already there.
     fn append_and_move_balance(&self, conn: &mut diesel::PgConnection, now: NaiveDateTime) -> QueryResult<usize> {
         let (monthly, purchased) = self.balance_move();
-        diesel::sql_query(APPEND_AND_MOVE_BALANCE)
-            .bind::<BigInt, _>(self.workspace_id)
-            .bind::<Text, _>(self.bucket)
-            .bind::<BigInt, _>(self.delta)
-            .bind::<Text, _>(self.reason)
-            .bind::<Nullable<Text>, _>(self.idempotency_key)
-            .bind::<Nullable<Text>, _>(self.reference)
-            .bind::<Timestamp, _>(now)
-            .bind::<BigInt, _>(monthly)
-            .bind::<BigInt, _>(purchased)
-            .execute(conn)
+        AppendAndMoveBalance { entry: self, monthly, purchased, now }.execute(conn)
     }
 }
 
