@@ -2,7 +2,7 @@
 //! processed again from their stored payload once their backoff has passed, through the same
 //! path a provider's delivery takes.
 
-use super::webhooks::{parse, process_event};
+use super::webhooks::{Stored, parse, process_event};
 use crate::error::AppError;
 use crate::models::{BillingEvent, now};
 use crate::state::AppState;
@@ -16,7 +16,7 @@ pub async fn retry_due_events(state: &AppState, limit: i64) -> Result<usize, App
     for row in due {
         match parse(row.provider, row.payload.as_bytes()) {
             Ok(event) => {
-                if let Err(e) = process_event(state, event, row.payload.clone()).await {
+                if let Err(e) = process_event(state, event, row.payload.clone(), Stored::Yes).await {
                     log::info!("retry of event {} did not succeed yet: {e}", row.event_id);
                 }
             }

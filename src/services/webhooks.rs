@@ -66,15 +66,27 @@ pub async fn process_webhook(
 ) -> Result<WebhookOutcome, WebhookError> {
     let event = parse(provider, &payload)?;
     let payload = String::from_utf8_lossy(&payload).into_owned();
-    process_event(state, event, payload).await
+    process_event(state, event, payload, Stored::Unknown).await
+}
+
+/// Whether the event may already be stored, which decides whether it is looked up first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Stored {
+    /// A provider's delivery: almost always new. It is inserted without looking first; when
+    /// the insert meets a stored row, the attempt rolls back and is made again, looking first.
+    /// That is a round trip fewer for each new event, and one more attempt for a redelivery.
+    Unknown,
+    /// An event read back from the database (the retry job, an operator's replay).
+    Yes,
 }
 
 pub(super) async fn process_event(
     state: &AppState,
     event: NormalizedEvent,
     payload: String,
+    stored: Stored,
 ) -> Result<WebhookOutcome, WebhookError> {
-    match settle(state, &event, &payload).await {
+    match settle(state, &event, &payload, stored).await {
         Ok(outcome) => Ok(outcome),
         Err(Failure { error, recorded }) => {
             log::warn!("{} event {} ({}) failed: {error}", event.provider.as_str(), event.event_id, event.event_type);
@@ -104,7 +116,12 @@ impl From<String> for Failure {
 /// periods start in the customer's time) — then records and applies it through the
 /// group-commit writer, so the answer is sent only once it is on disk; an ambiguous event is
 /// applied once more with the fetched state.
-async fn settle(state: &AppState, event: &NormalizedEvent, payload: &str) -> Result<WebhookOutcome, Failure> {
+async fn settle(
+    state: &AppState,
+    event: &NormalizedEvent,
+    payload: &str,
+    stored: Stored,
+) -> Result<WebhookOutcome, Failure> {
     let mut fetched = match checkout_subscription(event).filter(|_| needs_subscription(event)) {
         // A checkout Tollgate never created is ignored, so the provider is not asked about it.
         Some(id) if recorded_checkout(state, event).await? => Some(fetch_subscription(state, &id).await?),
@@ -113,6 +130,7 @@ async fn settle(state: &AppState, event: &NormalizedEvent, payload: &str) -> Res
     let now = super::clock::test_clock_now(state, event.customer_id.as_deref())
         .await
         .map_err(|e| format!("reading the customer's test clock from the provider: {e}"))?;
+    let mut look_first = stored == Stored::Yes;
     let mut raced = false;
     loop {
         let grace = state.config.grace_period_days;
@@ -122,17 +140,21 @@ async fn settle(state: &AppState, event: &NormalizedEvent, payload: &str) -> Res
             .db
             .writer()
             .write_or_record(
-                move |conn| apply_once(conn, &ev, &body, sub.as_ref(), grace, now),
-                // A failure rolls back alone and is stored with its error in the same commit.
+                move |conn| apply_once(conn, &ev, &body, sub.as_ref(), grace, now, look_first),
+                // A failure rolls back alone and is stored with its error. Not before the event
+                // was looked up: a redelivery of an event already done is answered as such,
+                // whatever applying it again would have said.
                 move |conn, error| match error {
-                    TxError::App(e) => record_failed(conn, &failed_ev, &failed_body, &e.detail()),
-                    TxError::NeedsFetch(_) | TxError::Race => Ok(()),
+                    TxError::App(e) if look_first => record_failed(conn, &failed_ev, &failed_body, &e.detail()),
+                    TxError::App(_) | TxError::NeedsFetch(_) | TxError::Race => Ok(()),
                 },
             )
             .await
             .map_err(|e| e.to_string())?;
         match written {
             Ok(outcome) => return Ok(outcome),
+            // Stored already, or failing: look it up, and settle it from what is stored.
+            Err(TxError::App(_) | TxError::Race) if !look_first => look_first = true,
             Err(TxError::App(e)) => return Err(Failure { error: e.detail(), recorded: true }),
             // Another instance recorded the same event a moment ago: try again to find it.
             Err(TxError::Race) if !raced => raced = true,
@@ -197,7 +219,14 @@ pub fn record_and_apply_on(
     payload: &str,
     grace_days: i64,
 ) -> Result<Option<WebhookOutcome>, AppError> {
-    match write_transaction(conn, |conn| apply_once(conn, event, payload, None, grace_days, None)) {
+    let attempt = |conn: &mut DbConnection, look_first| {
+        write_transaction(conn, |conn| apply_once(conn, event, payload, None, grace_days, None, look_first))
+    };
+    match attempt(conn, false).or_else(|e| match e {
+        // Stored already: look it up (see `Stored::Unknown`).
+        TxError::Race => attempt(conn, true),
+        other => Err(other),
+    }) {
         Ok(outcome) => Ok(Some(outcome)),
         Err(TxError::NeedsFetch(_)) => Ok(None),
         Err(TxError::Race) => Err(AppError::internal("billing event inserted concurrently")),
@@ -208,7 +237,9 @@ pub fn record_and_apply_on(
 /// Records the event and applies it, inside the caller's transaction (a savepoint of the
 /// writer's batch). A duplicate of an event already done changes nothing. `clock` is the
 /// customer's test-clock time for the rules (see `apply_event`); `None` means real time.
-/// A new event's row is written once, with its outcome, after it was applied.
+/// A new event's row is written once, with its outcome, after it was applied. Unless
+/// `look_first`, the event is taken to be new: if it was stored after all, its insert answers
+/// [`TxError::Race`] and the caller rolls back and tries again, looking first.
 fn apply_once(
     conn: &mut DbConnection,
     event: &NormalizedEvent,
@@ -216,8 +247,10 @@ fn apply_once(
     fetched: Option<&SubscriptionData>,
     grace_days: i64,
     clock: Option<DateTime<Utc>>,
+    look_first: bool,
 ) -> Result<WebhookOutcome, TxError> {
-    let stored = match BillingEvent::find(conn, event.provider, &event.event_id)? {
+    let found = if look_first { BillingEvent::find(conn, event.provider, &event.event_id)? } else { None };
+    let stored = match found {
         Some(row) if row.status.is_final() => return Ok(WebhookOutcome::Duplicate),
         Some(row) => Some((row.id, row.attempts)),
         None => None,
@@ -239,8 +272,8 @@ fn apply_once(
         }
         None => match BillingEvent::insert_with_outcome(conn, event, payload, &result)? {
             InsertEvent::Inserted { others_waiting } => others_waiting,
-            // Another instance stored the same event meanwhile: this savepoint rolls back and
-            // the caller looks again.
+            // Stored before (or by another instance meanwhile): this attempt rolls back and the
+            // caller looks it up.
             InsertEvent::AlreadyThere => return Err(TxError::Race),
         },
     };

@@ -174,6 +174,35 @@ async fn a_failure_recorded_late_does_not_undo_an_applied_event() {
     assert_eq!((after.status.as_str(), after.attempts, after.error), ("processed", 1, None));
 }
 
+/// A new delivery is stored without being looked up first; a redelivery of one already done
+/// finds it stored when it is inserted, so its whole attempt rolls back: not even the
+/// workspace's row or its credits are touched, and the answer is "duplicate".
+#[actix_web::test]
+async fn a_redelivered_event_changes_nothing_and_is_answered_duplicate() {
+    let app = spawn_app().await;
+    let ws = app.signup("redelivered@example.com").await;
+    app.record_plan_checkout(ws, "sub_again", "pro");
+    let body =
+        event("evt_again", "customer.subscription.created", now(), subscription(&pro_sub(ws, "sub_again", "active")));
+    let first = app.post_stripe(&body).await;
+    assert_eq!(first.json::<serde_json::Value>().await.unwrap()["status"], "processed");
+    let ledger = |app: &TestApp| -> Vec<CreditEntry> {
+        app.with_db(|conn| CreditEntry::all_for(conn, WorkspaceId(ws)).unwrap())
+    };
+    let (row, entries) = (app.workspace(ws), ledger(&app));
+    assert_eq!(app.credits(ws).0, 5000, "Pro's monthly credits: {entries:?}");
+
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    let again = app.post_stripe(&body).await;
+    assert_eq!(again.status().as_u16(), 200);
+    assert_eq!(again.json::<serde_json::Value>().await.unwrap()["status"], "duplicate");
+    assert_eq!(app.workspace(ws).updated_at, row.updated_at, "the workspace row was not written");
+    assert_eq!(ledger(&app).len(), entries.len());
+    let stored = app.events();
+    assert_eq!(stored.len(), 1);
+    assert_eq!((stored[0].status.as_str(), stored[0].attempts), ("processed", 1));
+}
+
 #[actix_web::test]
 async fn twenty_concurrent_deliveries_change_state_once_and_grant_once() {
     let app = spawn_app().await;

@@ -10,7 +10,7 @@ use super::events::SUBJECT;
 use super::{Operator, Subject, audit};
 use crate::error::AppError;
 use crate::models::{BillingEvent, billing_event_search};
-use crate::services::webhooks::{WebhookOutcome, parse, process_event};
+use crate::services::webhooks::{Stored, WebhookOutcome, parse, process_event};
 use crate::state::AppState;
 
 /// What a replay did, for the notice the admin sees.
@@ -36,7 +36,7 @@ pub async fn replay(state: &AppState, operator: Operator, id: i64) -> Result<Rep
     } else {
         let event = parse(before.provider, before.payload.as_bytes())
             .map_err(|e| AppError::bad_request(format!("The stored payload no longer parses: {e}")))?;
-        match process_event(state, event, before.payload.clone()).await {
+        match process_event(state, event, before.payload.clone(), Stored::Yes).await {
             Ok(WebhookOutcome::Processed | WebhookOutcome::Duplicate) => Replayed::Processed,
             Ok(WebhookOutcome::Ignored(why) | WebhookOutcome::Pending(why)) => Replayed::NotApplied(why),
             Err(e) => Replayed::Failed(e.to_string()),
