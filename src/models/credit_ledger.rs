@@ -248,7 +248,11 @@ impl CreditEntry {
         expiry_key: &str,
     ) -> QueryResult<CycleMarks> {
         let marked = |key| diesel::dsl::exists(credit_ledger::table.filter(credit_ledger::idempotency_key.eq(key)));
-        let monthly = credit_balances::table.find(workspace_id).select(credit_balances::monthly).single_value();
+        // Written out rather than `single_value()`, whose bound `LIMIT` makes SQLite compile
+        // the statement again on every run (see `db::statements`).
+        let monthly = sql::<Nullable<BigInt>>("(SELECT monthly FROM credit_balances WHERE workspace_id = ")
+            .bind::<BigInt, _>(workspace_id)
+            .sql(")");
         let (granted, expired, monthly): (bool, bool, Option<i64>) =
             diesel::select((marked(grant_key), marked(expiry_key), monthly)).fixed().get_result_prepared(conn)?;
         Ok(CycleMarks { granted, expired, monthly: monthly.unwrap_or(0) })

@@ -2,6 +2,7 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text};
 
 use super::catalog_version::{self, CatalogStamp};
 use crate::db::{DbConnection, LimitRows, Prepared};
@@ -9,7 +10,7 @@ use crate::domain::ids::{PlanId, WorkspaceId};
 use crate::domain::money::Interval;
 use crate::domain::names::WorkspaceName;
 use crate::domain::normalized::{Provider, SubscriptionStatus};
-use crate::schema::{catalog_versions, ended_subscriptions, plans, workspaces};
+use crate::schema::{ended_subscriptions, plans, workspaces};
 
 #[derive(Debug, Clone, Queryable, Identifiable)]
 #[diesel(table_name = workspaces)]
@@ -88,21 +89,25 @@ pub struct LockedForEvent {
 /// Locks the row `$target` selects as [`Workspace::lock`] does and answers a
 /// [`LockedForEvent`]. A macro because each caller's filter is a type of its own; each
 /// expansion is a statement prepared once per connection.
+/// `$owned` picks the locked workspace's rows of `ended_subscriptions` by a condition of
+/// their own, not by `workspaces.id`: SQLite uses no index for a column of the updated row
+/// inside `RETURNING`, and scanned every ended subscription of every workspace each time.
 macro_rules! lock_for_event {
-    ($conn:expr, $target:expr, $subscription:expr) => {{
+    ($conn:expr, $target:expr, $owned:expr, $subscription:expr) => {{
         let subscription: Option<&str> = $subscription;
         let ended = diesel::dsl::exists(
             ended_subscriptions::table
-                .filter(ended_subscriptions::workspace_id.eq(workspaces::id))
+                .filter($owned)
                 .filter(ended_subscriptions::subscription_id.nullable().eq(subscription)),
         );
-        let stamp = catalog_versions::table.find(catalog_version::ROW);
         let locked: Option<(Workspace, Option<String>, Option<i64>, bool)> = diesel::update($target)
             .set(workspaces::updated_at.eq(super::now()))
             .returning((
                 workspaces::all_columns,
-                stamp.select(catalog_versions::epoch).single_value(),
-                stamp.select(catalog_versions::version).single_value(),
+                // Written out rather than `single_value()`, whose bound `LIMIT` makes SQLite
+                // compile the statement again on every run (see `db::statements`).
+                diesel::dsl::sql::<Nullable<Text>>(catalog_version::EPOCH),
+                diesel::dsl::sql::<Nullable<BigInt>>(catalog_version::VERSION),
                 ended,
             ))
             .fixed_here(|| ())
@@ -158,7 +163,7 @@ impl Workspace {
         id: WorkspaceId,
         subscription_id: Option<&str>,
     ) -> QueryResult<Option<LockedForEvent>> {
-        lock_for_event!(conn, workspaces::table.find(id), subscription_id)
+        lock_for_event!(conn, workspaces::table.find(id), ended_subscriptions::workspace_id.eq(id), subscription_id)
     }
 
     /// Finds and locks (see [`Workspace::lock_for_event`]) in one statement the oldest
@@ -173,7 +178,13 @@ impl Workspace {
             .filter(other.field(workspaces::billing_provider).eq(provider))
             .filter(other.field(workspaces::provider_subscription_id).eq(subscription_id))
             .select(diesel::dsl::min(other.field(workspaces::id)));
-        lock_for_event!(conn, workspaces::table.filter(workspaces::id.nullable().eq_any(oldest)), Some(subscription_id))
+        let target = workspaces::table.filter(workspaces::id.nullable().eq_any(oldest.clone()));
+        lock_for_event!(
+            conn,
+            target,
+            ended_subscriptions::workspace_id.nullable().eq_any(oldest),
+            Some(subscription_id)
+        )
     }
 
     /// Finds and locks in one statement the oldest workspace whose customer at `provider` is
@@ -189,7 +200,8 @@ impl Workspace {
             .filter(other.field(workspaces::billing_provider).eq(provider))
             .filter(other.field(workspaces::provider_customer_id).eq(customer_id))
             .select(diesel::dsl::min(other.field(workspaces::id)));
-        lock_for_event!(conn, workspaces::table.filter(workspaces::id.nullable().eq_any(oldest)), subscription_id)
+        let target = workspaces::table.filter(workspaces::id.nullable().eq_any(oldest.clone()));
+        lock_for_event!(conn, target, ended_subscriptions::workspace_id.nullable().eq_any(oldest), subscription_id)
     }
 
     pub fn rename(conn: &mut DbConnection, id: WorkspaceId, name: &WorkspaceName) -> QueryResult<usize> {

@@ -2,8 +2,7 @@
 //! subscription is processed with the same statements as the 10th, and nothing on the
 //! workspace row grows. Counted with diesel's instrumentation, not timed.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use diesel::connection::{Instrumentation, InstrumentationEvent};
 use diesel::prelude::*;
@@ -15,13 +14,15 @@ use tollgate::services::webhooks::{parse, record_and_apply_on};
 use crate::common::*;
 use crate::stripe_shapes::*;
 
-/// Counts the statements a connection starts.
-struct Counter(Arc<AtomicUsize>);
+/// Keeps the SQL of each statement a connection starts.
+struct Recorder(Arc<Mutex<Vec<String>>>);
 
-impl Instrumentation for Counter {
+impl Instrumentation for Recorder {
     fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
-        if let InstrumentationEvent::StartQuery { .. } = event {
-            self.0.fetch_add(1, Ordering::SeqCst);
+        if let InstrumentationEvent::StartQuery { query, .. } = event {
+            let text = query.to_string();
+            let sql = text.split(" -- binds:").next().unwrap_or_default().to_owned();
+            self.0.lock().unwrap().push(sql);
         }
     }
 }
@@ -43,15 +44,21 @@ fn deleted(ws: i64, n: usize) -> String {
 
 /// Applies one event on an instrumented connection; returns how many statements it ran.
 fn statements_for(app: &TestApp, body: &str) -> usize {
+    statements_of(app, body).len()
+}
+
+/// Applies one event on an instrumented connection; returns the SQL of each statement it ran.
+fn statements_of(app: &TestApp, body: &str) -> Vec<String> {
     let event = parse(Provider::Stripe, body.as_bytes()).unwrap();
-    let count = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::new(Mutex::new(Vec::new()));
     app.with_db(|conn| {
-        conn.set_instrumentation(Counter(count.clone()));
+        conn.set_instrumentation(Recorder(seen.clone()));
         let outcome = record_and_apply_on(conn, &event, body, 7).unwrap();
-        conn.set_instrumentation(Counter(Arc::new(AtomicUsize::new(0))));
+        conn.set_instrumentation(Recorder(Arc::default()));
         assert!(outcome.is_some(), "the event needs nothing from the provider");
     });
-    count.load(Ordering::SeqCst)
+    let statements = seen.lock().unwrap().clone();
+    statements
 }
 
 #[actix_web::test]
@@ -142,6 +149,53 @@ async fn the_pending_events_of_a_workspace_are_found_without_reading_its_history
             );
         }
     }
+}
+
+/// No statement of an event scans a table that grows with history, or binds a row limit. Checked on SQLite with
+/// `EXPLAIN QUERY PLAN` on the statements themselves: its planner takes no index for a column
+/// of the row being updated inside `RETURNING`, where the workspace's lock once looked up its
+/// ended subscriptions, and scanned every ended subscription of every workspace per event.
+#[actix_web::test]
+async fn no_statement_of_an_event_scans_a_growing_table() {
+    let app = spawn_app().await;
+    let ws = app.signup("plans@example.com").await;
+    app.record_plan_checkout(ws, "sub_p", "pro");
+    let period = (now() - 29 * DAY, now() + DAY);
+    let created = crate::api_support::sub_event(
+        "evt_p1",
+        "customer.subscription.created",
+        now() - 60,
+        ws,
+        "sub_p",
+        "active",
+        "price_pro_monthly",
+        period,
+    );
+    let mut statements = statements_of(&app, &created);
+    statements.extend(statements_of(
+        &app,
+        &renewal(ws, "evt_p2", now() - 40, "price_pro_monthly", (period.1, period.1 + 30 * DAY)),
+    ));
+    statements.extend(statements_of(&app, &deleted(ws, 1)));
+    let growing = ["ended_subscriptions", "billing_events", "credit_ledger", "workspaces", "invoices"];
+    let mut explained = 0;
+    for sql in statements.iter().filter(|s| !matches!(s.as_str(), "BEGIN IMMEDIATE" | "COMMIT" | "BEGIN")) {
+        let plan: Option<Vec<PlanStep>> = app.with_db(|conn| match conn {
+            tollgate::db::DbConnection::Sqlite(c) => {
+                Some(diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}")).load(c).unwrap())
+            }
+            _ => None,
+        });
+        // A bound LIMIT makes SQLite compile the statement again on every run.
+        assert!(!sql.contains("LIMIT ?"), "{sql}");
+        let Some(plan) = plan else { return };
+        explained += 1;
+        for step in plan.iter().map(|s| s.detail.as_str()) {
+            let scans = growing.iter().any(|t| step.starts_with(&format!("SCAN {t}")) || step == format!("SCAN {t}"));
+            assert!(!scans, "{sql}\n scans: {step}");
+        }
+    }
+    assert!(explained >= 15, "the events' statements were explained ({explained})");
 }
 
 fn ledger_rows(app: &TestApp, ws: i64) -> i64 {
