@@ -178,7 +178,7 @@ impl Workspace {
             .filter(other.field(workspaces::billing_provider).eq(provider))
             .filter(other.field(workspaces::provider_subscription_id).eq(subscription_id))
             .select(diesel::dsl::min(other.field(workspaces::id)));
-        let target = workspaces::table.filter(workspaces::id.nullable().eq_any(oldest.clone()));
+        let target = workspaces::table.filter(workspaces::id.nullable().eq_any(oldest));
         lock_for_event!(
             conn,
             target,
@@ -200,7 +200,7 @@ impl Workspace {
             .filter(other.field(workspaces::billing_provider).eq(provider))
             .filter(other.field(workspaces::provider_customer_id).eq(customer_id))
             .select(diesel::dsl::min(other.field(workspaces::id)));
-        let target = workspaces::table.filter(workspaces::id.nullable().eq_any(oldest.clone()));
+        let target = workspaces::table.filter(workspaces::id.nullable().eq_any(oldest));
         lock_for_event!(conn, target, ended_subscriptions::workspace_id.nullable().eq_any(oldest), subscription_id)
     }
 
