@@ -57,8 +57,7 @@ fn statements_of(app: &TestApp, body: &str) -> Vec<String> {
         conn.set_instrumentation(Recorder(Arc::default()));
         assert!(outcome.is_some(), "the event needs nothing from the provider");
     });
-    let statements = seen.lock().unwrap().clone();
-    statements
+    seen.lock().unwrap().clone()
 }
 
 #[actix_web::test]
