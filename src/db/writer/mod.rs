@@ -47,7 +47,7 @@ pub struct Writer {
 enum Route {
     /// Queued for the writer thread, which commits whatever is waiting together (SQLite).
     Batched(mpsc::Sender<Box<dyn Job>>),
-    /// Each write in its own transaction on a pooled connection, many at once (PostgreSQL:
+    /// Each write in its own transaction on a pooled connection, a few at once (PostgreSQL:
     /// its WAL flush already serves every commit waiting at that moment, and one transaction
     /// per write never holds one workspace's lock while waiting for another's, so instances
     /// sharing the database cannot deadlock each other).
