@@ -150,26 +150,34 @@ async fn the_pending_events_of_a_workspace_are_found_without_reading_its_history
     }
 }
 
-/// No statement of an event scans a table that grows with history, or binds a row limit. Checked on SQLite with
-/// `EXPLAIN QUERY PLAN` on the statements themselves: its planner takes no index for a column
-/// of the row being updated inside `RETURNING`, where the workspace's lock once looked up its
-/// ended subscriptions, and scanned every ended subscription of every workspace per event.
-#[actix_web::test]
-async fn no_statement_of_an_event_scans_a_growing_table() {
-    let app = spawn_app().await;
-    let ws = app.signup("plans@example.com").await;
-    app.record_plan_checkout(ws, "sub_p", "pro");
+/// A workspace with a recorded Pro checkout, the `created` event of its subscription, and
+/// that subscription's first period.
+async fn pro_subscriber(app: &TestApp, email: &str, sub: &str) -> (i64, String, (i64, i64)) {
+    let ws = app.signup(email).await;
+    app.record_plan_checkout(ws, sub, "pro");
     let period = (now() - 29 * DAY, now() + DAY);
     let created = crate::api_support::sub_event(
-        "evt_p1",
+        &format!("evt_{sub}_created"),
         "customer.subscription.created",
         now() - 60,
         ws,
-        "sub_p",
+        sub,
         "active",
         "price_pro_monthly",
         period,
     );
+    (ws, created, period)
+}
+
+/// No statement of an event scans a table that grows with history, or binds a row limit.
+/// Checked on SQLite with `EXPLAIN QUERY PLAN` on the statements themselves: its planner takes
+/// no index for a column of the row being updated inside `RETURNING`, where the workspace's
+/// lock once looked up its ended subscriptions, and scanned every ended subscription of every
+/// workspace per event.
+#[actix_web::test]
+async fn no_statement_of_an_event_scans_a_growing_table() {
+    let app = spawn_app().await;
+    let (ws, created, period) = pro_subscriber(&app, "plans@example.com", "sub_p").await;
     let mut statements = statements_of(&app, &created);
     statements.extend(statements_of(
         &app,
@@ -230,19 +238,7 @@ fn renewal(ws: i64, event_id: &str, created: i64, price: &str, period: (i64, i64
 #[actix_web::test]
 async fn renewals_and_downgrades_cost_a_fixed_handful_of_statements() {
     let app = spawn_app().await;
-    let ws = app.signup("renewal@example.com").await;
-    app.record_plan_checkout(ws, "sub_n", "pro");
-    let first = (now() - 29 * DAY, now() + DAY);
-    let created = crate::api_support::sub_event(
-        "evt_n1",
-        "customer.subscription.created",
-        now() - 60,
-        ws,
-        "sub_n",
-        "active",
-        "price_pro_monthly",
-        first,
-    );
+    let (ws, created, first) = pro_subscriber(&app, "renewal@example.com", "sub_n").await;
     assert_eq!(app.post_stripe(&created).await.status().as_u16(), 200);
     assert_eq!(app.balance(ws).0, 5000);
 
