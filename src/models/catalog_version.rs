@@ -11,11 +11,6 @@ use crate::schema::catalog_versions;
 /// The id of the one version row.
 pub const ROW: i64 = 1;
 
-/// The epoch and the version as scalar subqueries, for a statement that reads them beside
-/// its own rows.
-pub const EPOCH: &str = "(SELECT epoch FROM catalog_versions WHERE id = 1)";
-pub const VERSION: &str = "(SELECT version FROM catalog_versions WHERE id = 1)";
-
 /// (epoch, version): which database, and how many catalog writes it has seen.
 pub type CatalogStamp = (String, i64);
 

@@ -106,8 +106,12 @@ macro_rules! lock_for_event {
                 workspaces::all_columns,
                 // Written out rather than `single_value()`, whose bound `LIMIT` makes SQLite
                 // compile the statement again on every run (see `db::statements`).
-                diesel::dsl::sql::<Nullable<Text>>(catalog_version::EPOCH),
-                diesel::dsl::sql::<Nullable<BigInt>>(catalog_version::VERSION),
+                diesel::dsl::sql::<Nullable<Text>>("(SELECT epoch FROM catalog_versions WHERE id = ")
+                    .bind::<BigInt, _>(catalog_version::ROW)
+                    .sql(")"),
+                diesel::dsl::sql::<Nullable<BigInt>>("(SELECT version FROM catalog_versions WHERE id = ")
+                    .bind::<BigInt, _>(catalog_version::ROW)
+                    .sql(")"),
                 ended,
             ))
             .fixed_here(|| ())

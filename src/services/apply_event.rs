@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::billing_state::{Applied, apply_decision, state_for, state_of};
+use super::billing_state::{Applied, apply_decision, state_for, state_knowing};
 use super::catalog::{plan_book, plan_book_at};
 use super::fulfil_checkout::{fulfil_checkout, mismatch, plan_mismatch};
 use crate::billing::ConfirmedCheckout;
@@ -267,11 +267,7 @@ impl Ctx<'_> {
     ) -> Result<BillingState, AppError> {
         match (subscription_id, self.ended.subscription_id) {
             (Some(asked), Some(known)) if asked == known => {
-                let mut state = state_of(self.ws, self.book);
-                if self.ended.ended {
-                    state.ended_subscription_ids.push(asked.to_owned());
-                }
-                Ok(state)
+                Ok(state_knowing(self.ws, self.book, Some(asked), self.ended.ended))
             }
             _ => Ok(state_for(conn, self.ws, self.book, subscription_id)?),
         }

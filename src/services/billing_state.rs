@@ -56,13 +56,20 @@ pub fn state_for(
     book: &PlanBook,
     subscription_id: Option<&str>,
 ) -> diesel::QueryResult<BillingState> {
+    let ended = match subscription_id {
+        Some(id) => ended_subscription::contains(conn, ws.id, id)?,
+        None => false,
+    };
+    Ok(state_knowing(ws, book, subscription_id, ended))
+}
+
+/// [`state_for`] when whether `subscription_id` ended on the workspace is already known.
+pub fn state_knowing(ws: &Workspace, book: &PlanBook, subscription_id: Option<&str>, ended: bool) -> BillingState {
     let mut state = state_of(ws, book);
-    if let Some(id) = subscription_id
-        && ended_subscription::contains(conn, ws.id, id)?
-    {
+    if let (Some(id), true) = (subscription_id, ended) {
         state.ended_subscription_ids.push(id.to_owned());
     }
-    Ok(state)
+    state
 }
 
 fn changes(next: &BillingState, book: &PlanBook, ws: &Workspace) -> Result<WorkspaceBillingChanges, AppError> {
