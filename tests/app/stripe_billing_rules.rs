@@ -122,9 +122,10 @@ async fn a_cancel_date_beyond_the_period_end_is_kept_and_renewals_before_it_coun
     assert!(html.contains("Next billing date"), "it renews before it ends");
 
     // The period ends without the provider ending anything: the safety net waits for the real end.
+    let period_ended = tollgate::models::now() - chrono::TimeDelta::hours(3);
     app.with_db(|conn| {
         diesel::update(workspaces::table.find(ws))
-            .set(workspaces::current_period_end.eq(tollgate::models::now() - chrono::TimeDelta::hours(3)))
+            .set(workspaces::current_period_end.eq(period_ended))
             .execute(conn)
             .unwrap();
         assert_eq!(jobs::end_lapsed_cancellations(conn, Provider::Stripe).unwrap(), 0);
@@ -133,7 +134,21 @@ async fn a_cancel_date_beyond_the_period_end_is_kept_and_renewals_before_it_coun
 
     // The renewal charge before the real end is an ordinary renewal.
     app.spend(ws, tollgate::domain::credits::CreditBucket::Monthly, 1000);
-    let renewal = inv_json(ws, "in_renewal", "sub_cancel_at", "paid", "price_pro_monthly", "subscription_cycle");
+    // Its period is the month after the one that ended, as Stripe bills it (a period that
+    // merely ends a day later than the last one would be the same credit cycle on some dates).
+    let next_end = period_ended.and_utc().checked_add_months(chrono::Months::new(1)).unwrap();
+    let renewal = invoice(&Inv {
+        id: "in_renewal",
+        customer: "cus_rules",
+        subscription: "sub_cancel_at",
+        workspace_id: ws,
+        status: "paid",
+        amount: 5000,
+        price: "price_pro_monthly",
+        period_start: period_ended.and_utc().timestamp(),
+        period_end: next_end.timestamp(),
+        billing_reason: "subscription_cycle",
+    });
     assert_eq!(post_ok(&app, &event("evt_ca_3", "invoice.paid", now() - 50, renewal)).await["status"], "processed");
     assert_eq!(app.credits(ws).0, 5000, "the new period's credits");
     assert!(app.workspace(ws).current_period_end.unwrap() > tollgate::models::now());
