@@ -3,6 +3,7 @@
 //! `write_transaction`, the one way domain code opens a transaction that writes.
 
 mod checkpoint;
+mod pg_url;
 mod pool;
 mod sqlite_file;
 mod statements;

@@ -81,9 +81,16 @@ impl ManageConnection for ConnectionManager {
 pub fn build_pool(url: &str, max_size: u32) -> Result<DbPool, String> {
     let backend = Backend::of_url(url);
     let in_memory = backend == Backend::Sqlite && sqlite_path(url).contains(":memory:");
-    let manager = ConnectionManager { url: url.to_owned(), backend };
+    let url = match backend {
+        Backend::Postgres => {
+            let env_chooses_mode = ["PGSSLMODE", "PGSERVICE"].iter().any(|var| std::env::var_os(var).is_some());
+            super::pg_url::connect_url(url, env_chooses_mode).into_owned()
+        }
+        Backend::Sqlite => url.to_owned(),
+    };
+    let manager = ConnectionManager { url, backend };
     if backend == Backend::Sqlite {
-        super::sqlite_file::create_private(sqlite_path(url))?;
+        super::sqlite_file::create_private(sqlite_path(&manager.url))?;
     }
     if let Err(e) = manager.connect() {
         return Err(format!("cannot open the database: {e}"));

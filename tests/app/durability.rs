@@ -93,3 +93,30 @@ async fn committed_writes_reach_the_database_file_in_the_background() {
     }
     panic!("the new account never reached the database file");
 }
+
+#[derive(QueryableByName)]
+struct Encrypted {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    ssl: bool,
+}
+
+/// A loopback `DATABASE_URL` that chooses no `sslmode` connects without TLS (it protects
+/// nothing on loopback and costs a quarter of PostgreSQL's throughput), read from a live
+/// pooled connection; a URL that chooses a mode keeps it (see `db::pg_url`).
+#[actix_web::test]
+async fn a_loopback_postgres_url_without_a_mode_connects_without_tls() {
+    let (url, _db) = test_database();
+    let loopback = ["@127.0.0.1", "@localhost", "@[::1]"].iter().any(|host| url.contains(host));
+    if !url.starts_with("postgres") || !loopback {
+        return;
+    }
+    let bare = url.replace("sslmode=disable", "");
+    let app = spawn_app_with(|vars| {
+        vars.insert("DATABASE_URL".into(), bare.clone());
+    })
+    .await;
+    let encrypted: Encrypted = app.with_db(|conn| {
+        diesel::sql_query("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").get_result(conn).unwrap()
+    });
+    assert!(!encrypted.ssl, "{bare} is loopback and chooses no mode: no TLS");
+}
