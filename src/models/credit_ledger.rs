@@ -211,6 +211,44 @@ pub struct CycleMarks {
     pub monthly: i64,
 }
 
+impl From<(bool, bool, Option<i64>)> for CycleMarks {
+    fn from((granted, expired, monthly): (bool, bool, Option<i64>)) -> CycleMarks {
+        CycleMarks { granted, expired, monthly: monthly.unwrap_or(0) }
+    }
+}
+
+/// The ledger keys that mark a credit cycle as granted and as expired.
+#[derive(Debug, Clone, Copy)]
+pub struct CycleKeys<'a> {
+    pub grant: &'a str,
+    pub expiry: &'a str,
+}
+
+/// The columns [`CycleMarks`] is read from, `(granted, expired, monthly balance)`: selected
+/// alone by [`CreditEntry::cycle_marks`], or returned by the statement that writes the new
+/// billing state (`Workspace::apply_billing`), saving a round trip per event.
+macro_rules! cycle_marks_columns {
+    ($workspace_id:expr, $keys:expr) => {{
+        use $crate::schema::credit_ledger;
+        let keys: $crate::models::credit_ledger::CycleKeys<'_> = $keys;
+        let marked = |key: &str| {
+            diesel::dsl::exists(credit_ledger::table.filter(credit_ledger::idempotency_key.eq(key.to_owned())))
+        };
+        (
+            marked(keys.grant),
+            marked(keys.expiry),
+            // Written out rather than `single_value()`, whose bound `LIMIT` makes SQLite
+            // compile the statement again on every run (see `db::statements`).
+            diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::BigInt>>(
+                "(SELECT monthly FROM credit_balances WHERE workspace_id = ",
+            )
+            .bind::<diesel::sql_types::BigInt, _>($workspace_id)
+            .sql(")"),
+        )
+    }};
+}
+pub(crate) use cycle_marks_columns;
+
 impl CreditEntry {
     /// The workspace's balances, from the running totals.
     pub fn balance(conn: &mut DbConnection, workspace_id: WorkspaceId) -> QueryResult<CreditBalance> {
@@ -244,18 +282,11 @@ impl CreditEntry {
     pub fn cycle_marks(
         conn: &mut DbConnection,
         workspace_id: WorkspaceId,
-        grant_key: &str,
-        expiry_key: &str,
+        keys: CycleKeys<'_>,
     ) -> QueryResult<CycleMarks> {
-        let marked = |key| diesel::dsl::exists(credit_ledger::table.filter(credit_ledger::idempotency_key.eq(key)));
-        // Written out rather than `single_value()`, whose bound `LIMIT` makes SQLite compile
-        // the statement again on every run (see `db::statements`).
-        let monthly = sql::<Nullable<BigInt>>("(SELECT monthly FROM credit_balances WHERE workspace_id = ")
-            .bind::<BigInt, _>(workspace_id)
-            .sql(")");
-        let (granted, expired, monthly): (bool, bool, Option<i64>) =
-            diesel::select((marked(grant_key), marked(expiry_key), monthly)).fixed().get_result_prepared(conn)?;
-        Ok(CycleMarks { granted, expired, monthly: monthly.unwrap_or(0) })
+        let marks: (bool, bool, Option<i64>) =
+            diesel::select(cycle_marks_columns!(workspace_id, keys)).fixed().get_result_prepared(conn)?;
+        Ok(CycleMarks::from(marks))
     }
 
     pub fn exists_with_key(conn: &mut DbConnection, key: &str) -> QueryResult<bool> {

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
 
 use super::catalog_version::{self, CatalogStamp};
+use super::credit_ledger::{CycleKeys, CycleMarks, cycle_marks_columns};
 use crate::db::{DbConnection, LimitRows, Prepared};
 use crate::domain::ids::{PlanId, WorkspaceId};
 use crate::domain::money::Interval;
@@ -214,17 +215,20 @@ impl Workspace {
             .execute_prepared(conn)
     }
 
-    /// Writes the billing columns; returns the row as it now stands.
+    /// Writes the billing columns; returns the row as it now stands, and the marks of the
+    /// credit cycle the new state is in (`cycle`: its ledger keys), read in the same statement.
     pub fn apply_billing(
         conn: &mut DbConnection,
         id: WorkspaceId,
         changes: &WorkspaceBillingChanges,
-    ) -> QueryResult<Workspace> {
-        diesel::update(workspaces::table.find(id))
+        cycle: CycleKeys<'_>,
+    ) -> QueryResult<(Workspace, CycleMarks)> {
+        let (workspace, marks): (Workspace, (bool, bool, Option<i64>)) = diesel::update(workspaces::table.find(id))
             .set((changes, workspaces::updated_at.eq(super::now())))
-            .returning(workspaces::all_columns)
+            .returning((workspaces::all_columns, cycle_marks_columns!(id, cycle)))
             .fixed_here(|| ())
-            .get_result_prepared(conn)
+            .get_result_prepared(conn)?;
+        Ok((workspace, CycleMarks::from(marks)))
     }
 
     /// Records the provider customer a first purchase created (the workspace had none).

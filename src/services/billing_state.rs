@@ -7,12 +7,14 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::billing_state::{BillingState, Decision, Effect, Transition, on_fetched_subscription};
 use crate::domain::catalog::PlanBook;
+use crate::domain::credits::{Cycle, credit_cycle};
 use crate::domain::ids::{PlanId, WorkspaceId};
 use crate::domain::money::Interval;
 use crate::domain::normalized::SubscriptionData;
 use crate::domain::plan_changes::hold_downgrade;
 use crate::domain::plan_history::{PlanSide, classify};
 use crate::error::AppError;
+use crate::models::credit_ledger::{CycleKeys, CycleMarks};
 use crate::models::plan_change::NewPlanChange;
 use crate::models::workspace::WorkspaceBillingChanges;
 use crate::models::{Workspace, ended_subscription};
@@ -120,7 +122,11 @@ pub fn apply_decision(
 ) -> Result<Applied, AppError> {
     match decision {
         Decision::Apply(Transition { next, effects }) => {
-            let updated = Workspace::apply_billing(conn, ws.id, &changes(&next, book, ws)?)?;
+            // The credit cycle the new state is in: its ledger marks are read by the update.
+            let now = Utc::now();
+            let cycle = credit_cycle(&next, now);
+            let keys = CycleKeys { grant: &cycle.grant_key(ws.id), expiry: &cycle.expiry_key(ws.id) };
+            let (updated, marks) = Workspace::apply_billing(conn, ws.id, &changes(&next, book, ws)?, keys)?;
             record_plan_change(conn, ws.id, book, prev, &next)?;
             for ended in next.ended_subscription_ids.iter().filter(|id| !prev.ended_subscription_ids.contains(id)) {
                 ended_subscription::record(conn, ws.id, ended)?;
@@ -132,7 +138,7 @@ pub fn apply_decision(
             for effect in effects {
                 carry_out(conn, ws.id, &effect)?;
             }
-            settle_credits(conn, &updated, book, prev, &next)?;
+            settle_credits(conn, &updated, book, (prev, &next), now, (&cycle, marks))?;
             Ok(Applied::Changed)
         }
         Decision::Stale => Ok(Applied::Stale),
@@ -194,12 +200,13 @@ fn settle_credits(
     conn: &mut DbConnection,
     ws: &Workspace,
     book: &PlanBook,
-    prev: &BillingState,
-    next: &BillingState,
+    (prev, next): (&BillingState, &BillingState),
+    now: DateTime<Utc>,
+    read: (&Cycle, CycleMarks),
 ) -> Result<(), AppError> {
     let previous = book.by_code(&prev.plan_code).filter(|_| prev.plan_code != next.plan_code);
     let plans = super::credits::PlanSource::Loaded(book);
-    super::credits::settle_monthly(conn, plans, ws, previous.map(|p| &p.terms), Utc::now())?;
+    super::credits::settle_monthly_read(conn, plans, ws, previous.map(|p| &p.terms), now, Some(read))?;
     Ok(())
 }
 

@@ -228,8 +228,9 @@ fn renewal(ws: i64, event_id: &str, created: i64, price: &str, period: (i64, i64
 
 /// The events a paying workspace sends most cost a fixed handful of statements. A renewal:
 /// find and lock the workspace by its subscription in one statement that also reads the
-/// catalog's version and whether the subscription had ended; write the new state (getting the
-/// row back); read the cycle's ledger marks and the balance in one; store the event with its
+/// catalog's version and whether the subscription had ended; write the new state, getting
+/// back the row and, for the credit cycle that state is in, its ledger marks and the monthly
+/// balance; store the event with its
 /// outcome (a new delivery is not looked up first: its insert would find a stored one),
 /// learning in the same statement whether other events wait on the workspace; and the
 /// transaction's begin and commit. When the period moved on, the new grant is written: a
@@ -254,6 +255,6 @@ async fn renewals_and_downgrades_cost_a_fixed_handful_of_statements() {
     assert_eq!(app.balance(ws).0, 2000);
     assert!(before >= 3, "the renewal opened a new cycle");
     let grant = if app.with_db(|conn| matches!(conn, DbConnection::Postgres(_))) { 1 } else { 2 };
-    assert_eq!(renewed, 6 + grant, "a renewal's statements");
-    assert_eq!(downgraded, 7 + grant, "a downgrade's statements");
+    assert_eq!(renewed, 5 + grant, "a renewal's statements");
+    assert_eq!(downgraded, 6 + grant, "a downgrade's statements");
 }

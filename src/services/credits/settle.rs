@@ -14,6 +14,7 @@ use crate::domain::entitlements::effective_plan;
 use crate::domain::ids::WorkspaceId;
 use crate::domain::normalized::SubscriptionStatus;
 use crate::error::AppError;
+use crate::models::credit_ledger::{CycleKeys, CycleMarks};
 use crate::models::{CreditEntry, NewCreditEntry, Workspace};
 
 /// The billing facts of the workspace row that cycles and standing depend on (the plan is
@@ -79,17 +80,24 @@ pub fn applying_plan(conn: &mut DbConnection, ws: &Workspace, now: DateTime<Utc>
 /// What settling `ws` would write, read without writing; `None` when the cycle it is in has
 /// been granted and is still running and no plan change is being carried out (then only the
 /// cycle's ledger keys are read).
+/// `read`: a cycle whose marks the caller has already read; used when it is `ws`'s cycle.
 fn planned_moves(
     conn: &mut DbConnection,
     plans: PlanSource<'_>,
     ws: &Workspace,
     previous: Option<&PlanFields>,
     now: DateTime<Utc>,
+    read: Option<(&Cycle, CycleMarks)>,
 ) -> Result<Option<(Cycle, Plan, Vec<MonthlyMove>)>, AppError> {
     let facts = billing_facts(ws);
     let cycle = credit_cycle(&facts, now);
-    let (grant_key, expiry_key) = (cycle.grant_key(ws.id), cycle.expiry_key(ws.id));
-    let marks = CreditEntry::cycle_marks(conn, ws.id, &grant_key, &expiry_key)?;
+    let marks = match read {
+        Some((read_cycle, marks)) if *read_cycle == cycle => marks,
+        _ => {
+            let keys = CycleKeys { grant: &cycle.grant_key(ws.id), expiry: &cycle.expiry_key(ws.id) };
+            CreditEntry::cycle_marks(conn, ws.id, keys)?
+        }
+    };
     if previous.is_none() && now < cycle.end && marks.granted {
         return Ok(None);
     }
@@ -120,7 +128,20 @@ pub fn settle_monthly(
     previous: Option<&PlanFields>,
     now: DateTime<Utc>,
 ) -> Result<usize, AppError> {
-    let Some((cycle, plan, moves)) = planned_moves(conn, plans, ws, previous, now)? else { return Ok(0) };
+    settle_monthly_read(conn, plans, ws, previous, now, None)
+}
+
+/// [`settle_monthly`] with the marks of the cycle `ws` is in already read (see
+/// `Workspace::apply_billing`); they are read again if `ws` turns out to be in another cycle.
+pub fn settle_monthly_read(
+    conn: &mut DbConnection,
+    plans: PlanSource<'_>,
+    ws: &Workspace,
+    previous: Option<&PlanFields>,
+    now: DateTime<Utc>,
+    read: Option<(&Cycle, CycleMarks)>,
+) -> Result<usize, AppError> {
+    let Some((cycle, plan, moves)) = planned_moves(conn, plans, ws, previous, now, read)? else { return Ok(0) };
     let lines: Vec<_> = moves.into_iter().map(|step| describe(step, ws.id, &cycle, previous, &plan)).collect();
     let entries: Vec<NewCreditEntry<'_>> = lines
         .iter()
@@ -175,7 +196,7 @@ fn describe(
 /// transaction: pages, the entitlements answer.
 pub fn settle_now(conn: &mut DbConnection, workspace_id: WorkspaceId, now: DateTime<Utc>) -> Result<(), AppError> {
     let ws = Workspace::find(conn, workspace_id)?;
-    if planned_moves(conn, PlanSource::Stored, &ws, None, now)?.is_none_or(|(_, _, moves)| moves.is_empty()) {
+    if planned_moves(conn, PlanSource::Stored, &ws, None, now, None)?.is_none_or(|(_, _, moves)| moves.is_empty()) {
         return Ok(());
     }
     write_transaction(conn, |conn| {
