@@ -5,12 +5,14 @@
 mod checkpoint;
 mod pg_url;
 mod pool;
+mod row_limits;
 mod sqlite_file;
 mod statements;
 pub mod writer;
 
 pub use pool::{Db, DbPool, DbUnavailable, build_pool};
-pub use statements::{LimitRows, Prepared};
+pub use row_limits::LimitRows;
+pub use statements::Prepared;
 pub use writer::{WriteError, Writer};
 
 use diesel::connection::{AnsiTransactionManager, TransactionManager};

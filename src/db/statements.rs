@@ -1,12 +1,5 @@
 //! How statements reach the database fast.
 //!
-//! **Row limits in the SQL text.** diesel's `.first()` and `.limit(n)` bind the limit as a
-//! parameter. SQLite (since 3.49) plans a query with the bound `LIMIT` value and marks the
-//! statement to be compiled again whenever that parameter is bound — which diesel does on every
-//! run — so each such query re-parsed and re-planned its SQL on every use, even from the
-//! statement cache. [`LimitRows`] writes the limit into the text, so the cached statement is
-//! reused.
-//!
 //! **Prepared once, on the backend's own connection.** Through the `MultiConnection` enum every
 //! statement's SQL text is built again on each run, twice (once to ask whether it may be cached,
 //! once while binding), and diesel never caches an `UPDATE`, an upsert or an insert of optional
@@ -21,77 +14,6 @@ use diesel::query_dsl::LoadQuery;
 use diesel::{PgConnection, QueryResult, RunQueryDsl, SqliteConnection};
 
 use super::DbConnection;
-
-/// A query with ` LIMIT <count>` appended (the query must have no limit of its own).
-#[derive(Debug, Clone, Copy)]
-pub struct Limited<Q> {
-    query: Q,
-    count: i64,
-}
-
-/// The count is part of the SQL text, not of the type: statements are cached by their text.
-impl<Q> QueryId for Limited<Q> {
-    type QueryId = ();
-    const HAS_STATIC_QUERY_ID: bool = false;
-}
-
-impl<Q: Query> Query for Limited<Q> {
-    type SqlType = Q::SqlType;
-}
-
-impl<DB: Backend, Q: QueryFragment<DB>> QueryFragment<DB> for Limited<Q> {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        self.query.walk_ast(out.reborrow())?;
-        out.push_sql(" LIMIT ");
-        out.push_sql(&self.count.to_string());
-        Ok(())
-    }
-}
-
-impl<Q, Conn> RunQueryDsl<Conn> for Limited<Q> {}
-
-pub trait LimitRows: Sized {
-    /// At most `count` rows: `.limit(count)` with the count written into the SQL.
-    fn limit_rows(self, count: i64) -> Limited<Self> {
-        Limited { query: self, count }
-    }
-
-    /// The first row, or `NotFound`, as diesel's `.first(conn)` answers; prepared once per
-    /// connection and found again by the query's type (see [`Fixed`]): a `SELECT`'s text is
-    /// decided by its type whenever that type has a static id.
-    fn first_row<'query, U>(self, conn: &mut DbConnection) -> QueryResult<U>
-    where
-        Fixed<One<Self>>: LoadQuery<'query, SqliteConnection, U> + LoadQuery<'query, PgConnection, U>,
-    {
-        Fixed(One(self)).get_result_prepared(conn)
-    }
-}
-
-/// A query with ` LIMIT 1` appended (the query must have no limit of its own).
-#[derive(Debug, Clone, Copy)]
-pub struct One<Q>(Q);
-
-/// The appended text is constant, so the query's id stands for it too.
-impl<Q: QueryId> QueryId for One<Q> {
-    type QueryId = One<Q::QueryId>;
-    const HAS_STATIC_QUERY_ID: bool = Q::HAS_STATIC_QUERY_ID;
-}
-
-impl<Q: Query> Query for One<Q> {
-    type SqlType = Q::SqlType;
-}
-
-impl<DB: Backend, Q: QueryFragment<DB>> QueryFragment<DB> for One<Q> {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        self.0.walk_ast(out.reborrow())?;
-        out.push_sql(" LIMIT 1");
-        Ok(())
-    }
-}
-
-impl<Q, Conn> RunQueryDsl<Conn> for One<Q> {}
-
-impl<Q: Query> LimitRows for Q {}
 
 /// A statement whose prepared form is cached by its SQL text (see the module's comment).
 #[derive(Debug, Clone, Copy)]
@@ -179,7 +101,7 @@ impl<Q: QueryId> Prepared for Q {
 /// written out again on every run to look it up. Where the type has no static id it is found
 /// by its text after all.
 #[derive(Debug, Clone, Copy)]
-pub struct Fixed<Q>(Q);
+pub struct Fixed<Q>(pub(super) Q);
 
 impl<Q: QueryId> QueryId for Fixed<Q> {
     type QueryId = Fixed<Q::QueryId>;

@@ -56,6 +56,7 @@ impl ApiKey {
             .filter(api_keys::workspace_id.eq(workspace_id))
             .filter(api_keys::revoked_at.is_null())
             .order(api_keys::id.desc())
+            .fixed()
             .load_prepared(conn)
     }
 

@@ -238,7 +238,7 @@ macro_rules! cycle_marks_columns {
             marked(keys.grant),
             marked(keys.expiry),
             // Written out rather than `single_value()`, whose bound `LIMIT` makes SQLite
-            // compile the statement again on every run (see `db::statements`).
+            // compile the statement again on every run (see `db::row_limits`).
             diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::BigInt>>(
                 "(SELECT monthly FROM credit_balances WHERE workspace_id = ",
             )

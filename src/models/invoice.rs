@@ -52,12 +52,14 @@ pub struct InvoiceFields {
 }
 
 impl Invoice {
-    pub fn for_workspace(conn: &mut DbConnection, workspace_id: WorkspaceId, limit: i64) -> QueryResult<Vec<Invoice>> {
+    pub fn for_workspace<const LIMIT: i64>(
+        conn: &mut DbConnection,
+        workspace_id: WorkspaceId,
+    ) -> QueryResult<Vec<Invoice>> {
         invoices::table
             .filter(invoices::workspace_id.eq(workspace_id))
             .order((invoices::issued_at.desc(), invoices::id.desc()))
-            .limit_rows(limit)
-            .load_prepared(conn)
+            .load_rows::<Invoice, LIMIT>(conn)
     }
 
     /// Inserts the invoice, or updates the row the provider's id already names when this

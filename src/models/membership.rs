@@ -102,6 +102,7 @@ impl Membership {
             .filter(memberships::workspace_id.eq(workspace_id))
             .select((memberships::all_columns, users::email))
             .order(memberships::created_at.asc())
+            .fixed()
             .load_prepared(conn)?;
         rows.sort_by_key(|(m, _)| std::cmp::Reverse(m.role));
         Ok(rows)
@@ -114,6 +115,7 @@ impl Membership {
             .filter(memberships::user_id.eq(user_id))
             .select((workspaces::id, workspaces::name, memberships::role))
             .order(memberships::id.asc())
+            .fixed()
             .load_prepared(conn)
     }
 }

@@ -101,6 +101,7 @@ impl WorkspaceAddon {
             .filter(workspace_addons::status.ne(AddonStatus::Canceled))
             .order(workspace_addons::id.asc())
             .select((workspace_addons::all_columns, addons::all_columns))
+            .fixed()
             .load_prepared(conn)?;
         Ok(rows
             .into_iter()

@@ -61,7 +61,7 @@ pub fn read_overview(conn: &mut DbConnection, ws: &Workspace, book: &PlanBook) -
             seats_used: Membership::count_for_workspace(conn, ws.id)?,
             scheduled: ws.scheduled_plan_id.and_then(|id| book.by_id(id)).cloned(),
             owned_addons: WorkspaceAddon::current_for(conn, ws.id, Utc::now())?.into_iter().map(|(w, _)| w).collect(),
-            invoices: Invoice::for_workspace(conn, ws.id, INVOICES_SHOWN)?,
+            invoices: Invoice::for_workspace::<INVOICES_SHOWN>(conn, ws.id)?,
             plans: book.plans.iter().filter(|p| p.is_active).cloned().collect(),
             addons: book.addons.iter().filter(|a| a.is_active).cloned().collect(),
             packs: book.packs.iter().filter(|p| p.is_active).cloned().collect(),

@@ -143,7 +143,7 @@ fn no_source_file_is_longer_than_one_sitting() {
 #[test]
 fn queries_write_their_row_limits_into_the_sql() {
     // A bound LIMIT makes SQLite plan the statement again every time it runs (see
-    // `db::statements`): queries use `first_row` and `limit_rows` instead.
+    // `db::row_limits`): queries use `first_row` and `limit_rows` instead.
     let mut files = Vec::new();
     rust_files(&src().join("models"), &mut files);
     let bound: Vec<String> = files

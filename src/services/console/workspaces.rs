@@ -78,7 +78,7 @@ pub async fn detail(state: &AppState, id: WorkspaceId) -> Result<WorkspaceDetail
                 members: Membership::list_with_emails(conn, id)?,
                 balance: CreditEntry::balance(conn, id)?,
                 ledger: CreditEntry::recent(conn, id, HISTORY)?,
-                invoices: Invoice::for_workspace(conn, id, HISTORY)?,
+                invoices: Invoice::for_workspace::<HISTORY>(conn, id)?,
                 events: BillingEvent::recent_for_workspace(conn, id, HISTORY)?,
                 audit: AuditEntry::for_workspace(conn, id, HISTORY)?,
                 workspace,
