@@ -98,3 +98,35 @@ impl<DB: Backend, Q: QueryFragment<DB>, const N: i64> QueryFragment<DB> for Rows
 impl<Q, Conn, const N: i64> RunQueryDsl<Conn> for Rows<Q, N> {}
 
 impl<Q: Query> LimitRows for Q {}
+
+#[cfg(test)]
+mod tests {
+    use diesel::prelude::*;
+    use diesel::sqlite::Sqlite;
+
+    use super::*;
+    use crate::schema::users;
+
+    #[test]
+    fn the_limit_is_part_of_the_sql_not_a_bound_parameter() {
+        let query = users::table.filter(users::id.eq(7)).select(users::id).limit_rows(1);
+        let sql = diesel::debug_query::<Sqlite, _>(&query).to_string();
+        assert!(sql.contains("LIMIT 1 --"), "{sql}");
+        assert!(sql.ends_with("binds: [7]"), "only the filter's value is bound: {sql}");
+        let list = diesel::debug_query::<Sqlite, _>(&users::table.select(users::id).limit_rows(25)).to_string();
+        assert!(list.contains("LIMIT 25 --") && list.ends_with("binds: []"), "{list}");
+    }
+
+    #[test]
+    fn a_constant_limit_is_written_into_the_sql_and_is_part_of_the_type() {
+        let query = Rows::<_, 24>(users::table.select(users::id));
+        let sql = diesel::debug_query::<Sqlite, _>(&query).to_string();
+        assert!(sql.contains("LIMIT 24 --") && sql.ends_with("binds: []"), "{sql}");
+        assert_ne!(
+            <Rows<users::table, 24> as QueryId>::query_id(),
+            <Rows<users::table, 50> as QueryId>::query_id(),
+            "another limit is another statement"
+        );
+        assert!(<Rows<users::table, 24> as QueryId>::query_id().is_some());
+    }
+}

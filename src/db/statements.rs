@@ -220,20 +220,9 @@ impl<Conn> RunQueryDsl<Conn> for StaticSql {}
 #[cfg(test)]
 mod tests {
     use diesel::prelude::*;
-    use diesel::sqlite::Sqlite;
 
     use super::*;
-    use crate::schema::users;
-
-    #[test]
-    fn the_limit_is_part_of_the_sql_not_a_bound_parameter() {
-        let query = users::table.filter(users::id.eq(7)).select(users::id).limit_rows(1);
-        let sql = diesel::debug_query::<Sqlite, _>(&query).to_string();
-        assert!(sql.contains("LIMIT 1 --"), "{sql}");
-        assert!(sql.ends_with("binds: [7]"), "only the filter's value is bound: {sql}");
-        let list = diesel::debug_query::<Sqlite, _>(&users::table.select(users::id).limit_rows(25)).to_string();
-        assert!(list.contains("LIMIT 25 --") && list.ends_with("binds: []"), "{list}");
-    }
+    use crate::db::LimitRows;
 
     /// Counts statements started and statements prepared for the cache.
     #[derive(Default)]
