@@ -64,6 +64,7 @@ diesel::table! {
         past_due_since -> Nullable<Timestamp>,
         past_due_invoice_id -> Nullable<Text>,
         last_paid_at -> Nullable<Timestamp>,
+        billing_version -> BigInt,
     }
 }
 

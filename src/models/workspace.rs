@@ -45,6 +45,9 @@ pub struct Workspace {
     pub past_due_invoice_id: Option<String>,
     /// Provider time of the current subscription's latest paid invoice that moved money.
     pub last_paid_at: Option<NaiveDateTime>,
+    /// How many times the billing state was written: what a subscription fetched from the
+    /// provider is checked against, as any write since may be newer than its answer.
+    pub billing_version: i64,
 }
 
 /// The billing columns, written together when the subscription state changes.
@@ -106,7 +109,7 @@ macro_rules! lock_for_event {
             .returning((
                 workspaces::all_columns,
                 // Written out rather than `single_value()`, whose bound `LIMIT` makes SQLite
-                // compile the statement again on every run (see `db::statements`).
+                // compile the statement again on every run (see `db::row_limits`).
                 diesel::dsl::sql::<Nullable<Text>>("(SELECT epoch FROM catalog_versions WHERE id = ")
                     .bind::<BigInt, _>(catalog_version::ROW)
                     .sql(")"),
@@ -224,7 +227,11 @@ impl Workspace {
         cycle: CycleKeys<'_>,
     ) -> QueryResult<(Workspace, CycleMarks)> {
         let (workspace, marks): (Workspace, (bool, bool, Option<i64>)) = diesel::update(workspaces::table.find(id))
-            .set((changes, workspaces::updated_at.eq(super::now())))
+            .set((
+                changes,
+                workspaces::updated_at.eq(super::now()),
+                workspaces::billing_version.eq(workspaces::billing_version + 1),
+            ))
             .returning((workspaces::all_columns, cycle_marks_columns!(id, cycle)))
             .fixed_here(|| ())
             .get_result_prepared(conn)?;
@@ -239,7 +246,11 @@ impl Workspace {
         customer_id: &str,
     ) -> QueryResult<usize> {
         diesel::update(workspaces::table.find(id).filter(workspaces::provider_customer_id.is_null()))
-            .set((workspaces::provider_customer_id.eq(customer_id), workspaces::billing_provider.eq(provider)))
+            .set((
+                workspaces::provider_customer_id.eq(customer_id),
+                workspaces::billing_provider.eq(provider),
+                workspaces::billing_version.eq(workspaces::billing_version + 1),
+            ))
             .execute_prepared(conn)
     }
 
@@ -253,6 +264,7 @@ impl Workspace {
             .set((
                 workspaces::scheduled_plan_id.eq(scheduled.map(|(plan, _)| plan)),
                 workspaces::scheduled_interval.eq(scheduled.map(|(_, interval)| interval)),
+                workspaces::billing_version.eq(workspaces::billing_version + 1),
             ))
             .execute_prepared(conn)
     }

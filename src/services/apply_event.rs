@@ -34,8 +34,21 @@ pub enum EventResult {
     /// links its subscription).
     Pending(Option<WorkspaceId>, String),
     /// The event alone is ambiguous: fetch this subscription from the provider and apply
-    /// the event again with the fetched state. Nothing has been written.
-    NeedsFetch(String),
+    /// the event again with the fetched state. Nothing has been written. Carries the
+    /// workspace's billing version, which the fetched state is then applied against (see
+    /// [`Fetched::settles`]).
+    NeedsFetch(String, i64),
+}
+
+/// A subscription as the provider reported it when asked, for [`apply_event`].
+#[derive(Debug, Clone, Copy)]
+pub struct Fetched<'a> {
+    pub subscription: &'a SubscriptionData,
+    /// Asked for to settle an ambiguous event: the billing version that event was judged
+    /// against. A billing write since may be newer than the answer (the provider may have
+    /// changed in between), so the answer is applied only if the version is still this one;
+    /// otherwise the subscription is asked for again.
+    pub settles: Option<i64>,
 }
 
 /// The subscription, invoice or checkout id an event is about, for finding its workspace.
@@ -95,18 +108,20 @@ fn lock_existing(conn: &mut DbConnection, id: WorkspaceId, sub: &str) -> diesel:
     Workspace::lock_for_event(conn, id, Some(sub))?.ok_or(diesel::result::Error::NotFound)
 }
 
-/// Applies `event`. `fetched` is the subscription as the provider reports it now, when the
-/// caller had to ask (checkout completions, ambiguous events). `at` is the real time it is
-/// applied (it orders a fetched state among events); `now` is the customer's time, which the
-/// rules (grace, trials, period ends) run on: the same instant, except on a test clock.
+/// Applies `event`. `asked` is the subscription as the provider reported it, when the caller
+/// had to ask (checkout completions, ambiguous events). `at` is the real time the provider was
+/// asked, else the time it is applied (it orders a fetched state among events); `now` is the
+/// customer's time, which the rules (grace, trials, period ends) run on: the same instant,
+/// except on a test clock.
 pub fn apply_event(
     conn: &mut DbConnection,
     event: &NormalizedEvent,
-    fetched: Option<&SubscriptionData>,
+    asked: Option<Fetched<'_>>,
     grace_days: i64,
     at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<EventResult, AppError> {
+    let fetched = asked.map(|f| f.subscription);
     if event.kind == EventKind::Ignored {
         return Ok(EventResult::Ignored(None, format!("{} is not handled", event.event_type)));
     }
@@ -156,9 +171,14 @@ pub fn apply_event(
                 log::warn!("event {} not applied: {reason}", event.event_id);
                 return Ok(EventResult::Ignored(Some(ws.id), reason));
             }
+            // Settling an ambiguous event: a billing write since the provider was asked may be
+            // newer than its answer, so the answer is not applied over it; ask again.
+            if asked.and_then(|f| f.settles).is_some_and(|seen| seen != ws.billing_version) {
+                return Ok(EventResult::NeedsFetch(sub.id.clone(), ws.billing_version));
+            }
             let applied = match ctx.subscription_event(conn, event, sub, fetched.is_some(), event_time)? {
                 Some(applied) => applied,
-                None => return Ok(EventResult::NeedsFetch(sub.id.clone())),
+                None => return Ok(EventResult::NeedsFetch(sub.id.clone(), ws.billing_version)),
             };
             // The purchase completed by its webhooks alone (no return visit needed).
             if let (Some(record), Applied::Changed) = (record.as_deref(), &applied) {

@@ -6,7 +6,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use diesel::Connection;
 
-use super::apply_event::{EventResult, apply_event};
+use super::apply_event::{EventResult, Fetched, apply_event};
 use crate::billing::BillingProvider;
 use crate::db::{DbConnection, write_transaction};
 use crate::domain::ids::WorkspaceId;
@@ -43,6 +43,10 @@ fn backoff(attempts: i32) -> TimeDelta {
 /// After this many attempts (about two days of backoff) the retry job stops; a provider
 /// redelivery still processes the event.
 pub const MAX_ATTEMPTS: i32 = 16;
+
+/// How many times one delivery asks the provider for the subscription an ambiguous event
+/// concerns, when billing writes keep landing while it asks.
+const SETTLING_FETCHES: u32 = 3;
 
 /// When the retry job should try again after `attempts` tries, or never.
 fn next_attempt(attempts: i32, at: DateTime<Utc>) -> Option<chrono::NaiveDateTime> {
@@ -115,7 +119,8 @@ impl From<String> for Failure {
 /// a checkout created, and the customer's "now" (its test clock's in sandbox mode, so grace
 /// periods start in the customer's time) — then records and applies it through the
 /// group-commit writer, so the answer is sent only once it is on disk; an ambiguous event is
-/// applied once more with the fetched state.
+/// applied once more with the fetched state, unless the billing state was written meanwhile
+/// (then the provider is asked again).
 async fn settle(
     state: &AppState,
     event: &NormalizedEvent,
@@ -124,9 +129,10 @@ async fn settle(
 ) -> Result<WebhookOutcome, Failure> {
     let mut fetched = match checkout_subscription(event).filter(|_| needs_subscription(event)) {
         // A checkout Tollgate never created is ignored, so the provider is not asked about it.
-        Some(id) if recorded_checkout(state, event).await? => Some(fetch_subscription(state, &id).await?),
+        Some(id) if recorded_checkout(state, event).await? => Some(fetch_subscription(state, &id, None).await?),
         _ => None,
     };
+    let mut fetches = 0;
     let now = super::clock::test_clock_now(state, event.customer_id.as_deref())
         .await
         .map_err(|e| format!("reading the customer's test clock from the provider: {e}"))?;
@@ -134,19 +140,19 @@ async fn settle(
     let mut raced = false;
     loop {
         let grace = state.config.grace_period_days;
-        let (ev, body, sub) = (event.clone(), payload.to_owned(), fetched.clone());
+        let (ev, body, asked) = (event.clone(), payload.to_owned(), fetched.clone());
         let (failed_ev, failed_body) = (event.clone(), payload.to_owned());
         let written = state
             .db
             .writer()
             .write_or_record(
-                move |conn| apply_once(conn, &ev, &body, sub.as_ref(), grace, now, look_first),
+                move |conn| apply_once(conn, &ev, &body, asked.as_ref(), grace, now, look_first),
                 // A failure rolls back alone and is stored with its error. Not before the event
                 // was looked up: a redelivery of an event already done is answered as such,
                 // whatever applying it again would have said.
                 move |conn, error| match error {
                     TxError::App(e) if look_first => record_failed(conn, &failed_ev, &failed_body, &e.detail()),
-                    TxError::App(_) | TxError::NeedsFetch(_) | TxError::Race => Ok(()),
+                    TxError::App(_) | TxError::NeedsFetch(..) | TxError::Race => Ok(()),
                 },
             )
             .await
@@ -159,10 +165,13 @@ async fn settle(
             // Another instance recorded the same event a moment ago: try again to find it.
             Err(TxError::Race) if !raced => raced = true,
             Err(TxError::Race) => return Err("billing event insert kept racing".to_owned().into()),
-            Err(TxError::NeedsFetch(_)) if fetched.is_some() => {
+            Err(TxError::NeedsFetch(..)) if fetches == SETTLING_FETCHES => {
                 return Err("the provider's current subscription state did not settle the event".to_owned().into());
             }
-            Err(TxError::NeedsFetch(id)) => fetched = Some(fetch_subscription(state, &id).await?),
+            Err(TxError::NeedsFetch(id, version)) => {
+                fetches += 1;
+                fetched = Some(fetch_subscription(state, &id, Some(version)).await?);
+            }
         }
     }
 }
@@ -177,8 +186,22 @@ async fn recorded_checkout(state: &AppState, event: &NormalizedEvent) -> Result<
         .map_err(|e| format!("looking up the checkout: {}", e.detail()))
 }
 
-async fn fetch_subscription(state: &AppState, id: &str) -> Result<SubscriptionData, String> {
-    state.billing.fetch_subscription(id).await.map_err(|e| format!("fetching subscription {id} from the provider: {e}"))
+/// A subscription as the provider reports it, from when it was asked (see [`Fetched`]).
+#[derive(Clone)]
+struct Asked {
+    subscription: SubscriptionData,
+    /// Real time just before asking: it orders the answer among events.
+    at: DateTime<Utc>,
+    /// For an ambiguous event, the billing version it was judged against ([`Fetched::settles`]).
+    settles: Option<i64>,
+}
+
+async fn fetch_subscription(state: &AppState, id: &str, settles: Option<i64>) -> Result<Asked, String> {
+    // Taken before asking: the answer is the provider's state as of at least this instant.
+    let at = Utc::now();
+    let subscription = state.billing.fetch_subscription(id).await;
+    let subscription = subscription.map_err(|e| format!("fetching subscription {id} from the provider: {e}"))?;
+    Ok(Asked { subscription, at, settles })
 }
 
 /// Subscription checkouts say which subscription they created, not its state: ask.
@@ -193,9 +216,10 @@ fn checkout_subscription(event: &NormalizedEvent) -> Option<String> {
 /// Why a recording transaction rolled back.
 #[derive(Debug, thiserror::Error)]
 enum TxError {
-    /// The event alone was ambiguous; nothing was written.
+    /// The event alone was ambiguous (or the billing state was written since the provider
+    /// answered, at this version); nothing was written.
     #[error("needs the provider's state of subscription {0}")]
-    NeedsFetch(String),
+    NeedsFetch(String, i64),
     /// A concurrent delivery of the same event inserted it first.
     #[error("billing event inserted concurrently")]
     Race,
@@ -228,7 +252,7 @@ pub fn record_and_apply_on(
         other => Err(other),
     }) {
         Ok(outcome) => Ok(Some(outcome)),
-        Err(TxError::NeedsFetch(_)) => Ok(None),
+        Err(TxError::NeedsFetch(..)) => Ok(None),
         Err(TxError::Race) => Err(AppError::internal("billing event inserted concurrently")),
         Err(TxError::App(e)) => Err(e),
     }
@@ -244,7 +268,7 @@ fn apply_once(
     conn: &mut DbConnection,
     event: &NormalizedEvent,
     payload: &str,
-    fetched: Option<&SubscriptionData>,
+    fetched: Option<&Asked>,
     grace_days: i64,
     clock: Option<DateTime<Utc>>,
     look_first: bool,
@@ -257,8 +281,10 @@ fn apply_once(
     };
     let at = Utc::now();
     let now = clock.unwrap_or(at);
-    let (status, workspace, note, outcome) = match apply_event(conn, event, fetched, grace_days, at, now)? {
-        EventResult::NeedsFetch(sub) => return Err(TxError::NeedsFetch(sub)),
+    let asked = fetched.map(|f| Fetched { subscription: &f.subscription, settles: f.settles });
+    let asked_at = fetched.map_or(at, |f| f.at);
+    let (status, workspace, note, outcome) = match apply_event(conn, event, asked, grace_days, asked_at, now)? {
+        EventResult::NeedsFetch(sub, version) => return Err(TxError::NeedsFetch(sub, version)),
         EventResult::Processed(ws) => (EventStatus::Processed, Some(ws), None, WebhookOutcome::Processed),
         EventResult::Ignored(ws, why) => (EventStatus::Ignored, ws, Some(why.clone()), WebhookOutcome::Ignored(why)),
         EventResult::Pending(ws, why) => (EventStatus::Pending, ws, Some(why.clone()), WebhookOutcome::Pending(why)),
@@ -319,7 +345,7 @@ fn apply_waiting_events(
             EventResult::Processed(w) => (EventStatus::Processed, Some(w), None),
             EventResult::Ignored(w, why) => (EventStatus::Ignored, w, Some(why)),
             // Still waiting (or needs the provider): the retry job takes it from here.
-            EventResult::Pending(..) | EventResult::NeedsFetch(_) => continue,
+            EventResult::Pending(..) | EventResult::NeedsFetch(..) => continue,
         };
         BillingEvent::record_outcome(conn, row.id, &attempt_outcome(status, workspace, note, row.attempts, at))?;
     }
@@ -351,7 +377,7 @@ fn record_failed(
         Ok(()) => Ok(()),
         // Another instance stored the event meanwhile; its outcome stands.
         Err(TxError::Race) => Ok(()),
-        Err(TxError::NeedsFetch(_)) => Ok(()),
+        Err(TxError::NeedsFetch(..)) => Ok(()),
         Err(TxError::App(e)) => {
             log::error!("could not record the failed event: {}", e.detail());
             Ok(())

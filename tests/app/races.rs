@@ -8,7 +8,7 @@ use tollgate::schema::{checkout_sessions, credit_ledger};
 
 use crate::common::*;
 use crate::stripe_provider::{FakeStripe, checkout_answer, subscription_answer};
-use crate::stripe_shapes::{event, now};
+use crate::stripe_shapes::{Sub, event, now, subscription as stripe_subscription};
 
 pub(crate) async fn stripe_app(stripe: &FakeStripe) -> TestApp {
     spawn_app_with(|vars| {
@@ -140,4 +140,58 @@ async fn a_failing_handler_answers_500_keeps_the_event_and_redelivery_succeeds()
     assert_eq!((e.status.as_str(), e.attempts, e.error.as_deref()), ("processed", 2, None));
     assert!(e.processed_at.is_some());
     assert_eq!(counts(&app, ws), (1, 1));
+}
+
+/// The subscription `sub_1` of the race below as of `t`, scheduled to cancel or not.
+fn cancelling(ws: i64, t: i64, cancel: bool) -> Value {
+    let (start, end) = (t - 60, t + 30 * 86_400);
+    let sub = Sub {
+        id: "sub_1",
+        customer: "cus_race",
+        workspace_id: ws,
+        status: "active",
+        price: "price_starter_monthly",
+        period_start: start,
+        period_end: end,
+        cancel_at_period_end: cancel,
+        trial_end: None,
+    };
+    stripe_subscription(&sub)
+}
+
+/// An event from the second the state was applied in conflicts with it, so Tollgate asks
+/// Stripe. Stripe answers with the cancellation, but a newer change (the resume) is written
+/// before that answer is: the answer is older than what is stored, so it must not be applied
+/// over it; Tollgate asks again.
+#[actix_web::test]
+async fn an_answer_older_than_a_write_made_while_asking_is_not_applied() {
+    let stripe = FakeStripe::start().await;
+    let app = stripe_app(&stripe).await;
+    let ws = app.signup("asked-while-resumed@example.com").await;
+    app.record_plan_checkout(ws, "sub_1", "starter");
+    let t = now() - 10;
+    let created = event("evt_created", "customer.subscription.created", t, cancelling(ws, t, false));
+    assert_eq!(app.post_stripe(&created).await.status().as_u16(), 200);
+    assert!(!app.workspace(ws).cancel_at_period_end);
+
+    stripe.hold(true);
+    stripe.reply(200, cancelling(ws, t, true)); // as Stripe was when asked
+    stripe.reply(200, cancelling(ws, t, false)); // as it is once resumed
+    let cancel = event("evt_cancel", "customer.subscription.updated", t, cancelling(ws, t, true));
+    let resume = event("evt_resume", "customer.subscription.updated", t + 1, cancelling(ws, t, false));
+    let ambiguous = app.post_stripe(&cancel);
+    let meanwhile = async {
+        while stripe.requests().is_empty() {
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        // Tollgate waits for Stripe's answer: the resume is applied meanwhile.
+        assert_eq!(app.post_stripe(&resume).await.status().as_u16(), 200);
+        assert!(!app.workspace(ws).cancel_at_period_end);
+        stripe.hold(false);
+    };
+    let (res, ()) = tokio::join!(ambiguous, meanwhile);
+    assert_eq!(res.status().as_u16(), 200);
+    assert!(!app.workspace(ws).cancel_at_period_end, "the resume stands");
+    let asked: Vec<String> = stripe.requests().into_iter().map(|r| format!("{} {}", r.method, r.path)).collect();
+    assert_eq!(asked, ["GET /v1/subscriptions/sub_1"], "asked once more, after the resume");
 }

@@ -4,7 +4,9 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::TcpListener;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use serde_json::{Value, json};
@@ -29,6 +31,8 @@ pub(crate) struct Recorded {
 struct Fake {
     requests: Mutex<Vec<Recorded>>,
     answers: Mutex<VecDeque<(u16, String)>>,
+    /// While set, requests are recorded but not answered.
+    held: AtomicBool,
 }
 
 pub(crate) struct FakeStripe {
@@ -59,6 +63,12 @@ impl FakeStripe {
         self.fake.answers.lock().unwrap().push_back((status, body.to_string()));
     }
 
+    /// Holds the answers (requests are still recorded) until released, so a test can act while
+    /// Tollgate waits for Stripe.
+    pub(crate) fn hold(&self, held: bool) {
+        self.fake.held.store(held, Ordering::SeqCst);
+    }
+
     pub(crate) fn requests(&self) -> Vec<Recorded> {
         std::mem::take(&mut *self.fake.requests.lock().unwrap())
     }
@@ -82,6 +92,9 @@ async fn answer(req: HttpRequest, body: web::Bytes, fake: web::Data<Fake>) -> Ht
         auth: req.headers().get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned(),
         form: decode(&body),
     });
+    while fake.held.load(Ordering::SeqCst) {
+        actix_web::rt::time::sleep(Duration::from_millis(5)).await;
+    }
     let (status, body) = fake.answers.lock().unwrap().pop_front().unwrap_or((500, "no answer scripted".into()));
     let status = actix_web::http::StatusCode::from_u16(status).unwrap();
     let content_type = if body.starts_with('{') { "application/json" } else { "text/html" };
