@@ -133,7 +133,8 @@ async fn one(state: &AppState, id: WorkspaceId, scope: Scope, actor: &str) -> Re
         .db
         .run(move |conn| {
             let book = plan_book(conn, provider)?;
-            heal(conn, id, &book, &sub, Times { now, fetched_at }, grace, &actor)
+            let times = Times { now, fetched_at, seen_version: Some(ws.billing_version) };
+            heal(conn, id, &book, &sub, times, grace, &actor)
         })
         .await?;
     Ok(Some(healed))
@@ -144,6 +145,11 @@ async fn one(state: &AppState, id: WorkspaceId, scope: Scope, actor: &str) -> Re
 pub struct Times {
     pub now: DateTime<Utc>,
     pub fetched_at: DateTime<Utc>,
+    /// For a state fetched to compare (not the provider's answer to our own change): the
+    /// workspace's billing version before asking. A billing write since may be newer than the
+    /// answer (the provider may have changed in between), so the answer is then not applied;
+    /// the next comparison asks again.
+    pub seen_version: Option<i64>,
 }
 
 /// What applying changed: field → (before, after), in `view`'s terms.
@@ -197,6 +203,9 @@ pub fn apply_fetched(
 ) -> Result<Changes, AppError> {
     let (now, fetched_at) = (times.now, times.fetched_at);
     let ws = Workspace::lock(conn, id)?;
+    if times.seen_version.is_some_and(|seen| seen != ws.billing_version) {
+        return Ok(Changes::new());
+    }
     let before = view(&ws, book);
     let default = book.default_plan().map(PlanBook::plan_ref).ok_or_else(|| AppError::internal("no default plan"))?;
     let state = state_for(conn, &ws, book, Some(&sub.id))?;

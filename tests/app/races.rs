@@ -195,3 +195,37 @@ async fn an_answer_older_than_a_write_made_while_asking_is_not_applied() {
     let asked: Vec<String> = stripe.requests().into_iter().map(|r| format!("{} {}", r.method, r.path)).collect();
     assert_eq!(asked, ["GET /v1/subscriptions/sub_1"], "asked once more, after the resume");
 }
+
+/// Reconciling asks Stripe while a webhook is applied: Stripe's answer (not yet cancelling)
+/// is older than the cancellation written meanwhile, so the comparison heals nothing and the
+/// cancellation stands; the next comparison asks again.
+#[actix_web::test]
+async fn a_reconcile_answer_older_than_a_write_made_while_asking_is_not_applied() {
+    use tollgate::domain::ids::WorkspaceId;
+    use tollgate::services::reconcile::{Scope, reconcile};
+
+    let stripe = FakeStripe::start().await;
+    let app = stripe_app(&stripe).await;
+    let ws = app.signup("reconciled-while-cancelled@example.com").await;
+    app.record_plan_checkout(ws, "sub_1", "starter");
+    let t = now() - 10;
+    let created = event("evt_created", "customer.subscription.created", t, cancelling(ws, t, false));
+    assert_eq!(app.post_stripe(&created).await.status().as_u16(), 200);
+
+    stripe.hold(true);
+    stripe.reply(200, cancelling(ws, t, false)); // as Stripe was when asked
+    let cancel = event("evt_cancel", "customer.subscription.updated", t + 1, cancelling(ws, t, true));
+    let compared = reconcile(&app.state, Scope::Workspace(WorkspaceId(ws)), "test");
+    let meanwhile = async {
+        while stripe.requests().is_empty() {
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        assert_eq!(app.post_stripe(&cancel).await.status().as_u16(), 200);
+        assert!(app.workspace(ws).cancel_at_period_end);
+        stripe.hold(false);
+    };
+    let (report, ()) = tokio::join!(compared, meanwhile);
+    let report = report.unwrap();
+    assert_eq!((report.checked, report.healed.len(), report.failures.len()), (1, 0, 0), "{}", report.summary());
+    assert!(app.workspace(ws).cancel_at_period_end, "the cancellation stands");
+}

@@ -74,7 +74,8 @@ pub async fn extend_trial(
         .run(move |conn| {
             let book = plan_book(conn, provider)?;
             write_transaction(conn, |conn| {
-                apply_fetched(conn, id, &book, &sub, &Times { now, fetched_at }, grace)?;
+                // The provider's answer to this very change: applied whatever was written meanwhile.
+                apply_fetched(conn, id, &book, &sub, &Times { now, fetched_at, seen_version: None }, grace)?;
                 let after = Workspace::find(conn, id)?.trial_end;
                 let subject = Subject { kind: "workspace", id: id.to_string(), workspace: Some(id) };
                 let why = format!("trial extended by {days} day(s) at the provider");
