@@ -67,8 +67,8 @@ pub struct Config {
     /// `TOLLGATE_ENV=development` relaxes checks meant for production (explicitly opted in).
     pub development: bool,
     pub db_pool_size: u32,
-    /// On PostgreSQL, how many writes one instance runs at once (at most the pool's size); the
-    /// rest wait their turn in arrival order.
+    /// On PostgreSQL, how many write transactions one instance runs at once (at most the pool's
+    /// size), each committing whatever writes wait, together.
     pub db_write_concurrency: u32,
     /// Where "Contact sales" buttons point (a mailto: or https: address).
     pub sales_contact_url: String,
@@ -169,7 +169,7 @@ impl Config {
             None => Ok(default),
         };
         let db_pool_size = connections("DATABASE_POOL_SIZE", 10)?;
-        let db_write_concurrency = connections("DATABASE_WRITE_CONCURRENCY", 4)?;
+        let db_write_concurrency = connections("DATABASE_WRITE_CONCURRENCY", 2)?;
         let development = match get("TOLLGATE_ENV").as_deref() {
             None | Some("production") => false,
             Some("development") => true,
@@ -296,7 +296,7 @@ mod tests {
         assert_eq!(config.database_url, "tollgate.db");
         assert_eq!(config.provider, ProviderKind::Sandbox);
         assert_eq!(config.grace_period_days, 7);
-        assert_eq!((config.db_pool_size, config.db_write_concurrency), (10, 4));
+        assert_eq!((config.db_pool_size, config.db_write_concurrency), (10, 2));
     }
 
     #[test]

@@ -126,18 +126,20 @@ pub struct Db {
 const WRITE_QUEUE: usize = 4096;
 /// The most writes one commit carries.
 const WRITE_BATCH: usize = 256;
+/// The most writes one PostgreSQL transaction carries: each holds its workspace's lock until
+/// the commit, so a long batch would keep web requests on those workspaces waiting.
+const PG_WRITE_BATCH: usize = 32;
 
 impl Db {
-    /// Wraps the pool and starts its writer: group commit on SQLite, concurrent single
-    /// commits on PostgreSQL (see [`Writer`]).
-    /// `write_concurrency` bounds the writes run at once on PostgreSQL (see [`Writer::direct`]).
+    /// Wraps the pool and starts its writer: group commit on SQLite, on PostgreSQL with
+    /// `write_concurrency` writer threads (see [`Writer::together`]).
     pub fn new(pool: DbPool, url: &str, write_concurrency: usize) -> Result<Db, String> {
         let backend = Backend::of_url(url);
         let writer = match backend {
-            Backend::Sqlite => Writer::start(pool.clone(), WRITE_QUEUE, WRITE_BATCH)
-                .map_err(|e| format!("cannot start the database writer: {e}"))?,
-            Backend::Postgres => Writer::direct(pool.clone(), write_concurrency),
-        };
+            Backend::Sqlite => Writer::start(pool.clone(), WRITE_QUEUE, WRITE_BATCH),
+            Backend::Postgres => Writer::together(pool.clone(), write_concurrency, WRITE_QUEUE, PG_WRITE_BATCH),
+        }
+        .map_err(|e| format!("cannot start the database writer: {e}"))?;
         let checkpointer = match backend {
             Backend::Sqlite if !sqlite_path(url).contains(":memory:") => Some(std::sync::Arc::new(
                 super::checkpoint::start(pool.clone()).map_err(|e| format!("cannot start the WAL checkpoints: {e}"))?,

@@ -34,6 +34,7 @@ mod group_commit;
 mod hygiene;
 mod instances;
 mod jobs;
+mod lock_waits;
 mod migrations;
 mod openapi;
 mod operations;

@@ -1,5 +1,6 @@
-//! One piece of queued work: run in a savepoint of a batch (SQLite's group commit), or as a
-//! transaction of its own (the direct route), and answered once its commit is known.
+//! One piece of queued work: run in a savepoint of a batch (SQLite's group commit), bare in a
+//! shared transaction (PostgreSQL's batches, see `together`), or as a transaction of its own,
+//! and answered once its commit is known.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -16,32 +17,56 @@ pub(super) type Answer = Box<dyn FnOnce(Result<(), WriteError>) + Send>;
 /// One piece of queued work, type-erased so one queue carries every kind.
 pub(super) trait Job: Send {
     fn run(self: Box<Self>, conn: &mut DbConnection) -> Answer;
-    /// Runs as a transaction of its own and answers once it is committed (the direct route).
+    /// Runs as a transaction of its own and answers once it is committed.
     fn run_alone(self: Box<Self>, conn: &mut DbConnection);
     /// Answers without running (the batch could not begin).
     fn refuse(self: Box<Self>, why: WriteError);
+    /// Runs the work bare in the caller's transaction, keeping its value for [`Job::answer`].
+    /// On anything but [`Attempt::Done`] the caller must roll the whole transaction back;
+    /// the work may then be run again (`run_alone`), as it is `FnMut`.
+    fn attempt(&mut self, conn: &mut DbConnection) -> Attempt;
+    /// Answers with the value [`Job::attempt`] kept, once its transaction's commit is known.
+    fn answer(self: Box<Self>, committed: Result<(), WriteError>);
+}
+
+/// How a bare run in a shared transaction went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Attempt {
+    Done,
+    /// The work returned an error: its writes are in the shared transaction.
+    Failed,
+    /// The work panicked: it is not run again.
+    Panicked,
 }
 
 pub(super) struct Work<T, E, F, R> {
     pub(super) work: F,
     /// Runs after `work` failed and was rolled back, to record the failure (a webhook stored
-    /// as failed): in a savepoint of its own inside the batch, or, on the direct route, in a
+    /// as failed): in a savepoint of its own inside the batch (SQLite), or, when it ran alone, in a
     /// transaction of its own before the answer.
     pub(super) recover: Option<R>,
     pub(super) reply: oneshot::Sender<Result<Result<T, E>, WriteError>>,
+    /// What a bare run in a shared transaction returned, until that transaction's commit.
+    pub(super) done: Option<T>,
+}
+
+impl<T, E, F, R> Work<T, E, F, R> {
+    pub(super) fn new(work: F, recover: Option<R>, reply: oneshot::Sender<Result<Result<T, E>, WriteError>>) -> Self {
+        Work { work, recover, reply, done: None }
+    }
 }
 
 impl<T, E, F, R> Job for Work<T, E, F, R>
 where
     T: Send + 'static,
     E: From<diesel::result::Error> + Send + 'static,
-    F: FnOnce(&mut DbConnection) -> Result<T, E> + Send,
+    F: FnMut(&mut DbConnection) -> Result<T, E> + Send,
     R: FnOnce(&mut DbConnection, &E) -> diesel::QueryResult<()> + Send,
 {
     fn run(self: Box<Self>, conn: &mut DbConnection) -> Answer {
-        let Work { work, recover, reply } = *self;
+        let Work { mut work, recover, reply, .. } = *self;
         // In a savepoint of its own: a failed piece of work leaves no trace.
-        let result = in_savepoint(conn, work);
+        let result = in_savepoint(conn, &mut work);
         if let (Err(e), Some(recover)) = (&result, recover)
             && let Err(failed) = conn.transaction(|conn| recover(conn, e))
         {
@@ -54,7 +79,7 @@ where
     }
 
     fn run_alone(self: Box<Self>, conn: &mut DbConnection) {
-        let Work { work, recover, reply } = *self;
+        let Work { mut work, recover, reply, .. } = *self;
         if let Err(e) = begin_write(conn) {
             let _ = reply.send(Err(WriteError::NotCommitted(e.to_string())));
             return;
@@ -90,6 +115,24 @@ where
 
     fn refuse(self: Box<Self>, why: WriteError) {
         let _ = self.reply.send(Err(why));
+    }
+
+    fn attempt(&mut self, conn: &mut DbConnection) -> Attempt {
+        match catch_unwind(AssertUnwindSafe(|| (self.work)(conn))) {
+            Ok(Ok(value)) => {
+                self.done = Some(value);
+                Attempt::Done
+            }
+            Ok(Err(_)) => Attempt::Failed,
+            Err(_) => Attempt::Panicked,
+        }
+    }
+
+    fn answer(self: Box<Self>, committed: Result<(), WriteError>) {
+        let Work { reply, done, .. } = *self;
+        let answer = committed
+            .and_then(|()| done.map(Ok).ok_or_else(|| WriteError::NotCommitted("the write never ran".to_owned())));
+        let _ = reply.send(answer);
     }
 }
 

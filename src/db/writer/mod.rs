@@ -8,19 +8,19 @@
 //! only waits on a channel, so nothing blocks the executor. Work runs in arrival order, which
 //! keeps the order of events within a workspace.
 //!
-//! That is the SQLite writer. On PostgreSQL ([`Writer::direct`]) each write is its own
-//! transaction on a pooled connection, a few at once: PostgreSQL's WAL flush already makes one
-//! fsync serve every commit waiting at that moment, and the workspace's row lock orders writes
-//! to one workspace — also across instances, where batches holding many workspaces' locks
-//! would wait on each other's.
+//! That is the SQLite writer. On PostgreSQL ([`Writer::together`]) a few writer threads each
+//! commit whatever is queued together, without savepoints (see `together`): there the round
+//! trips, not the fsync, are what a write costs, and a savepoint would add two. The workspace's
+//! row lock orders writes to one workspace, also across instances.
 
 mod job;
+mod together;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use tokio::sync::{Semaphore, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 
 use self::job::{Answer, Job, Work};
 use super::{DbConnection, DbPool, begin_write, commit, rollback};
@@ -39,19 +39,10 @@ pub enum WriteError {
 /// The handle the app submits writes through. Cloning shares one writer.
 #[derive(Clone)]
 pub struct Writer {
-    route: Route,
+    /// The writer threads' queue: one thread with savepoints ([`Writer::start`], SQLite), or a
+    /// few without ([`Writer::together`], PostgreSQL).
+    queue: mpsc::Sender<Box<dyn Job>>,
     counters: Arc<Counters>,
-}
-
-#[derive(Clone)]
-enum Route {
-    /// Queued for the writer thread, which commits whatever is waiting together (SQLite).
-    Batched(mpsc::Sender<Box<dyn Job>>),
-    /// Each write in its own transaction on a pooled connection, a few at once (PostgreSQL:
-    /// its WAL flush already serves every commit waiting at that moment, and one transaction
-    /// per write never holds one workspace's lock while waiting for another's, so instances
-    /// sharing the database cannot deadlock each other).
-    Direct(DbPool, Arc<Semaphore>),
 }
 
 #[derive(Default)]
@@ -76,19 +67,22 @@ impl Writer {
         let counters = Arc::new(Counters::default());
         let seen = counters.clone();
         std::thread::Builder::new().name("db-writer".into()).spawn(move || run(pool, queued, batch.max(1), &seen))?;
-        Ok(Writer { route: Route::Batched(jobs), counters })
+        Ok(Writer { queue: jobs, counters })
     }
 
-    /// A writer that commits each write on its own on the blocking pool, `concurrency` at once
-    /// (at most the pool's size).
-    pub fn direct(pool: DbPool, concurrency: usize) -> Writer {
-        // Writers wait for their turn in arrival order: the pool's own wait wakes an arbitrary
-        // waiter, which under load left a few writes waiting far longer than the rest. And a
-        // few writes at a time finish as many per second as many at a time do once the database
-        // is busy, without all of them waiting longer: on two cores with PostgreSQL beside
-        // the app, 10 at once per instance had a p99 a third above 2 to 4 at once.
-        let admission = Arc::new(Semaphore::new(concurrency.clamp(1, pool.max_size() as usize)));
-        Writer { route: Route::Direct(pool, admission), counters: Arc::default() }
+    /// Starts `threads` writer threads (at most the pool's size) sharing one queue, each
+    /// committing whatever waits, up to `batch`, in one transaction without savepoints.
+    pub fn together(pool: DbPool, threads: usize, queue: usize, batch: usize) -> std::io::Result<Writer> {
+        let (jobs, queued) = mpsc::channel(queue.max(1));
+        let queued: together::Shared = Arc::new(std::sync::Mutex::new(queued));
+        let counters = Arc::new(Counters::default());
+        for n in 0..threads.clamp(1, pool.max_size() as usize) {
+            let (pool, queued, seen) = (pool.clone(), queued.clone(), counters.clone());
+            std::thread::Builder::new()
+                .name(format!("db-writer-{n}"))
+                .spawn(move || together::run(pool, queued, batch.max(1), &seen))?;
+        }
+        Ok(Writer { queue: jobs, counters })
     }
 
     pub fn stats(&self) -> WriterStats {
@@ -103,18 +97,18 @@ impl Writer {
     where
         T: Send + 'static,
         E: From<diesel::result::Error> + Send + 'static,
-        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        F: FnMut(&mut DbConnection) -> Result<T, E> + Send + 'static,
     {
         self.submit(work, None::<fn(&mut DbConnection, &E) -> diesel::QueryResult<()>>).await
     }
 
     /// Like [`Writer::write`]; when `work` fails, `recover` records the failure before the
-    /// answer: in the batch's commit, or (direct route) in a transaction of its own.
+    /// answer: in the batch's commit (SQLite), or in a transaction of its own (PostgreSQL).
     pub async fn write_or_record<T, E, F, R>(&self, work: F, recover: R) -> Result<Result<T, E>, WriteError>
     where
         T: Send + 'static,
         E: From<diesel::result::Error> + Send + 'static,
-        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        F: FnMut(&mut DbConnection) -> Result<T, E> + Send + 'static,
         R: FnOnce(&mut DbConnection, &E) -> diesel::QueryResult<()> + Send + 'static,
     {
         self.submit(work, Some(recover)).await
@@ -124,24 +118,12 @@ impl Writer {
     where
         T: Send + 'static,
         E: From<diesel::result::Error> + Send + 'static,
-        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        F: FnMut(&mut DbConnection) -> Result<T, E> + Send + 'static,
         R: FnOnce(&mut DbConnection, &E) -> diesel::QueryResult<()> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
-        let job: Box<dyn Job> = Box::new(Work { work, recover, reply });
-        match &self.route {
-            Route::Batched(jobs) => jobs.send(job).await.map_err(|_| WriteError::Stopped)?,
-            Route::Direct(pool, admission) => {
-                let turn = admission.clone().acquire_owned().await.map_err(|_| WriteError::Stopped)?;
-                let (pool, counters) = (pool.clone(), self.counters.clone());
-                tokio::task::spawn_blocking(move || {
-                    let _turn = turn;
-                    commit_alone(&pool, job, &counters);
-                })
-                .await
-                .map_err(|_| WriteError::Stopped)?;
-            }
-        }
+        let job: Box<dyn Job> = Box::new(Work::new(work, recover, reply));
+        self.queue.send(job).await.map_err(|_| WriteError::Stopped)?;
         answer.await.map_err(|_| WriteError::Stopped)?
     }
 }
@@ -157,15 +139,6 @@ fn run(pool: DbPool, mut queued: mpsc::Receiver<Box<dyn Job>>, batch: usize, cou
             }
         }
         commit_and_answer(&pool, jobs, counters);
-    }
-}
-
-fn commit_alone(pool: &DbPool, job: Box<dyn Job>, counters: &Counters) {
-    counters.writes.fetch_add(1, Ordering::Relaxed);
-    counters.batches.fetch_add(1, Ordering::Relaxed);
-    match pool.get() {
-        Ok(mut conn) => job.run_alone(&mut conn),
-        Err(e) => job.refuse(WriteError::NotCommitted(format!("no database connection: {e}"))),
     }
 }
 
@@ -222,3 +195,5 @@ fn refuse_all(jobs: Vec<Box<dyn Job>>, why: String) -> (Vec<Answer>, Result<(), 
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod together_tests;

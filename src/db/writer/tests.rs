@@ -1,4 +1,5 @@
-//! The writer on SQLite: batches, failures, and the direct route's turns.
+//! The writer on SQLite: batches with savepoints, and the bare shared transactions
+//! PostgreSQL uses (`together`): their failures, redos and turns.
 
 use std::time::Duration;
 
@@ -15,7 +16,7 @@ struct Count {
     n: i64,
 }
 
-fn scratch() -> (tempfile::TempDir, DbPool) {
+pub(super) fn scratch() -> (tempfile::TempDir, DbPool) {
     let dir = tempfile::tempdir().unwrap();
     let url = dir.path().join("w.db").to_string_lossy().into_owned();
     let pool = build_pool(&url, 4).unwrap();
@@ -30,7 +31,7 @@ fn scratch() -> (tempfile::TempDir, DbPool) {
 }
 
 /// A table whose foreign key is checked at commit: an orphan makes the commit fail.
-fn with_deferred_children(pool: &DbPool) {
+pub(super) fn with_deferred_children(pool: &DbPool) {
     pool.get()
         .unwrap()
         .batch_execute(
@@ -41,12 +42,12 @@ fn with_deferred_children(pool: &DbPool) {
         .unwrap();
 }
 
-fn count(pool: &DbPool, table: &str) -> i64 {
+pub(super) fn count(pool: &DbPool, table: &str) -> i64 {
     let mut conn = pool.get().unwrap();
     diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}")).get_result::<Count>(&mut conn).unwrap().n
 }
 
-fn insert(name: String) -> impl FnOnce(&mut DbConnection) -> diesel::QueryResult<usize> + Send + 'static {
+pub(super) fn insert(name: String) -> impl FnMut(&mut DbConnection) -> diesel::QueryResult<usize> + Send + 'static {
     move |conn| diesel::sql_query(format!("INSERT INTO items (name) VALUES ('{name}')")).execute(conn)
 }
 
@@ -119,10 +120,10 @@ async fn a_batch_that_cannot_commit_answers_every_waiter_with_the_reason() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_direct_write_commits_alone_and_a_failure_is_rolled_back_and_recorded() {
+async fn a_write_alone_commits_and_a_failure_is_rolled_back_and_recorded() {
     let (_dir, pool) = scratch();
     diesel::sql_query("INSERT INTO items (name) VALUES ('dup')").execute(&mut pool.get().unwrap()).unwrap();
-    let writer = Writer::direct(pool.clone(), 4);
+    let writer = Writer::together(pool.clone(), 4, 64, 32).unwrap();
     assert_eq!(writer.write(insert("first".to_owned())).await.unwrap().unwrap(), 1);
     // The work writes a row, then fails: the row goes with it, and the failure is stored.
     let failing = writer
@@ -152,12 +153,12 @@ async fn a_direct_write_commits_alone_and_a_failure_is_rolled_back_and_recorded(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn direct_writes_run_at_most_their_concurrency_at_once_and_the_rest_wait() {
+async fn shared_transactions_run_at_most_their_threads_at_once_and_the_rest_wait() {
     let (_dir, pool) = scratch();
-    let writer = Writer::direct(pool.clone(), 2);
-    // Each admitted write holds a pooled connection (SQLite then runs them one by one, but
-    // a write waiting for its lock holds its connection too): connections in use are
-    // writes admitted.
+    let writer = Writer::together(pool.clone(), 2, 64, 1).unwrap();
+    // Each writer thread holds a pooled connection while it runs a transaction (SQLite then
+    // runs them one by one, but a transaction waiting for its lock holds its connection too):
+    // connections in use are transactions running.
     let most = Arc::new(AtomicU64::new(0));
     let mut writes = Vec::new();
     for i in 0..6 {
@@ -176,15 +177,15 @@ async fn direct_writes_run_at_most_their_concurrency_at_once_and_the_rest_wait()
     for write in writes {
         assert_eq!(write.await.unwrap().unwrap().unwrap(), 1);
     }
-    assert_eq!(most.load(Ordering::SeqCst), 2, "two writes at once, never more");
+    assert_eq!(most.load(Ordering::SeqCst), 2, "two transactions at once, never more");
     assert_eq!(count(&pool, "items"), 6);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_direct_write_that_cannot_commit_is_answered_with_the_reason_and_not_recorded_as_failed() {
+async fn a_write_alone_that_cannot_commit_is_answered_with_the_reason_and_not_recorded_as_failed() {
     let (_dir, pool) = scratch();
     with_deferred_children(&pool);
-    let writer = Writer::direct(pool.clone(), 4);
+    let writer = Writer::together(pool.clone(), 4, 64, 32).unwrap();
     let orphan = writer
         .write_or_record(
             |conn| diesel::sql_query("INSERT INTO children (parent_id) VALUES (99)").execute(conn).map(drop),
