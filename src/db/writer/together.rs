@@ -10,6 +10,7 @@
 //! after `lock_wait!()` (20 ms) instead of PostgreSQL's one-second deadlock check, and its work is then
 //! done again as above, the work that waited running alone without that limit.
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex};
 
 use diesel::connection::AnsiTransactionManager;
@@ -47,7 +48,13 @@ pub(super) fn run(pool: DbPool, queued: Shared, batch: usize, counters: &Counter
             jobs
         };
         match pool.get() {
-            Ok(mut conn) => commit_together(&mut conn, jobs, counters),
+            // Work's own panics are caught where it runs; this keeps the thread serving should
+            // anything else panic (the writes then in hand are answered with an error).
+            Ok(mut conn) => {
+                if catch_unwind(AssertUnwindSafe(|| commit_together(&mut conn, jobs, counters))).is_err() {
+                    log::error!("a writer thread panicked outside the work it ran; it goes on");
+                }
+            }
             Err(e) => {
                 let why = WriteError::NotCommitted(format!("no database connection: {e}"));
                 jobs.into_iter().for_each(|job| job.refuse(why.clone()));
