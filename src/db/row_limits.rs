@@ -34,7 +34,9 @@ impl<DB: Backend, Q: QueryFragment<DB>> QueryFragment<DB> for Limited<Q> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         self.query.walk_ast(out.reborrow())?;
         out.push_sql(" LIMIT ");
-        out.push_sql(&self.count.to_string());
+        // Formatted on the stack: this runs for every bind pass too, not only when the SQL is
+        // written out.
+        out.push_sql(itoa::Buffer::new().format(self.count));
         Ok(())
     }
 }
@@ -90,7 +92,7 @@ impl<DB: Backend, Q: QueryFragment<DB>, const N: i64> QueryFragment<DB> for Rows
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         self.0.walk_ast(out.reborrow())?;
         out.push_sql(" LIMIT ");
-        out.push_sql(&N.to_string());
+        out.push_sql(itoa::Buffer::new().format(N));
         Ok(())
     }
 }
