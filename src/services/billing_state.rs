@@ -206,7 +206,7 @@ fn settle_credits(
 ) -> Result<(), AppError> {
     let previous = book.by_code(&prev.plan_code).filter(|_| prev.plan_code != next.plan_code);
     let plans = super::credits::PlanSource::Loaded(book);
-    super::credits::settle_monthly_read(conn, plans, ws, previous.map(|p| &p.terms), now, Some(read))?;
+    super::credits::settle_monthly(conn, plans, ws, previous.map(|p| &p.terms), now, Some(read))?;
     Ok(())
 }
 

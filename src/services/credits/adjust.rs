@@ -57,7 +57,7 @@ pub fn adjust_locked(
     }
     let ws = Workspace::lock(conn, workspace_id)?;
     // A grant into a cycle that has just ended must not be wiped by its settling.
-    settle_monthly(conn, PlanSource::Stored, &ws, None, Utc::now())?;
+    settle_monthly(conn, PlanSource::Stored, &ws, None, Utc::now(), None)?;
     let before = CreditEntry::balance(conn, workspace_id)?;
     let held = match adjustment.bucket {
         CreditBucket::Monthly => before.monthly,

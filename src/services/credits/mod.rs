@@ -8,7 +8,5 @@ mod settle;
 mod spend;
 
 pub use adjust::{Adjustment, adjust_credits, adjust_in, adjust_locked};
-pub use settle::{
-    PlanSource, applying_plan, billing_facts, effective_grant, settle_monthly, settle_monthly_read, settle_now,
-};
+pub use settle::{PlanSource, applying_plan, billing_facts, effective_grant, settle_monthly, settle_now};
 pub use spend::{Balances, SpendAnswer, SpendReceipt, SpendRefusal, SpendRequest, consume, spend_in_transaction};

@@ -119,21 +119,11 @@ fn planned_moves(
 
 /// Brings the monthly bucket in line with `ws`'s cycle and plan. The caller holds the
 /// workspace lock inside a write transaction; `ws` is the row as it stands now. `previous`
-/// is the plan that applied before a change being carried out (`None`: no change). Returns
-/// how many ledger rows it wrote.
+/// is the plan that applied before a change being carried out (`None`: no change). `read` is
+/// the marks of the cycle `ws` is in when the caller has them already (see
+/// `Workspace::apply_billing`); they are read (again) when absent or for another cycle.
+/// Returns how many ledger rows it wrote.
 pub fn settle_monthly(
-    conn: &mut DbConnection,
-    plans: PlanSource<'_>,
-    ws: &Workspace,
-    previous: Option<&PlanFields>,
-    now: DateTime<Utc>,
-) -> Result<usize, AppError> {
-    settle_monthly_read(conn, plans, ws, previous, now, None)
-}
-
-/// [`settle_monthly`] with the marks of the cycle `ws` is in already read (see
-/// `Workspace::apply_billing`); they are read again if `ws` turns out to be in another cycle.
-pub fn settle_monthly_read(
     conn: &mut DbConnection,
     plans: PlanSource<'_>,
     ws: &Workspace,
@@ -201,6 +191,6 @@ pub fn settle_now(conn: &mut DbConnection, workspace_id: WorkspaceId, now: DateT
     }
     write_transaction(conn, |conn| {
         let ws = Workspace::lock(conn, workspace_id)?;
-        settle_monthly(conn, PlanSource::Stored, &ws, None, now).map(|_| ())
+        settle_monthly(conn, PlanSource::Stored, &ws, None, now, None).map(|_| ())
     })
 }

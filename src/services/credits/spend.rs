@@ -90,7 +90,7 @@ pub fn spend_in_transaction(
         let status = u16::try_from(first.status).unwrap_or(500);
         return Ok(SpendAnswer { status, body: first.answer, replayed: true });
     }
-    settle_monthly(conn, PlanSource::Stored, ws, None, now)?;
+    settle_monthly(conn, PlanSource::Stored, ws, None, now, None)?;
     let balance = crate::models::CreditEntry::balance(conn, ws.id)?;
     let unlimited = effective_grant(conn, ws, now)?.is_none();
     let planned = if unlimited {

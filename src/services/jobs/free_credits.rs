@@ -51,7 +51,7 @@ fn settle_each(conn: &mut DbConnection, ids: Vec<WorkspaceId>, clocks: &Clocks) 
         }
         let written = write_transaction(conn, |conn| {
             let ws = Workspace::lock(conn, id)?;
-            settle_monthly(conn, PlanSource::Stored, &ws, None, now)
+            settle_monthly(conn, PlanSource::Stored, &ws, None, now, None)
         })?;
         if written > 0 {
             changed += 1;
