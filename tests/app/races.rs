@@ -159,6 +159,25 @@ fn cancelling(ws: i64, t: i64, cancel: bool) -> Value {
     stripe_subscription(&sub)
 }
 
+/// A workspace on Stripe's `sub_1`, created at `t` (ten seconds ago) and not cancelling.
+async fn subscribed_on_stripe(stripe: &FakeStripe, email: &str) -> (TestApp, i64, i64) {
+    let app = stripe_app(stripe).await;
+    let ws = app.signup(email).await;
+    app.record_plan_checkout(ws, "sub_1", "starter");
+    let t = now() - 10;
+    let created = event("evt_created", "customer.subscription.created", t, cancelling(ws, t, false));
+    assert_eq!(app.post_stripe(&created).await.status().as_u16(), 200);
+    assert!(!app.workspace(ws).cancel_at_period_end);
+    (app, ws, t)
+}
+
+/// Waits until Tollgate has asked Stripe something (the answer is held back).
+async fn until_asked(stripe: &FakeStripe) {
+    while stripe.requests().is_empty() {
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}
+
 /// An event from the second the state was applied in conflicts with it, so Tollgate asks
 /// Stripe. Stripe answers with the cancellation, but a newer change (the resume) is written
 /// before that answer is: the answer is older than what is stored, so it must not be applied
@@ -166,13 +185,7 @@ fn cancelling(ws: i64, t: i64, cancel: bool) -> Value {
 #[actix_web::test]
 async fn an_answer_older_than_a_write_made_while_asking_is_not_applied() {
     let stripe = FakeStripe::start().await;
-    let app = stripe_app(&stripe).await;
-    let ws = app.signup("asked-while-resumed@example.com").await;
-    app.record_plan_checkout(ws, "sub_1", "starter");
-    let t = now() - 10;
-    let created = event("evt_created", "customer.subscription.created", t, cancelling(ws, t, false));
-    assert_eq!(app.post_stripe(&created).await.status().as_u16(), 200);
-    assert!(!app.workspace(ws).cancel_at_period_end);
+    let (app, ws, t) = subscribed_on_stripe(&stripe, "asked-while-resumed@example.com").await;
 
     stripe.hold(true);
     stripe.reply(200, cancelling(ws, t, true)); // as Stripe was when asked
@@ -181,9 +194,7 @@ async fn an_answer_older_than_a_write_made_while_asking_is_not_applied() {
     let resume = event("evt_resume", "customer.subscription.updated", t + 1, cancelling(ws, t, false));
     let ambiguous = app.post_stripe(&cancel);
     let meanwhile = async {
-        while stripe.requests().is_empty() {
-            actix_web::rt::time::sleep(std::time::Duration::from_millis(5)).await;
-        }
+        until_asked(&stripe).await;
         // Tollgate waits for Stripe's answer: the resume is applied meanwhile.
         assert_eq!(app.post_stripe(&resume).await.status().as_u16(), 200);
         assert!(!app.workspace(ws).cancel_at_period_end);
@@ -205,21 +216,14 @@ async fn a_reconcile_answer_older_than_a_write_made_while_asking_is_not_applied(
     use tollgate::services::reconcile::{Scope, reconcile};
 
     let stripe = FakeStripe::start().await;
-    let app = stripe_app(&stripe).await;
-    let ws = app.signup("reconciled-while-cancelled@example.com").await;
-    app.record_plan_checkout(ws, "sub_1", "starter");
-    let t = now() - 10;
-    let created = event("evt_created", "customer.subscription.created", t, cancelling(ws, t, false));
-    assert_eq!(app.post_stripe(&created).await.status().as_u16(), 200);
+    let (app, ws, t) = subscribed_on_stripe(&stripe, "reconciled-while-cancelled@example.com").await;
 
     stripe.hold(true);
     stripe.reply(200, cancelling(ws, t, false)); // as Stripe was when asked
     let cancel = event("evt_cancel", "customer.subscription.updated", t + 1, cancelling(ws, t, true));
     let compared = reconcile(&app.state, Scope::Workspace(WorkspaceId(ws)), "test");
     let meanwhile = async {
-        while stripe.requests().is_empty() {
-            actix_web::rt::time::sleep(std::time::Duration::from_millis(5)).await;
-        }
+        until_asked(&stripe).await;
         assert_eq!(app.post_stripe(&cancel).await.status().as_u16(), 200);
         assert!(app.workspace(ws).cancel_at_period_end);
         stripe.hold(false);
