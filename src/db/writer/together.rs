@@ -1,14 +1,14 @@
 //! PostgreSQL's group commit: a few writer threads per instance, each taking whatever work is
 //! queued and running it bare (no savepoints) in one transaction, committed once. Savepoints
 //! would cost two round trips per write, as much as the transaction they replace; work that
-//! fails is rare (a redelivered event, a refused spend), so instead the whole transaction is
-//! rolled back and done again: the work before the failure together, the failing work alone
-//! (where its failure is recorded), the work after it together.
+//! fails is rare (a redelivered event, an event whose handler fails), so instead the whole
+//! transaction is rolled back and done again: the work before the failure together, the failing
+//! work alone (where its failure is recorded), the work after it together.
 //!
 //! A transaction holding several workspaces' locks can wait on another holding them in the
 //! opposite order (another thread, or another instance). Such a transaction gives up on a lock
-//! after `lock_wait!()` (20 ms) instead of PostgreSQL's one-second deadlock check, and its work is then
-//! done again as above, the work that waited running alone without that limit.
+//! after `lock_wait!()` (20 ms) instead of PostgreSQL's one-second deadlock check, and its work
+//! is then done again as above, the work that waited running alone without that limit.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex};
