@@ -90,12 +90,27 @@ where
 pub(crate) fn begin_write(conn: &mut DbConnection) -> diesel::QueryResult<()> {
     match conn {
         DbConnection::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE"),
-        DbConnection::Postgres(c) => AnsiTransactionManager::begin_transaction(c),
+        // A plain `BEGIN`, never a savepoint: a connection still inside a transaction (a
+        // panic left it there) must refuse new work rather than nest it in that transaction.
+        DbConnection::Postgres(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN"),
     }
 }
 
+/// Commits a write transaction. On PostgreSQL a statement is run first: in a transaction a
+/// failed statement aborted (an error some work caught and went on from), `COMMIT` answers
+/// `ROLLBACK` without an error, and the writes would be acknowledged although none is stored.
 pub(crate) fn commit(conn: &mut DbConnection) -> diesel::QueryResult<()> {
+    if let DbConnection::Postgres(_) = conn {
+        statements::StaticSql("SELECT 1").execute(conn)?;
+    }
     <DbConnection as Connection>::TransactionManager::commit_transaction(conn)
+}
+
+/// Rolls back every open level of the connection's transaction: after a panic inside a nested
+/// `transaction`, one rollback only leaves its savepoint. Stops at the first error (no
+/// transaction left, or a broken connection, which the pool then discards).
+pub(crate) fn roll_back_all(conn: &mut DbConnection) {
+    while rollback(conn).is_ok() {}
 }
 
 pub(crate) fn rollback(conn: &mut DbConnection) -> diesel::QueryResult<()> {

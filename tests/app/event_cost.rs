@@ -233,9 +233,10 @@ fn renewal(ws: i64, event_id: &str, created: i64, price: &str, period: (i64, i64
 /// balance; store the event with its
 /// outcome (a new delivery is not looked up first: its insert would find a stored one),
 /// learning in the same statement whether other events wait on the workspace; and the
-/// transaction's begin and commit. When the period moved on, the new grant is written: a
-/// ledger row and its balance move, one statement on PostgreSQL and two on SQLite. A
-/// period-end downgrade also records the plan change.
+/// transaction's begin and commit (on PostgreSQL with a `SELECT 1` before the commit, which
+/// fails if the transaction was aborted, where `COMMIT` would quietly roll back). When the
+/// period moved on, the new grant is written: a ledger row and its balance move, one statement
+/// on PostgreSQL and two on SQLite. A period-end downgrade also records the plan change.
 #[actix_web::test]
 async fn renewals_and_downgrades_cost_a_fixed_handful_of_statements() {
     let app = spawn_app().await;
@@ -254,7 +255,7 @@ async fn renewals_and_downgrades_cost_a_fixed_handful_of_statements() {
     assert_eq!(ledger_rows(&app, ws), before + 1, "the downgrade capped the monthly credits");
     assert_eq!(app.balance(ws).0, 2000);
     assert!(before >= 3, "the renewal opened a new cycle");
-    let grant = if app.with_db(|conn| matches!(conn, DbConnection::Postgres(_))) { 1 } else { 2 };
-    assert_eq!(renewed, 5 + grant, "a renewal's statements");
-    assert_eq!(downgraded, 6 + grant, "a downgrade's statements");
+    let (grant, check) = if app.with_db(|conn| matches!(conn, DbConnection::Postgres(_))) { (1, 1) } else { (2, 0) };
+    assert_eq!(renewed, 5 + grant + check, "a renewal's statements");
+    assert_eq!(downgraded, 6 + grant + check, "a downgrade's statements");
 }

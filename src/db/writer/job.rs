@@ -9,7 +9,7 @@ use tokio::sync::oneshot;
 
 use super::WriteError;
 use crate::db::statements::StaticSql;
-use crate::db::{DbConnection, begin_write, commit, rollback, write_transaction};
+use crate::db::{DbConnection, begin_write, commit, roll_back_all, write_transaction};
 
 /// Called after the batch's commit with its outcome, to answer the waiter.
 pub(super) type Answer = Box<dyn FnOnce(Result<(), WriteError>) + Send>;
@@ -91,12 +91,12 @@ where
             Ok(Ok(value)) => match commit(conn) {
                 Ok(()) => Ok(Ok(value)),
                 Err(e) => {
-                    let _ = rollback(conn);
+                    roll_back_all(conn);
                     Err(WriteError::NotCommitted(e.to_string()))
                 }
             },
             Ok(Err(e)) => {
-                let _ = rollback(conn);
+                roll_back_all(conn);
                 if let Some(recover) = recover
                     && let Err(failed) = write_transaction(conn, |conn| recover(conn, &e))
                 {
@@ -105,7 +105,7 @@ where
                 Ok(Err(e))
             }
             Err(_) => {
-                let _ = rollback(conn);
+                roll_back_all(conn);
                 log::error!("a write panicked; it was rolled back");
                 Err(WriteError::NotCommitted("the write failed unexpectedly".to_owned()))
             }

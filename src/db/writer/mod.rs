@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::{mpsc, oneshot};
 
 use self::job::{Answer, Job, Work};
-use super::{DbConnection, DbPool, begin_write, commit, rollback};
+use super::{DbConnection, DbPool, begin_write, commit, roll_back_all};
 
 /// Why queued work got no answer of its own.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -166,7 +166,7 @@ fn commit_batch(pool: &DbPool, jobs: Vec<Box<dyn Job>>) -> (Vec<Answer>, Result<
             Ok(answer) => answers.push(answer),
             Err(_) => {
                 // The batch is half-done in an unknown state: roll all of it back.
-                let _ = rollback(&mut conn);
+                roll_back_all(&mut conn);
                 log::error!("a queued write panicked; its whole batch was rolled back");
                 let why = "another write in the same batch failed".to_owned();
                 let (_, refused) = refuse_all(jobs.collect(), why.clone());
@@ -177,7 +177,7 @@ fn commit_batch(pool: &DbPool, jobs: Vec<Box<dyn Job>>) -> (Vec<Answer>, Result<
     match commit(&mut conn) {
         Ok(()) => (answers, Ok(())),
         Err(e) => {
-            let _ = rollback(&mut conn);
+            roll_back_all(&mut conn);
             log::error!("committing a batch of {} writes failed: {e}", answers.len());
             (answers, Err(WriteError::NotCommitted(e.to_string())))
         }

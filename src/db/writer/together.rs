@@ -18,7 +18,7 @@ use tokio::sync::mpsc;
 
 use super::job::{Attempt, Job};
 use super::{Counters, WriteError};
-use crate::db::{DbConnection, DbPool, begin_write, commit, rollback};
+use crate::db::{DbConnection, DbPool, begin_write, commit, roll_back_all};
 
 /// How long work in a shared transaction waits for a row lock before the transaction is done
 /// again: about as long as another batch holding that lock takes to commit. (A macro, so the
@@ -86,7 +86,7 @@ pub(super) fn commit_together(conn: &mut DbConnection, mut jobs: Vec<Box<dyn Job
         failed => Some((i, failed)),
     });
     if let Some((i, attempt)) = failure {
-        let _ = rollback(conn);
+        roll_back_all(conn);
         let mut after = jobs.split_off(i);
         let failed = after.remove(0);
         commit_together(conn, jobs, counters);
@@ -108,7 +108,7 @@ pub(super) fn commit_together(conn: &mut DbConnection, mut jobs: Vec<Box<dyn Job
         // A deferred check of one write refused the commit, or the connection broke: each
         // write is done again alone, so only the one refused is answered so.
         Err(e) => {
-            let _ = rollback(conn);
+            roll_back_all(conn);
             log::warn!("committing {} writes together failed ({e}); each is done again alone", jobs.len());
             jobs.into_iter().for_each(|job| commit_together(conn, vec![job], counters));
         }

@@ -99,9 +99,12 @@ async fn a_write_panicking_in_a_shared_transaction_is_refused_and_the_others_com
     let handles = queue_in_order::<Result<diesel::QueryResult<usize>, WriteError>>(vec![
         Box::pin(async move { w.write(insert("before".to_owned())).await }),
         Box::pin(async move {
+            // Inside a nested transaction: the panic leaves a savepoint open as well.
             w2.write(|conn| -> diesel::QueryResult<usize> {
-                insert("doomed".to_owned())(conn)?;
-                panic!("a bug in the work")
+                conn.transaction(|conn| -> diesel::QueryResult<usize> {
+                    insert("doomed".to_owned())(conn)?;
+                    panic!("a bug in the work")
+                })
             })
             .await
         }),
