@@ -357,10 +357,19 @@ fn apply_waiting_events(
 /// the error and one more attempt counted, for a redelivery or the retry job to process.
 async fn record_failure(state: &AppState, event: &NormalizedEvent, payload: &str, error: &str) {
     let (event, payload, error) = (event.clone(), payload.to_owned(), error.to_owned());
-    let saved = state.db.writer().write(move |conn| record_failed(conn, &event, &payload, &error)).await;
+    // Database errors are passed on, not only logged as `record_failed` does: in a transaction
+    // shared with other writes a lock wait is cut short, and the writer then records it alone.
+    let saved = state
+        .db
+        .writer()
+        .write(move |conn| match conn.transaction(|conn| mark_failed(conn, &event, &payload, &error)) {
+            Ok(()) | Err(TxError::Race | TxError::NeedsFetch(..)) => Ok(()),
+            Err(TxError::App(e)) => Err(e),
+        })
+        .await;
     match saved {
         Ok(Ok(())) => {}
-        Ok(Err(e)) => log::error!("could not record the failed event: {e}"),
+        Ok(Err(e)) => log::error!("could not record the failed event: {}", e.detail()),
         Err(e) => log::error!("could not record the failed event: {e}"),
     }
 }
