@@ -72,6 +72,9 @@ fn to_json<T: Serialize>(value: &T) -> Result<String, AppError> {
     serde_json::to_string(value).map_err(|e| AppError::internal(format!("encoding a spend answer: {e}")))
 }
 
+/// The error code of a spend whose idempotency key was used for a different spend.
+const KEY_REUSED: &str = "idempotency_key_reused";
+
 /// Spends `request` from `ws` (see the module docs for what the caller must hold).
 pub fn spend_in_transaction(
     conn: &mut DbConnection,
@@ -83,7 +86,7 @@ pub fn spend_in_transaction(
         if first.amount != request.amount || first.reason != request.reason {
             return Err(AppError::problem(
                 actix_web::http::StatusCode::CONFLICT,
-                "idempotency_key_reused",
+                KEY_REUSED,
                 "That idempotency key was used for a different spend. Use a new key for a new spend.",
             ));
         }
@@ -171,8 +174,14 @@ pub async fn consume(
         .writer()
         .write(move |conn| {
             let ws = Workspace::lock(conn, workspace_id)?;
-            spend_in_transaction(conn, &ws, &request, Utc::now())
+            match spend_in_transaction(conn, &ws, &request, Utc::now()) {
+                // A key reused for another spend is refused before anything is written: the
+                // answer commits as it is, so the writes sharing its transaction are not undone
+                // and done again for it (which a client could otherwise cause at will).
+                Err(refused) if refused.code() == KEY_REUSED => Ok(Err(refused)),
+                spent => spent.map(Ok),
+            }
         })
         .await
-        .map_err(|e| AppError::internal(e.to_string()))?
+        .map_err(|e| AppError::internal(e.to_string()))??
 }
