@@ -5,13 +5,13 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::channel;
+use std::sync::mpsc::{Sender, channel};
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
-use tollgate::db::{DbConnection, Writer, build_pool};
+use tollgate::db::{DbConnection, WriteError, Writer, build_pool};
 
 use crate::common::*;
 
@@ -23,6 +23,28 @@ struct Count {
 
 fn insert(name: &'static str) -> impl FnMut(&mut DbConnection) -> QueryResult<usize> + Send + 'static {
     move |conn| diesel::sql_query(format!("INSERT INTO items (name) VALUES ('{name}')")).execute(conn)
+}
+
+/// Keeps the writer's one thread busy until `release` says, so the next writes wait and share
+/// a transaction.
+fn hold(writer: &Writer) -> (tokio::task::JoinHandle<Result<QueryResult<()>, WriteError>>, Sender<()>) {
+    let (started, running) = channel();
+    let (release, released) = channel::<()>();
+    let released = std::sync::Mutex::new(released);
+    let busy = tokio::spawn({
+        let writer = writer.clone();
+        async move {
+            writer
+                .write(move |_conn| {
+                    let _ = started.send(());
+                    let _ = released.lock().unwrap().recv_timeout(Duration::from_secs(5));
+                    QueryResult::Ok(())
+                })
+                .await
+        }
+    });
+    running.recv_timeout(Duration::from_secs(5)).unwrap();
+    (busy, release)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -58,23 +80,7 @@ async fn a_write_waiting_on_a_lock_does_not_hold_back_the_writes_before_it() {
     locked.recv_timeout(Duration::from_secs(5)).unwrap();
 
     let writer = Writer::together(pool.clone(), 1, 64, 32).unwrap();
-    // Keep the writer's one thread busy, so the next three writes wait and share a transaction.
-    let (started, running) = channel();
-    let (release, released) = channel::<()>();
-    let released = std::sync::Mutex::new(released);
-    let busy = tokio::spawn({
-        let writer = writer.clone();
-        async move {
-            writer
-                .write(move |_conn| {
-                    let _ = started.send(());
-                    let _ = released.lock().unwrap().recv_timeout(Duration::from_secs(5));
-                    QueryResult::Ok(())
-                })
-                .await
-        }
-    });
-    running.recv_timeout(Duration::from_secs(5)).unwrap();
+    let (busy, release) = hold(&writer);
     let before = tokio::spawn({
         let writer = writer.clone();
         async move { writer.write(insert("before")).await }
@@ -125,22 +131,7 @@ async fn writes_sharing_an_aborted_transaction_are_not_acknowledged_as_stored() 
     let pool = build_pool(&url, 4).unwrap();
     pool.get().unwrap().batch_execute("CREATE TABLE items (id SERIAL PRIMARY KEY, name TEXT NOT NULL);").unwrap();
     let writer = Writer::together(pool.clone(), 1, 64, 32).unwrap();
-    let (started, running) = channel();
-    let (release, released) = channel::<()>();
-    let released = std::sync::Mutex::new(released);
-    let busy = tokio::spawn({
-        let writer = writer.clone();
-        async move {
-            writer
-                .write(move |_conn| {
-                    let _ = started.send(());
-                    let _ = released.lock().unwrap().recv_timeout(Duration::from_secs(5));
-                    QueryResult::Ok(())
-                })
-                .await
-        }
-    });
-    running.recv_timeout(Duration::from_secs(5)).unwrap();
+    let (busy, release) = hold(&writer);
     let careless = tokio::spawn({
         let writer = writer.clone();
         async move {
