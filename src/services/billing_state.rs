@@ -4,14 +4,12 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 
-use crate::db::{DbConnection, write_transaction};
-use crate::domain::billing_state::{BillingState, Decision, Effect, Transition, on_fetched_subscription};
+use crate::db::DbConnection;
+use crate::domain::billing_state::{BillingState, Decision, Effect, Transition};
 use crate::domain::catalog::PlanBook;
 use crate::domain::credits::{Cycle, credit_cycle};
 use crate::domain::ids::{PlanId, WorkspaceId};
 use crate::domain::money::Interval;
-use crate::domain::normalized::SubscriptionData;
-use crate::domain::plan_changes::hold_downgrade;
 use crate::domain::plan_history::{PlanSide, classify};
 use crate::error::AppError;
 use crate::models::credit_ledger::{CycleKeys, CycleMarks};
@@ -221,43 +219,6 @@ pub enum Scheduled {
     Set(PlanId, Interval),
     /// Nothing is scheduled any more (the change was undone).
     Cleared,
-}
-
-/// Applies a subscription the provider just returned (after a plan change, cancel or
-/// resume) as the newest truth, in one transaction with the workspace locked.
-pub fn apply_fetched_subscription(
-    conn: &mut DbConnection,
-    workspace_id: WorkspaceId,
-    book: &PlanBook,
-    sub: &SubscriptionData,
-    scheduled: Scheduled,
-    grace_days: i64,
-    at: DateTime<Utc>,
-) -> Result<Applied, AppError> {
-    write_transaction(conn, |conn| {
-        let ws = Workspace::lock(conn, workspace_id)?;
-        let default =
-            book.default_plan().map(PlanBook::plan_ref).ok_or_else(|| AppError::internal("no default plan"))?;
-        let state = state_for(conn, &ws, book, Some(&sub.id))?;
-        let resolve = |price: &str| book.resolve(price);
-        let decision = on_fetched_subscription(&state, sub, &resolve, &default, grace_days, at)
-            .map_err(|e| AppError::internal(format!("subscription {}: {e}", sub.id)))?;
-        let decision = hold_downgrade(&state, decision, &|code| book.rank(code), at);
-        let applied = match decision {
-            Decision::Ambiguous => Applied::Unchanged("ambiguous".into()),
-            other => apply_decision(conn, &ws, book, &state, other)?,
-        };
-        match scheduled {
-            Scheduled::Unchanged => {}
-            Scheduled::Set(plan_id, interval) => {
-                Workspace::set_scheduled_plan(conn, workspace_id, Some((plan_id, interval)))?;
-            }
-            Scheduled::Cleared => {
-                Workspace::set_scheduled_plan(conn, workspace_id, None)?;
-            }
-        }
-        Ok(applied)
-    })
 }
 
 /// The catalog and the workspace's row, read together for a flow that then calls the provider.

@@ -7,8 +7,8 @@
 
 use chrono::Utc;
 
-use super::billing_state::{Scheduled, apply_fetched_subscription, load, state_of, subscription_of};
-use super::catalog::plan_book;
+use super::billing_state::{Scheduled, load, state_of, subscription_of};
+use super::provider_answer::{Asked, apply_answer};
 use super::{provider_error, require_manager};
 use crate::billing::BillingProvider;
 use crate::domain::catalog::{Plan, PlanBook};
@@ -43,7 +43,7 @@ pub async fn change_plan(
             None => scheduled.name.clone(),
         };
         let notice = format!("You're staying on {}. The scheduled change to {to} is cancelled.", current.name);
-        undo_scheduled(state, &book, &ws, &current, billing.interval).await?;
+        undo_scheduled(state, &book, &ws, ws.billing_version, &current, billing.interval).await?;
         return Ok(Ok(notice));
     }
     let scheduled_interval = billing.scheduled_interval.or(billing.interval);
@@ -63,20 +63,18 @@ pub async fn change_plan(
         .price_for(&target, choice.interval)
         .ok_or_else(|| AppError::validation("That plan has no price for this provider."))?;
     let subscription = subscription_of(&ws)?;
+    let mut seen_version = ws.billing_version;
     if scheduled.is_some() {
-        undo_scheduled(state, &book, &ws, &current, billing.interval).await?;
+        seen_version = undo_scheduled(state, &book, &ws, seen_version, &current, billing.interval).await?;
     }
     let timing = change_timing(direction, billing.interval, choice.interval);
+    let asked = Asked::after(seen_version);
     let change = state.billing.change_plan(&subscription, &price, timing).await.map_err(provider_error)?;
 
     let declined = timing.is_immediate() && !change.applied;
     let scheduled_now =
         if timing.is_immediate() { Scheduled::Unchanged } else { Scheduled::Set(target.id, choice.interval) };
-    let (grace, sub) = (state.config.grace_period_days, change.subscription.clone());
-    state
-        .db
-        .run(move |conn| apply_fetched_subscription(conn, workspace_id, &book, &sub, scheduled_now, grace, Utc::now()))
-        .await?;
+    apply_answer(state, workspace_id, asked, change.subscription.clone(), scheduled_now, Utc::now()).await?;
     if declined {
         return Ok(Err(format!(
             "Your payment method was declined for the prorated charge, so you are still on {}. Update your card in Manage billing and try again.",
@@ -101,25 +99,20 @@ pub async fn change_plan(
 }
 
 /// Tells the provider the scheduled change is off (nothing is charged), then records that.
+/// `seen_version` is the workspace's billing version as last read; returns it afterwards.
 async fn undo_scheduled(
     state: &AppState,
     book: &PlanBook,
     ws: &Workspace,
+    seen_version: i64,
     current: &Plan,
     interval: Option<Interval>,
-) -> Result<(), AppError> {
+) -> Result<i64, AppError> {
     let price = interval
         .and_then(|interval| book.price_for(current, interval))
         .ok_or_else(|| AppError::internal(format!("plan {} has no price for its interval", current.code)))?;
     let subscription = subscription_of(ws)?;
+    let asked = Asked::after(seen_version);
     let sub = state.billing.cancel_scheduled_change(&subscription, &price).await.map_err(provider_error)?;
-    let (grace, provider, workspace_id) = (state.config.grace_period_days, book.provider, ws.id);
-    state
-        .db
-        .run(move |conn| {
-            let book = plan_book(conn, provider)?;
-            apply_fetched_subscription(conn, workspace_id, &book, &sub, Scheduled::Cleared, grace, Utc::now())
-        })
-        .await?;
-    Ok(())
+    apply_answer(state, ws.id, asked, sub, Scheduled::Cleared, Utc::now()).await
 }

@@ -28,6 +28,7 @@ pub mod jobs;
 pub mod platform_health;
 pub mod portal;
 pub mod pricing;
+pub mod provider_answer;
 pub mod reconcile;
 pub mod retry_events;
 pub mod sessions;

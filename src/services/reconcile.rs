@@ -133,7 +133,7 @@ async fn one(state: &AppState, id: WorkspaceId, scope: Scope, actor: &str) -> Re
         .db
         .run(move |conn| {
             let book = plan_book(conn, provider)?;
-            let times = Times { now, fetched_at, seen_version: Some(ws.billing_version) };
+            let times = Times { now, fetched_at, seen_version: ws.billing_version };
             heal(conn, id, &book, &sub, times, grace, &actor)
         })
         .await?;
@@ -145,11 +145,10 @@ async fn one(state: &AppState, id: WorkspaceId, scope: Scope, actor: &str) -> Re
 pub struct Times {
     pub now: DateTime<Utc>,
     pub fetched_at: DateTime<Utc>,
-    /// For a state fetched to compare (not the provider's answer to our own change): the
-    /// workspace's billing version before asking. A billing write since may be newer than the
-    /// answer (the provider may have changed in between), so the answer is then not applied;
-    /// the next comparison asks again.
-    pub seen_version: Option<i64>,
+    /// The workspace's billing version before asking. A billing write since may be newer than
+    /// the answer (the provider may have changed in between), so the answer is then not
+    /// applied: the next comparison asks again (see also `provider_answer`).
+    pub seen_version: i64,
 }
 
 /// What applying changed: field → (before, after), in `view`'s terms.
@@ -166,7 +165,7 @@ fn heal(
     actor: &str,
 ) -> Result<Option<Healed>, AppError> {
     write_transaction(conn, |conn| {
-        let changes = apply_fetched(conn, id, book, sub, &times, grace_days)?;
+        let changes = apply_fetched(conn, id, book, sub, &times, grace_days)?.unwrap_or_default();
         if changes.is_empty() {
             return Ok(None);
         }
@@ -191,8 +190,9 @@ fn heal(
 
 /// Applies a subscription as the provider reported it (fetched, or its answer to a change)
 /// through the state machine, with the workspace locked, inside the caller's transaction.
-/// Returns the fields that changed; none when the workspace already agreed or the answer
-/// was older than what the workspace has.
+/// Returns the fields that changed (none when the workspace already agreed or the answer was
+/// older than what it has), or `None` when its billing state was written since
+/// `times.seen_version`.
 pub fn apply_fetched(
     conn: &mut DbConnection,
     id: WorkspaceId,
@@ -200,11 +200,11 @@ pub fn apply_fetched(
     sub: &SubscriptionData,
     times: &Times,
     grace_days: i64,
-) -> Result<Changes, AppError> {
+) -> Result<Option<Changes>, AppError> {
     let (now, fetched_at) = (times.now, times.fetched_at);
     let ws = Workspace::lock(conn, id)?;
-    if times.seen_version.is_some_and(|seen| seen != ws.billing_version) {
-        return Ok(Changes::new());
+    if times.seen_version != ws.billing_version {
+        return Ok(None);
     }
     let before = view(&ws, book);
     let default = book.default_plan().map(PlanBook::plan_ref).ok_or_else(|| AppError::internal("no default plan"))?;
@@ -214,18 +214,20 @@ pub fn apply_fetched(
         .map_err(|e| AppError::internal(format!("subscription {}: {e}", sub.id)))?;
     let decision = hold_downgrade(&state, decision, &|code| book.rank(code), now);
     if let Decision::Ambiguous | Decision::Stale | Decision::Ignore(_) = decision {
-        return Ok(Changes::new());
+        return Ok(Some(Changes::new()));
     }
     if apply_decision(conn, &ws, book, &state, decision)? != Applied::Changed {
-        return Ok(Changes::new());
+        return Ok(Some(Changes::new()));
     }
     let after = view(&Workspace::find(conn, id)?, book);
-    Ok(before
-        .into_iter()
-        .zip(after)
-        .filter(|((_, old), (_, new))| old != new)
-        .map(|((field, old), (_, new))| (field, (old, new)))
-        .collect())
+    Ok(Some(
+        before
+            .into_iter()
+            .zip(after)
+            .filter(|((_, old), (_, new))| old != new)
+            .map(|((field, old), (_, new))| (field, (old, new)))
+            .collect(),
+    ))
 }
 
 /// The billing facts a person reads, in a fixed order: what reconciling compares and audits

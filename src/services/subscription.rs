@@ -2,7 +2,8 @@
 
 use chrono::Utc;
 
-use super::billing_state::{Scheduled, apply_fetched_subscription, load, subscription_of};
+use super::billing_state::{Scheduled, load, subscription_of};
+use super::provider_answer::{Asked, apply_answer};
 use super::{provider_error, require_manager};
 use crate::billing::BillingProvider;
 use crate::domain::dates::format_date;
@@ -21,15 +22,10 @@ async fn cancel_or_resume(
     let (book, ws) = load(state, workspace_id).await?;
     let plan_name = book.by_id(ws.plan_id).map(|p| p.name.clone()).unwrap_or_default();
     let id = subscription_of(&ws)?;
+    let asked = Asked::now(&ws);
     let sub = if cancel { state.billing.cancel_at_period_end(&id).await } else { state.billing.reactivate(&id).await }
         .map_err(provider_error)?;
-    let (grace, fetched) = (state.config.grace_period_days, sub.clone());
-    state
-        .db
-        .run(move |conn| {
-            apply_fetched_subscription(conn, workspace_id, &book, &fetched, Scheduled::Unchanged, grace, Utc::now())
-        })
-        .await?;
+    apply_answer(state, workspace_id, asked, sub.clone(), Scheduled::Unchanged, Utc::now()).await?;
     // The real end of the cancellation, which Stripe may set beyond the period end.
     let ends = if cancel { sub.cancel_at.or(sub.current_period_end) } else { sub.current_period_end };
     let date = ends.map(|t| format_date(&t.naive_utc()));

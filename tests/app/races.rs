@@ -142,14 +142,18 @@ async fn a_failing_handler_answers_500_keeps_the_event_and_redelivery_succeeds()
     assert_eq!(counts(&app, ws), (1, 1));
 }
 
-/// The subscription `sub_1` of the race below as of `t`, scheduled to cancel or not.
+/// The subscription `sub_1` of the races below as of `t`, scheduled to cancel or not.
 fn cancelling(ws: i64, t: i64, cancel: bool) -> Value {
+    with_status(ws, t, "active", cancel)
+}
+
+fn with_status(ws: i64, t: i64, status: &'static str, cancel: bool) -> Value {
     let (start, end) = (t - 60, t + 30 * 86_400);
     let sub = Sub {
         id: "sub_1",
         customer: "cus_race",
         workspace_id: ws,
-        status: "active",
+        status,
         price: "price_starter_monthly",
         period_start: start,
         period_end: end,
@@ -232,4 +236,51 @@ async fn a_reconcile_answer_older_than_a_write_made_while_asking_is_not_applied(
     let report = report.unwrap();
     assert_eq!((report.checked, report.healed.len(), report.failures.len()), (1, 0, 0), "{}", report.summary());
     assert!(app.workspace(ws).cancel_at_period_end, "the cancellation stands");
+}
+
+/// Cancels `ws`'s subscription from the billing page's form.
+async fn cancel_from_billing_page(app: &TestApp, ws: i64) -> reqwest::Response {
+    // The token is read from a page that does not ask Stripe anything.
+    let token = app.csrf_token("/pricing").await;
+    app.post_raw(&format!("/w/{ws}/subscription/cancel"), &[("csrf_token", token.as_str())]).await
+}
+
+/// Stripe answers the cancel as of when it cancelled; while Tollgate waits for that answer, a
+/// newer webhook (the renewal payment failed) is applied. The answer must not be applied over
+/// it: Tollgate asks for the subscription again and applies that.
+#[actix_web::test]
+async fn a_cancel_answer_does_not_undo_a_webhook_applied_while_it_was_awaited() {
+    let stripe = FakeStripe::start().await;
+    let (app, ws, t) = subscribed_on_stripe(&stripe, "cancel-answer-race@example.com").await;
+
+    stripe.hold(true);
+    stripe.reply(200, cancelling(ws, t, true)); // the answer to the cancel
+    stripe.reply(200, with_status(ws, t, "past_due", true)); // the subscription asked for again
+    let failed = event("evt_failed", "customer.subscription.updated", t + 1, with_status(ws, t, "past_due", true));
+    let cancel = cancel_from_billing_page(&app, ws);
+    let meanwhile = async {
+        until_asked(&stripe).await;
+        assert_eq!(app.post_stripe(&failed).await.status().as_u16(), 200);
+        stripe.hold(false);
+    };
+    let (res, ()) = tokio::join!(cancel, meanwhile);
+    assert_eq!(res.status().as_u16(), 303);
+    let after = app.workspace(ws);
+    assert_eq!(after.subscription_status.map(|s| s.as_str()), Some("past_due"), "the newer webhook stands");
+    assert!(after.cancel_at_period_end, "and the cancellation shows");
+    let asked: Vec<String> = stripe.requests().into_iter().map(|r| format!("{} {}", r.method, r.path)).collect();
+    assert_eq!(asked, ["GET /v1/subscriptions/sub_1"], "asked once more, after the webhook");
+}
+
+/// With nothing written while Stripe answers, the answer is applied as it is: one request.
+#[actix_web::test]
+async fn a_cancel_answer_is_applied_when_nothing_was_written_meanwhile() {
+    let stripe = FakeStripe::start().await;
+    let (app, ws, t) = subscribed_on_stripe(&stripe, "cancel-answer-alone@example.com").await;
+
+    stripe.reply(200, cancelling(ws, t, true));
+    assert_eq!(cancel_from_billing_page(&app, ws).await.status().as_u16(), 303);
+    assert!(app.workspace(ws).cancel_at_period_end);
+    let asked: Vec<String> = stripe.requests().into_iter().map(|r| format!("{} {}", r.method, r.path)).collect();
+    assert_eq!(asked, ["POST /v1/subscriptions/sub_1"]);
 }

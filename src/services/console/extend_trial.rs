@@ -1,8 +1,8 @@
 //! An administrator extends a workspace's trial by a number of days. The provider moves the
 //! trial first — otherwise it would still charge on the old date — with no transaction open
 //! while it is asked; its answer is then applied through the same state machine path that
-//! reconciling uses, so the workspace shows the new end at once, and the move is audited
-//! before → after in that transaction.
+//! reconciling uses (`provider_answer`), so the workspace shows the new end at once, and the
+//! move is audited: the trial end before, and the one the provider answered.
 
 use chrono::{NaiveDateTime, TimeDelta, Utc};
 use serde_json::json;
@@ -15,11 +15,11 @@ use crate::domain::ids::WorkspaceId;
 use crate::domain::normalized::SubscriptionStatus;
 use crate::error::AppError;
 use crate::models::Workspace;
+use crate::services::billing_state::Scheduled;
 use crate::services::billing_state::utc;
-use crate::services::catalog::plan_book;
 use crate::services::clock::test_clock_now;
+use crate::services::provider_answer::{Asked, apply_answer};
 use crate::services::provider_error;
-use crate::services::reconcile::{Times, apply_fetched};
 use crate::state::AppState;
 
 /// The longest single extension an administrator can give.
@@ -61,27 +61,23 @@ pub async fn extend_trial(
         )));
     }
     let new_end = utc(before) + TimeDelta::days(days);
-    // Taken before asking: the answer is the provider's state as of at least this instant.
-    let fetched_at = Utc::now();
+    let asked = Asked::now(&ws);
     let sub = state.billing.extend_trial(&subscription_id, new_end).await.map_err(provider_error)?;
     let now = test_clock_now(state, ws.provider_customer_id.as_deref())
         .await
         .map_err(provider_error)?
         .unwrap_or_else(Utc::now);
-    let grace = state.config.grace_period_days;
+    let moved_to = sub.trial_end.map(|end| end.naive_utc());
+    apply_answer(state, id, asked, sub, Scheduled::Unchanged, now).await?;
     state
         .db
         .run(move |conn| {
-            let book = plan_book(conn, provider)?;
             write_transaction(conn, |conn| {
-                // The provider's answer to this very change: applied whatever was written meanwhile.
-                apply_fetched(conn, id, &book, &sub, &Times { now, fetched_at, seen_version: None }, grace)?;
-                let after = Workspace::find(conn, id)?.trial_end;
                 let subject = Subject { kind: "workspace", id: id.to_string(), workspace: Some(id) };
                 let why = format!("trial extended by {days} day(s) at the provider");
-                let (old, new) = (json!({ "trial_end": stamp(Some(before)) }), json!({ "trial_end": stamp(after) }));
+                let (old, new) = (json!({ "trial_end": stamp(Some(before)) }), json!({ "trial_end": stamp(moved_to) }));
                 audit(conn, &operator, "workspace.extend_trial", &subject, Some(old), Some(new), Some(&why))?;
-                Ok(after)
+                Ok(Workspace::find(conn, id)?.trial_end)
             })
         })
         .await

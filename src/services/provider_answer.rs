@@ -1,0 +1,102 @@
+//! The provider's answer to a change Tollgate asked for (a cancel, a resume, a plan change, a
+//! longer trial) is the subscription as of when the provider answered. A webhook applied while
+//! Tollgate waited for that answer may be newer still, and an answer applied over it would undo
+//! it until the next event. So the answer is applied only if the workspace's billing state was
+//! not written since it was read before asking; otherwise the subscription is fetched once more
+//! and applied under the same condition. Should another write land during that fetch too, what
+//! is stored stands: the provider's own events for the change settle it.
+
+use chrono::{DateTime, Utc};
+
+use super::billing_state::Scheduled;
+use super::catalog::plan_book;
+use super::provider_error;
+use super::reconcile::{Times, apply_fetched};
+use crate::billing::BillingProvider;
+use crate::db::write_transaction;
+use crate::domain::ids::WorkspaceId;
+use crate::domain::normalized::SubscriptionData;
+use crate::error::AppError;
+use crate::models::Workspace;
+use crate::state::AppState;
+
+/// What Tollgate knew as it asked the provider: the workspace's billing version, read before
+/// asking, and the real time it asked (the answer is the provider's state as of at least then).
+#[derive(Debug, Clone, Copy)]
+pub struct Asked {
+    pub seen_version: i64,
+    pub at: DateTime<Utc>,
+}
+
+impl Asked {
+    /// Taken just before asking the provider about `ws`, as read before.
+    pub fn now(ws: &Workspace) -> Asked {
+        Asked::after(ws.billing_version)
+    }
+
+    /// Taken just before asking, the workspace's billing version being `seen_version`.
+    pub fn after(seen_version: i64) -> Asked {
+        Asked { seen_version, at: Utc::now() }
+    }
+}
+
+/// Applies the provider's `answer` to the change asked for in `asked` (see the module's
+/// comment) and records `scheduled`, Tollgate's own note of what it asked to happen at the
+/// period end, either way. `now` is the customer's time the rules run on. Returns the
+/// workspace's billing version afterwards, for a flow that asks the provider again.
+pub async fn apply_answer(
+    state: &AppState,
+    id: WorkspaceId,
+    asked: Asked,
+    answer: SubscriptionData,
+    scheduled: Scheduled,
+    now: DateTime<Utc>,
+) -> Result<i64, AppError> {
+    let subscription_id = answer.id.clone();
+    let (version, applied) = apply(state, id, asked, answer, scheduled, now).await?;
+    if applied {
+        return Ok(version);
+    }
+    let again = Asked::after(version);
+    let current = state.billing.fetch_subscription(&subscription_id).await.map_err(provider_error)?;
+    let (version, applied) = apply(state, id, again, current, Scheduled::Unchanged, now).await?;
+    if !applied {
+        log::info!(
+            "workspace {id}: billing state written again while subscription {subscription_id} was fetched; its events settle it"
+        );
+    }
+    Ok(version)
+}
+
+/// One attempt, in one transaction with the workspace locked: the billing version afterwards,
+/// and whether `sub` was applied (false when the billing state moved past `asked`).
+async fn apply(
+    state: &AppState,
+    id: WorkspaceId,
+    asked: Asked,
+    sub: SubscriptionData,
+    scheduled: Scheduled,
+    now: DateTime<Utc>,
+) -> Result<(i64, bool), AppError> {
+    let (provider, grace) = (state.billing.provider(), state.config.grace_period_days);
+    state
+        .db
+        .run(move |conn| {
+            let book = plan_book(conn, provider)?;
+            write_transaction(conn, |conn| {
+                let times = Times { now, fetched_at: asked.at, seen_version: asked.seen_version };
+                let applied = apply_fetched(conn, id, &book, &sub, &times, grace)?.is_some();
+                match scheduled {
+                    Scheduled::Unchanged => {}
+                    Scheduled::Set(plan_id, interval) => {
+                        Workspace::set_scheduled_plan(conn, id, Some((plan_id, interval)))?;
+                    }
+                    Scheduled::Cleared => {
+                        Workspace::set_scheduled_plan(conn, id, None)?;
+                    }
+                }
+                Ok((Workspace::find(conn, id)?.billing_version, applied))
+            })
+        })
+        .await
+}
