@@ -48,6 +48,9 @@ pub async fn complete_checkout(
         .await?
         .ok_or_else(not_found)?;
     let workspace_id = record.workspace_id;
+    // Taken before asking: the answer is the provider's state as of at least this instant, and
+    // orders the subscription it carries among the events (as the webhook's own fetch does).
+    let asked_at = Utc::now();
     let confirmed = match state.billing.confirm_checkout(checkout_id).await {
         Ok(c) => c,
         Err(BillingError::NotFound(_) | BillingError::Rejected { .. }) => return Err(not_found()),
@@ -73,7 +76,7 @@ pub async fn complete_checkout(
                 let book = plan_book(conn, provider)?;
                 // Re-read under the lock: the webhook may have fulfilled it meanwhile.
                 let record = CheckoutSession::find(conn, provider, &record.checkout_id)?.ok_or(AppError::NotFound)?;
-                let fulfilment = fulfil_checkout(conn, &ws, &book, &record, &confirmed, grace, Utc::now(), now)?;
+                let fulfilment = fulfil_checkout(conn, &ws, &book, &record, &confirmed, grace, asked_at, now)?;
                 Ok((workspace_id, fulfilment))
             })
         })
