@@ -10,10 +10,9 @@ use chrono::{DateTime, Utc};
 
 use super::billing_state::Scheduled;
 use super::catalog::plan_book;
-use super::provider_error;
 use super::reconcile::{Times, apply_fetched};
 use crate::billing::BillingProvider;
-use crate::db::write_transaction;
+use crate::db::{DbConnection, write_transaction};
 use crate::domain::ids::WorkspaceId;
 use crate::domain::normalized::SubscriptionData;
 use crate::error::AppError;
@@ -52,14 +51,41 @@ pub async fn apply_answer(
     scheduled: Scheduled,
     now: DateTime<Utc>,
 ) -> Result<i64, AppError> {
+    apply_answer_and(state, id, asked, answer, scheduled, now, |_| Ok(())).await
+}
+
+/// [`apply_answer`], also running `record` (an audit entry, say) in the transaction that
+/// applies the answer or finds it overtaken: the change happened at the provider either way.
+pub async fn apply_answer_and<R>(
+    state: &AppState,
+    id: WorkspaceId,
+    asked: Asked,
+    answer: SubscriptionData,
+    scheduled: Scheduled,
+    now: DateTime<Utc>,
+    record: R,
+) -> Result<i64, AppError>
+where
+    R: FnOnce(&mut DbConnection) -> Result<(), AppError> + Send + 'static,
+{
     let subscription_id = answer.id.clone();
-    let (version, applied) = apply(state, id, asked, answer, scheduled, now).await?;
+    let (version, applied) = apply(state, id, asked, answer, scheduled, now, record).await?;
     if applied {
         return Ok(version);
     }
     let again = Asked::after(version);
-    let current = state.billing.fetch_subscription(&subscription_id).await.map_err(provider_error)?;
-    let (version, applied) = apply(state, id, again, current, Scheduled::Unchanged, now).await?;
+    // The change itself went through; should asking again fail, what is stored stands until
+    // the provider's events arrive, as when another write lands meanwhile.
+    let current = match state.billing.fetch_subscription(&subscription_id).await {
+        Ok(current) => current,
+        Err(e) => {
+            log::warn!(
+                "workspace {id}: fetching subscription {subscription_id} again failed ({e}); its events settle it"
+            );
+            return Ok(version);
+        }
+    };
+    let (version, applied) = apply(state, id, again, current, Scheduled::Unchanged, now, |_| Ok(())).await?;
     if !applied {
         log::info!(
             "workspace {id}: billing state written again while subscription {subscription_id} was fetched; its events settle it"
@@ -70,14 +96,18 @@ pub async fn apply_answer(
 
 /// One attempt, in one transaction with the workspace locked: the billing version afterwards,
 /// and whether `sub` was applied (false when the billing state moved past `asked`).
-async fn apply(
+async fn apply<R>(
     state: &AppState,
     id: WorkspaceId,
     asked: Asked,
     sub: SubscriptionData,
     scheduled: Scheduled,
     now: DateTime<Utc>,
-) -> Result<(i64, bool), AppError> {
+    record: R,
+) -> Result<(i64, bool), AppError>
+where
+    R: FnOnce(&mut DbConnection) -> Result<(), AppError> + Send + 'static,
+{
     let (provider, grace) = (state.billing.provider(), state.config.grace_period_days);
     state
         .db
@@ -95,6 +125,7 @@ async fn apply(
                         Workspace::set_scheduled_plan(conn, id, None)?;
                     }
                 }
+                record(conn)?;
                 Ok((Workspace::find(conn, id)?.billing_version, applied))
             })
         })

@@ -190,9 +190,9 @@ fn heal(
 
 /// Applies a subscription as the provider reported it (fetched, or its answer to a change)
 /// through the state machine, with the workspace locked, inside the caller's transaction.
-/// Returns the fields that changed (none when the workspace already agreed or the answer was
-/// older than what it has), or `None` when its billing state was written since
-/// `times.seen_version`.
+/// Returns the fields that changed (none when the workspace already agreed, or the state
+/// machine left it as it was), or `None` when its billing state was written since
+/// `times.seen_version`: then the answer may be older than that write and is not applied.
 pub fn apply_fetched(
     conn: &mut DbConnection,
     id: WorkspaceId,

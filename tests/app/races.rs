@@ -1,6 +1,7 @@
-//! The success redirect racing the webhook, and a failing handler followed by redelivery,
-//! with Tollgate on the real Stripe provider pointed at a fake Stripe whose answers the test
-//! scripts — so the order of events is the test's to choose.
+//! The success redirect racing the webhook, a failing handler followed by redelivery, and
+//! Stripe's answers (to a question, a comparison or a change) racing webhooks, with Tollgate on
+//! the real Stripe provider pointed at a fake Stripe whose answers the test scripts — so the
+//! order of events is the test's to choose.
 
 use diesel::prelude::*;
 use serde_json::{Value, json};
@@ -246,8 +247,9 @@ async fn cancel_from_billing_page(app: &TestApp, ws: i64) -> reqwest::Response {
 }
 
 /// Stripe answers the cancel as of when it cancelled; while Tollgate waits for that answer, a
-/// newer webhook (the renewal payment failed) is applied. The answer must not be applied over
-/// it: Tollgate asks for the subscription again and applies that.
+/// webhook sent after it (the renewal payment failed) is applied. The answer may be older than
+/// that webhook, so it is not applied over it: Tollgate asks for the subscription again, and
+/// applies what Stripe says by then (the payment retried and went through).
 #[actix_web::test]
 async fn a_cancel_answer_does_not_undo_a_webhook_applied_while_it_was_awaited() {
     let stripe = FakeStripe::start().await;
@@ -255,8 +257,36 @@ async fn a_cancel_answer_does_not_undo_a_webhook_applied_while_it_was_awaited() 
 
     stripe.hold(true);
     stripe.reply(200, cancelling(ws, t, true)); // the answer to the cancel
-    stripe.reply(200, with_status(ws, t, "past_due", true)); // the subscription asked for again
-    let failed = event("evt_failed", "customer.subscription.updated", t + 1, with_status(ws, t, "past_due", true));
+    stripe.reply(200, cancelling(ws, t, true)); // asked again, once paid
+    let failed = event("evt_failed", "customer.subscription.updated", now(), with_status(ws, t, "past_due", true));
+    let cancel = cancel_from_billing_page(&app, ws);
+    let meanwhile = async {
+        until_asked(&stripe).await;
+        assert_eq!(app.post_stripe(&failed).await.status().as_u16(), 200);
+        let status = app.workspace(ws).subscription_status.map(|s| s.as_str());
+        assert_eq!(status, Some("past_due"), "the webhook is applied while the answer is awaited");
+        stripe.hold(false);
+    };
+    let (res, ()) = tokio::join!(cancel, meanwhile);
+    assert_eq!(res.status().as_u16(), 303);
+    let asked: Vec<String> = stripe.requests().into_iter().map(|r| format!("{} {}", r.method, r.path)).collect();
+    assert_eq!(asked, ["GET /v1/subscriptions/sub_1"], "asked once more, after the webhook");
+    let after = app.workspace(ws);
+    assert_eq!(after.subscription_status.map(|s| s.as_str()), Some("active"), "as Stripe said when asked again");
+    assert!(after.cancel_at_period_end);
+}
+
+/// As above, but asking again fails: the cancel went through at Stripe, so it is reported
+/// done, and the webhook's state stands until Stripe's own events arrive.
+#[actix_web::test]
+async fn a_failed_second_question_leaves_the_webhook_standing_and_the_cancel_done() {
+    let stripe = FakeStripe::start().await;
+    let (app, ws, t) = subscribed_on_stripe(&stripe, "cancel-answer-refetch-fails@example.com").await;
+
+    stripe.hold(true);
+    stripe.reply(200, cancelling(ws, t, true));
+    stripe.reply(404, json!({ "error": { "type": "invalid_request_error", "message": "No such subscription" } }));
+    let failed = event("evt_failed", "customer.subscription.updated", now(), with_status(ws, t, "past_due", true));
     let cancel = cancel_from_billing_page(&app, ws);
     let meanwhile = async {
         until_asked(&stripe).await;
@@ -264,12 +294,10 @@ async fn a_cancel_answer_does_not_undo_a_webhook_applied_while_it_was_awaited() 
         stripe.hold(false);
     };
     let (res, ()) = tokio::join!(cancel, meanwhile);
-    assert_eq!(res.status().as_u16(), 303);
+    assert_eq!(res.status().as_u16(), 303, "the cancel is reported done");
     let after = app.workspace(ws);
-    assert_eq!(after.subscription_status.map(|s| s.as_str()), Some("past_due"), "the newer webhook stands");
-    assert!(after.cancel_at_period_end, "and the cancellation shows");
-    let asked: Vec<String> = stripe.requests().into_iter().map(|r| format!("{} {}", r.method, r.path)).collect();
-    assert_eq!(asked, ["GET /v1/subscriptions/sub_1"], "asked once more, after the webhook");
+    assert_eq!(after.subscription_status.map(|s| s.as_str()), Some("past_due"));
+    assert!(after.cancel_at_period_end);
 }
 
 /// With nothing written while Stripe answers, the answer is applied as it is: one request.

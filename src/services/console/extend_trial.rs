@@ -2,14 +2,15 @@
 //! trial first — otherwise it would still charge on the old date — with no transaction open
 //! while it is asked; its answer is then applied through the same state machine path that
 //! reconciling uses (`provider_answer`), so the workspace shows the new end at once, and the
-//! move is audited: the trial end before, and the one the provider answered.
+//! move is audited in that transaction: the trial end before, and the one the provider
+//! answered.
 
 use chrono::{NaiveDateTime, TimeDelta, Utc};
 use serde_json::json;
 
 use super::{Operator, Subject, audit, bad_field};
 use crate::billing::BillingProvider;
-use crate::db::write_transaction;
+use crate::db::DbConnection;
 use crate::domain::catalog::FieldError;
 use crate::domain::ids::WorkspaceId;
 use crate::domain::normalized::SubscriptionStatus;
@@ -18,7 +19,7 @@ use crate::models::Workspace;
 use crate::services::billing_state::Scheduled;
 use crate::services::billing_state::utc;
 use crate::services::clock::test_clock_now;
-use crate::services::provider_answer::{Asked, apply_answer};
+use crate::services::provider_answer::{Asked, apply_answer_and};
 use crate::services::provider_error;
 use crate::state::AppState;
 
@@ -61,24 +62,21 @@ pub async fn extend_trial(
         )));
     }
     let new_end = utc(before) + TimeDelta::days(days);
-    let asked = Asked::now(&ws);
-    let sub = state.billing.extend_trial(&subscription_id, new_end).await.map_err(provider_error)?;
+    // Read before asking (moving a trial does not move the clock), so nothing but the answer
+    // itself is awaited between the change and applying it.
     let now = test_clock_now(state, ws.provider_customer_id.as_deref())
         .await
         .map_err(provider_error)?
         .unwrap_or_else(Utc::now);
+    let asked = Asked::now(&ws);
+    let sub = state.billing.extend_trial(&subscription_id, new_end).await.map_err(provider_error)?;
     let moved_to = sub.trial_end.map(|end| end.naive_utc());
-    apply_answer(state, id, asked, sub, Scheduled::Unchanged, now).await?;
-    state
-        .db
-        .run(move |conn| {
-            write_transaction(conn, |conn| {
-                let subject = Subject { kind: "workspace", id: id.to_string(), workspace: Some(id) };
-                let why = format!("trial extended by {days} day(s) at the provider");
-                let (old, new) = (json!({ "trial_end": stamp(Some(before)) }), json!({ "trial_end": stamp(moved_to) }));
-                audit(conn, &operator, "workspace.extend_trial", &subject, Some(old), Some(new), Some(&why))?;
-                Ok(Workspace::find(conn, id)?.trial_end)
-            })
-        })
-        .await
+    let record = move |conn: &mut DbConnection| {
+        let subject = Subject { kind: "workspace", id: id.to_string(), workspace: Some(id) };
+        let why = format!("trial extended by {days} day(s) at the provider");
+        let (old, new) = (json!({ "trial_end": stamp(Some(before)) }), json!({ "trial_end": stamp(moved_to) }));
+        Ok(audit(conn, &operator, "workspace.extend_trial", &subject, Some(old), Some(new), Some(&why))?)
+    };
+    apply_answer_and(state, id, asked, sub, Scheduled::Unchanged, now, record).await?;
+    state.db.run(move |conn| Ok(Workspace::find(conn, id)?.trial_end)).await
 }
