@@ -3,8 +3,8 @@
 //! Tollgate waited for that answer may be newer still, and an answer applied over it would undo
 //! it until the next event. So the answer is applied only if the workspace's billing state was
 //! not written since it was read before asking; otherwise the subscription is fetched once more
-//! and applied under the same condition. Should another write land during that fetch too, what
-//! is stored stands: the provider's own events for the change settle it.
+//! and applied under the same condition. Should another write land during that fetch too, or
+//! the fetch fail, what is stored stands: the provider's own events for the change settle it.
 
 use chrono::{DateTime, Utc};
 
