@@ -119,16 +119,15 @@ pub(crate) fn rollback(conn: &mut DbConnection) -> diesel::QueryResult<()> {
 
 /// Runs reads that belong together: on SQLite in one deferred transaction (one snapshot, and
 /// the shared locks taken once rather than per statement), on PostgreSQL as they are (a
-/// transaction would cost two more round trips). `f` must only read.
+/// transaction would cost two more round trips); inside reads already together (or any
+/// transaction), as part of them. `f` must only read.
 pub fn reading_together<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
 where
     E: From<diesel::result::Error>,
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
 {
-    match conn {
-        DbConnection::Sqlite(_) => conn.transaction(f),
-        DbConnection::Postgres(_) => f(conn),
-    }
+    let sqlite = matches!(conn, DbConnection::Sqlite(_));
+    if sqlite && !in_transaction(conn) { conn.transaction(f) } else { f(conn) }
 }
 
 /// Runs `f` atomically: in the caller's transaction when one is open, else in one of its own.

@@ -12,7 +12,7 @@ use futures_util::future::LocalBoxFuture;
 
 use super::keys;
 use crate::billing::BillingProvider;
-use crate::db::DbConnection;
+use crate::db::{DbConnection, reading_together};
 use crate::domain::catalog::{Plan, PlanBook};
 use crate::domain::ids::{UserId, WorkspaceId};
 use crate::domain::members::Role;
@@ -53,7 +53,15 @@ fn load_user(
     user_id: UserId,
     token: &str,
 ) -> Result<Option<(User, Vec<NavWorkspace>)>, AppError> {
-    let Some(user) = sessions::signed_in_user(conn, user_id, token)? else { return Ok(None) };
+    let user = sessions::signed_in_user(conn, user_id, token)?;
+    with_nav(conn, user)
+}
+
+/// A signed-in user's workspaces. Apart from finding the session (which may move its expiry
+/// on, a write), a page's reads run together (`reading_together`): on SQLite, each statement
+/// on its own took and released the database's shared locks, a few system calls each.
+fn with_nav(conn: &mut DbConnection, user: Option<User>) -> Result<Option<(User, Vec<NavWorkspace>)>, AppError> {
+    let Some(user) = user else { return Ok(None) };
     let nav = Membership::workspaces_of(conn, user.id)?;
     Ok(Some((user, nav)))
 }
@@ -141,12 +149,15 @@ impl<T: ViewerLoad> FromRequest for ViewerPage<T> {
                 .db
                 .run(move |conn| {
                     let user = match claim {
-                        Some((user_id, token)) => load_user(conn, user_id, &token)?,
+                        Some((user_id, token)) => sessions::signed_in_user(conn, user_id, &token)?,
                         None => None,
                     };
-                    let current = user.as_ref().and_then(|(_, nav)| current_workspace(remembered, nav));
-                    let book = plan_book(conn, provider)?;
-                    Ok((user, T::load(conn, current, &book)?))
+                    reading_together(conn, |conn| {
+                        let user = with_nav(conn, user)?;
+                        let current = user.as_ref().and_then(|(_, nav)| current_workspace(remembered, nav));
+                        let book = plan_book(conn, provider)?;
+                        Ok((user, T::load(conn, current, &book)?))
+                    })
                 })
                 .await?;
             let viewer = match user {
@@ -265,19 +276,22 @@ where
         let loaded = state
             .db
             .run(move |conn| {
-                let Some((user, nav)) = load_user(conn, user_id, &token)? else { return Ok(None) };
-                let role = workspace_id.and_then(|id| nav.iter().find(|w| w.id == id)).map(|w| w.role);
-                let (Some(workspace_id), Some(role)) = (workspace_id, role) else {
-                    return Ok(Some((user, nav, None)));
-                };
-                let workspace = Workspace::find(conn, workspace_id)?;
-                let book = plan_book(conn, provider)?;
-                let plan = match book.by_id(workspace.plan_id) {
-                    Some(plan) => plan.clone(),
-                    None => Plan::find(conn, workspace.plan_id)?,
-                };
-                let data = then(conn, &workspace, &book)?;
-                Ok(Some((user, nav, Some((workspace, plan, role, data)))))
+                let user = sessions::signed_in_user(conn, user_id, &token)?;
+                reading_together(conn, |conn| {
+                    let Some((user, nav)) = with_nav(conn, user)? else { return Ok(None) };
+                    let role = workspace_id.and_then(|id| nav.iter().find(|w| w.id == id)).map(|w| w.role);
+                    let (Some(workspace_id), Some(role)) = (workspace_id, role) else {
+                        return Ok(Some((user, nav, None)));
+                    };
+                    let workspace = Workspace::find(conn, workspace_id)?;
+                    let book = plan_book(conn, provider)?;
+                    let plan = match book.by_id(workspace.plan_id) {
+                        Some(plan) => plan.clone(),
+                        None => Plan::find(conn, workspace.plan_id)?,
+                    };
+                    let data = then(conn, &workspace, &book)?;
+                    Ok(Some((user, nav, Some((workspace, plan, role, data)))))
+                })
             })
             .await?;
         let (user, nav, found) = match loaded {
