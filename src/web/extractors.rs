@@ -152,12 +152,16 @@ impl<T: ViewerLoad> FromRequest for ViewerPage<T> {
                         Some((user_id, token)) => sessions::signed_in_user(conn, user_id, &token)?,
                         None => None,
                     };
-                    reading_together(conn, |conn| {
+                    let signed_in = user.is_some();
+                    let read = |conn: &mut DbConnection| {
                         let user = with_nav(conn, user)?;
                         let current = user.as_ref().and_then(|(_, nav)| current_workspace(remembered, nav));
                         let book = plan_book(conn, provider)?;
                         Ok((user, T::load(conn, current, &book)?))
-                    })
+                    };
+                    // An anonymous page reads only the catalog's version: a transaction around
+                    // that one statement would cost more than the locks it saves.
+                    if signed_in { reading_together(conn, read) } else { read(conn) }
                 })
                 .await?;
             let viewer = match user {
