@@ -246,10 +246,26 @@ async fn cancel_from_billing_page(app: &TestApp, ws: i64) -> reqwest::Response {
     app.post_raw(&format!("/w/{ws}/subscription/cancel"), &[("csrf_token", token.as_str())]).await
 }
 
+/// Cancels from the billing page while Stripe holds its answers back, and applies a webhook
+/// sent after the cancel (the renewal payment failed) while the answer is awaited.
+async fn cancel_while_a_payment_fails(stripe: &FakeStripe, app: &TestApp, ws: i64, t: i64) -> reqwest::Response {
+    let failed = event("evt_failed", "customer.subscription.updated", now(), with_status(ws, t, "past_due", true));
+    let cancel = cancel_from_billing_page(app, ws);
+    let meanwhile = async {
+        until_asked(stripe).await;
+        assert_eq!(app.post_stripe(&failed).await.status().as_u16(), 200);
+        let status = app.workspace(ws).subscription_status.map(|s| s.as_str());
+        assert_eq!(status, Some("past_due"), "the webhook is applied while the answer is awaited");
+        stripe.hold(false);
+    };
+    let (res, ()) = tokio::join!(cancel, meanwhile);
+    res
+}
+
 /// Stripe answers the cancel as of when it cancelled; while Tollgate waits for that answer, a
-/// webhook sent after it (the renewal payment failed) is applied. The answer may be older than
-/// that webhook, so it is not applied over it: Tollgate asks for the subscription again, and
-/// applies what Stripe says by then (the payment retried and went through).
+/// webhook sent after it is applied. The answer may be older than that webhook, so it is not
+/// applied over it: Tollgate asks for the subscription again, and applies what Stripe says by
+/// then (the payment retried and went through).
 #[actix_web::test]
 async fn a_cancel_answer_does_not_undo_a_webhook_applied_while_it_was_awaited() {
     let stripe = FakeStripe::start().await;
@@ -258,16 +274,7 @@ async fn a_cancel_answer_does_not_undo_a_webhook_applied_while_it_was_awaited() 
     stripe.hold(true);
     stripe.reply(200, cancelling(ws, t, true)); // the answer to the cancel
     stripe.reply(200, cancelling(ws, t, true)); // asked again, once paid
-    let failed = event("evt_failed", "customer.subscription.updated", now(), with_status(ws, t, "past_due", true));
-    let cancel = cancel_from_billing_page(&app, ws);
-    let meanwhile = async {
-        until_asked(&stripe).await;
-        assert_eq!(app.post_stripe(&failed).await.status().as_u16(), 200);
-        let status = app.workspace(ws).subscription_status.map(|s| s.as_str());
-        assert_eq!(status, Some("past_due"), "the webhook is applied while the answer is awaited");
-        stripe.hold(false);
-    };
-    let (res, ()) = tokio::join!(cancel, meanwhile);
+    let res = cancel_while_a_payment_fails(&stripe, &app, ws, t).await;
     assert_eq!(res.status().as_u16(), 303);
     let asked: Vec<String> = stripe.requests().into_iter().map(|r| format!("{} {}", r.method, r.path)).collect();
     assert_eq!(asked, ["GET /v1/subscriptions/sub_1"], "asked once more, after the webhook");
@@ -286,14 +293,7 @@ async fn a_failed_second_question_leaves_the_webhook_standing_and_the_cancel_don
     stripe.hold(true);
     stripe.reply(200, cancelling(ws, t, true));
     stripe.reply(404, json!({ "error": { "type": "invalid_request_error", "message": "No such subscription" } }));
-    let failed = event("evt_failed", "customer.subscription.updated", now(), with_status(ws, t, "past_due", true));
-    let cancel = cancel_from_billing_page(&app, ws);
-    let meanwhile = async {
-        until_asked(&stripe).await;
-        assert_eq!(app.post_stripe(&failed).await.status().as_u16(), 200);
-        stripe.hold(false);
-    };
-    let (res, ()) = tokio::join!(cancel, meanwhile);
+    let res = cancel_while_a_payment_fails(&stripe, &app, ws, t).await;
     assert_eq!(res.status().as_u16(), 303, "the cancel is reported done");
     let after = app.workspace(ws);
     assert_eq!(after.subscription_status.map(|s| s.as_str()), Some("past_due"));
