@@ -233,6 +233,7 @@ fn serve(
     key: Key,
     sandbox: Option<web::Data<SandboxState>>,
 ) -> std::io::Result<Server> {
+    let blocking_threads = (state.config.db_pool_size as usize).max(MIN_BLOCKING_THREADS);
     let secure = state.config.secure_cookies();
     let demo = state.config.public_demo();
     let server = HttpServer::new(move || {
@@ -270,10 +271,18 @@ fn serve(
             .wrap(security_headers(secure))
             .wrap(crate::web::access_log::logger())
     })
+    // Blocking work is database reads (one pooled connection each) and password hashing: more
+    // threads than the pool has connections only wait for one, each with its own stack and
+    // allocator arena (actix's default allows 256 per worker; a signed-in page load made 106).
+    .worker_max_blocking_threads(blocking_threads)
     .listen(listener)?
     .run();
     Ok(server)
 }
+
+/// Blocking threads per worker however small the pool: a password hash (tens of
+/// milliseconds) must not hold up every page's reads.
+const MIN_BLOCKING_THREADS: usize = 4;
 
 /// The cookie lives as long as the server-side session it names.
 fn session_ttl() -> CookieDuration {
