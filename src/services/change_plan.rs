@@ -114,5 +114,5 @@ async fn undo_scheduled(
     let subscription = subscription_of(ws)?;
     let asked = Asked::after(seen_version);
     let sub = state.billing.cancel_scheduled_change(&subscription, &price).await.map_err(provider_error)?;
-    apply_answer(state, ws.id, asked, sub, Scheduled::Cleared, Utc::now()).await
+    Ok(apply_answer(state, ws.id, asked, sub, Scheduled::Cleared, Utc::now()).await?.billing_version)
 }

@@ -42,7 +42,8 @@ impl Asked {
 /// Applies the provider's `answer` to the change asked for in `asked` (see the module's
 /// comment) and records `scheduled`, Tollgate's own note of what it asked to happen at the
 /// period end, either way. `now` is the customer's time the rules run on. Returns the
-/// workspace's billing version afterwards, for a flow that asks the provider again.
+/// workspace as it is afterwards (its billing version is where a flow asking the provider
+/// again starts from).
 pub async fn apply_answer(
     state: &AppState,
     id: WorkspaceId,
@@ -50,7 +51,7 @@ pub async fn apply_answer(
     answer: SubscriptionData,
     scheduled: Scheduled,
     now: DateTime<Utc>,
-) -> Result<i64, AppError> {
+) -> Result<Workspace, AppError> {
     apply_answer_and(state, id, asked, answer, scheduled, now, |_| Ok(())).await
 }
 
@@ -64,16 +65,16 @@ pub async fn apply_answer_and<R>(
     scheduled: Scheduled,
     now: DateTime<Utc>,
     record: R,
-) -> Result<i64, AppError>
+) -> Result<Workspace, AppError>
 where
     R: FnOnce(&mut DbConnection) -> Result<(), AppError> + Send + 'static,
 {
     let subscription_id = answer.id.clone();
-    let (version, applied) = apply(state, id, asked, answer, scheduled, now, record).await?;
+    let (ws, applied) = apply(state, id, asked, answer, scheduled, now, record).await?;
     if applied {
-        return Ok(version);
+        return Ok(ws);
     }
-    let again = Asked::after(version);
+    let again = Asked::now(&ws);
     // The change itself went through; should asking again fail, what is stored stands until
     // the provider's events arrive, as when another write lands meanwhile.
     let current = match state.billing.fetch_subscription(&subscription_id).await {
@@ -82,20 +83,20 @@ where
             log::warn!(
                 "workspace {id}: fetching subscription {subscription_id} again failed ({e}); its events settle it"
             );
-            return Ok(version);
+            return Ok(ws);
         }
     };
-    let (version, applied) = apply(state, id, again, current, Scheduled::Unchanged, now, |_| Ok(())).await?;
+    let (ws, applied) = apply(state, id, again, current, Scheduled::Unchanged, now, |_| Ok(())).await?;
     if !applied {
         log::info!(
             "workspace {id}: billing state written again while subscription {subscription_id} was fetched; its events settle it"
         );
     }
-    Ok(version)
+    Ok(ws)
 }
 
-/// One attempt, in one transaction with the workspace locked: the billing version afterwards,
-/// and whether `sub` was applied (false when the billing state moved past `asked`).
+/// One attempt, in one transaction with the workspace locked: the workspace afterwards, and
+/// whether `sub` was applied (false when the billing state moved past `asked`).
 async fn apply<R>(
     state: &AppState,
     id: WorkspaceId,
@@ -104,7 +105,7 @@ async fn apply<R>(
     scheduled: Scheduled,
     now: DateTime<Utc>,
     record: R,
-) -> Result<(i64, bool), AppError>
+) -> Result<(Workspace, bool), AppError>
 where
     R: FnOnce(&mut DbConnection) -> Result<(), AppError> + Send + 'static,
 {
@@ -126,7 +127,7 @@ where
                     }
                 }
                 record(conn)?;
-                Ok((Workspace::find(conn, id)?.billing_version, applied))
+                Ok((Workspace::find(conn, id)?, applied))
             })
         })
         .await

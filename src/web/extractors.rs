@@ -53,17 +53,15 @@ fn load_user(
     user_id: UserId,
     token: &str,
 ) -> Result<Option<(User, Vec<NavWorkspace>)>, AppError> {
-    let user = sessions::signed_in_user(conn, user_id, token)?;
-    with_nav(conn, user)
+    sessions::signed_in_user(conn, user_id, token)?.map(|user| with_nav(conn, user)).transpose()
 }
 
 /// A signed-in user's workspaces. Apart from finding the session (which may move its expiry
 /// on, a write), a page's reads run together (`reading_together`): on SQLite, each statement
 /// on its own took and released the database's shared locks, a few system calls each.
-fn with_nav(conn: &mut DbConnection, user: Option<User>) -> Result<Option<(User, Vec<NavWorkspace>)>, AppError> {
-    let Some(user) = user else { return Ok(None) };
+fn with_nav(conn: &mut DbConnection, user: User) -> Result<(User, Vec<NavWorkspace>), AppError> {
     let nav = Membership::workspaces_of(conn, user.id)?;
-    Ok(Some((user, nav)))
+    Ok((user, nav))
 }
 
 pub struct Viewer {
@@ -154,7 +152,7 @@ impl<T: ViewerLoad> FromRequest for ViewerPage<T> {
                     };
                     let signed_in = user.is_some();
                     let read = |conn: &mut DbConnection| {
-                        let user = with_nav(conn, user)?;
+                        let user = user.map(|user| with_nav(conn, user)).transpose()?;
                         let current = user.as_ref().and_then(|(_, nav)| current_workspace(remembered, nav));
                         let book = plan_book(conn, provider)?;
                         Ok((user, T::load(conn, current, &book)?))
@@ -280,9 +278,9 @@ where
         let loaded = state
             .db
             .run(move |conn| {
-                let user = sessions::signed_in_user(conn, user_id, &token)?;
+                let Some(user) = sessions::signed_in_user(conn, user_id, &token)? else { return Ok(None) };
                 reading_together(conn, |conn| {
-                    let Some((user, nav)) = with_nav(conn, user)? else { return Ok(None) };
+                    let (user, nav) = with_nav(conn, user)?;
                     let role = workspace_id.and_then(|id| nav.iter().find(|w| w.id == id)).map(|w| w.role);
                     let (Some(workspace_id), Some(role)) = (workspace_id, role) else {
                         return Ok(Some((user, nav, None)));

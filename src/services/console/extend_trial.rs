@@ -77,6 +77,5 @@ pub async fn extend_trial(
         let (old, new) = (json!({ "trial_end": stamp(Some(before)) }), json!({ "trial_end": stamp(moved_to) }));
         Ok(audit(conn, &operator, "workspace.extend_trial", &subject, Some(old), Some(new), Some(&why))?)
     };
-    apply_answer_and(state, id, asked, sub, Scheduled::Unchanged, now, record).await?;
-    state.db.run(move |conn| Ok(Workspace::find(conn, id)?.trial_end)).await
+    Ok(apply_answer_and(state, id, asked, sub, Scheduled::Unchanged, now, record).await?.trial_end)
 }
